@@ -1,0 +1,158 @@
+"""Process settings, read once at start-up from the environment and `.env`.
+
+One `Settings` object is built per process by `load_settings()` and passed down; nothing
+reads the environment later. Names carry the `NETOPS_` prefix, except the conventional
+`SLACK_*`, `REDIS_URL` and `AWS_*` ones, which keep the names every Slack and AWS tool uses.
+A missing or malformed value stops start-up with one line naming the variable
+(`SettingsError`), instead of a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message is the one line an operator sees."""
+
+
+class Settings(BaseSettings):
+    """Every setting of every role; each role reads only what it uses."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NETOPS_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- Slack (conventional names) ---
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-…); with none, `netops demo` uses the console surface.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…) with connections:write; set = Socket Mode, unset = HTTP mode.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET"),
+        description="Signing secret that verifies Slack's requests (required in HTTP mode).",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="Slack Web API base URL (a local fake in tests).",
+    )
+
+    # --- Redis ---
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL"),
+        description="Redis for jobs, conversations, approvals, card cache and audit.",
+    )
+
+    # --- A2A wiring ---
+    agent_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://127.0.0.1:10006"],
+        description="Comma-separated base URLs of the agents the collaborator discovers.",
+    )
+    collaborator_url: str = Field(default="http://127.0.0.1:10000", description="Where the bot sends questions.")
+    agent_token: SecretStr | None = Field(
+        default=None, description="Bearer token between the agents and their callers; unset = open."
+    )
+    request_timeout_s: float = Field(
+        default=120.0, gt=0, description="Overall deadline for one question through the agents."
+    )
+
+    # --- approvals ---
+    approvers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Slack user ids allowed to approve fixes."
+    )
+    approver_group: str | None = Field(
+        default=None, description="A Slack user group id whose members may approve fixes."
+    )
+    approval_secret: SecretStr | None = Field(
+        default=None, description="HMAC secret that signs approval tokens (bot and performance agent)."
+    )
+    approval_ttl_s: int = Field(default=1800, gt=0, description="How long an approval button stays valid.")
+    allow_self_approval: bool = Field(
+        default=False, description="Whether the person who asked may approve their own fix."
+    )
+
+    # --- AWS defaults for the performance agent ---
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "NETOPS_AWS_REGION"),
+        description="Region the tools query when the question names none.",
+    )
+    capture_bucket: str | None = Field(default=None, description="S3 bucket holding Traffic Mirroring captures.")
+    capture_prefix: str = Field(default="raw-captures/", description="Key prefix of the captures.")
+    stack_name: str = Field(
+        default="netops-lab", description="CloudFormation stack whose outputs name the instance to fix."
+    )
+    persist_sysctl: bool = Field(default=False, description="Also persist TCP fixes under /etc/sysctl.d.")
+
+    # --- traceability ---
+    trace_tracebacks: bool = Field(default=False, description="Record tracebacks in failed trace steps (redacted).")
+    trace_max_bytes: int = Field(default=256 * 1024, gt=1024, description="Size cap of one trace.")
+    otel_enabled: bool = Field(default=False, description="Export trace steps as OpenTelemetry spans.")
+
+    # --- LLM (optional) ---
+    llm_mode: Literal["none", "bedrock", "openai"] = Field(
+        default="none", description="Planner mode: deterministic (none), Bedrock Converse, or OpenAI-compatible."
+    )
+    llm_model: str | None = Field(default=None, description="Model id for the LLM planner.")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint base URL.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the OpenAI-compatible endpoint.")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+
+    _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
+
+    @field_validator("agent_urls", "collaborator_url", "slack_api_url")
+    @classmethod
+    def _http_urls(cls, value: object) -> object:
+        urls = value if isinstance(value, list) else [value]
+        for url in urls:
+            if not str(url).startswith(("http://", "https://")):
+                raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return value
+
+
+_ENV_NAMES = {
+    name: (
+        field.validation_alias.choices[0]
+        if isinstance(field.validation_alias, AliasChoices)
+        else f"NETOPS_{name.upper()}"
+    )
+    for name, field in Settings.model_fields.items()
+}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable an operator sets for `field_name`."""
+    return _ENV_NAMES[field_name]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the process's settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = str(first["loc"][0]) if first["loc"] else "?"
+        name = _ENV_NAMES.get(loc, loc)
+        raise SettingsError(f"setting {name} is invalid: {first['msg']}") from None

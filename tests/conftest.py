@@ -1,0 +1,23 @@
+"""Fixtures shared by every test: real Redis, isolated per test by a key prefix database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    """A real Redis connection on a database of its own, emptied before and after the test."""
+    client = aioredis.from_url(REDIS_URL, db=15, decode_responses=False)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
