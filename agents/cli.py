@@ -15,7 +15,10 @@ from collections.abc import Sequence
 
 from agents.settings import SettingsError
 
-COMMAND_MODULES: tuple[str, ...] = ("agents.config_command",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "agents.config_command",
+    "agents.agent_command",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
