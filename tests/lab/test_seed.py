@@ -1,0 +1,118 @@
+"""The seeded incident as boto3 sees it: stack, instances, mirroring, bucket, metrics, isolation."""
+
+from __future__ import annotations
+
+import re
+
+from agents.lab import topology
+from agents.lab.server import Lab, LabConfig
+
+KEY = re.compile(
+    r"^raw-captures/year=\d{4}/month=\d{2}/day=\d{2}/instance-(?P<instance>i-[0-9a-f]+)/capture-\d{8}-\d{6}\.pcap$"
+)
+
+
+def test_stack_outputs_name_the_app_instance_as_the_one_to_fix(shared_lab: Lab) -> None:
+    stack = shared_lab.client("cloudformation").describe_stacks(StackName=topology.STACK_NAME)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert outputs["InstanceId"] == outputs["AppInstanceId"] == shared_lab.ids.app_instance_id
+    assert outputs["DbInstanceId"] == shared_lab.ids.db_instance_id
+
+
+def test_app_and_db_run_in_two_azs_at_their_addresses(shared_lab: Lab) -> None:
+    reservations = shared_lab.client("ec2").describe_instances(
+        InstanceIds=[shared_lab.ids.app_instance_id, shared_lab.ids.db_instance_id]
+    )["Reservations"]
+    placed = {
+        i["InstanceId"]: (i["PrivateIpAddress"], i["Placement"]["AvailabilityZone"], i["State"]["Name"])
+        for r in reservations
+        for i in r["Instances"]
+    }
+    assert placed == {
+        shared_lab.ids.app_instance_id: (topology.APP_IP, topology.APP_AZ, "running"),
+        shared_lab.ids.db_instance_id: (topology.DB_IP, topology.DB_AZ, "running"),
+    }
+
+
+def test_vpc_has_app_and_db_subnets_in_both_azs(shared_lab: Lab) -> None:
+    subnets = shared_lab.client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [shared_lab.ids.vpc_id]}])
+    by_name = {
+        next(t["Value"] for t in s["Tags"] if t["Key"] == "Name"): s["AvailabilityZone"] for s in subnets["Subnets"]
+    }
+    assert by_name == {
+        "netops-lab-app-a": topology.APP_AZ,
+        "netops-lab-app-b": topology.DB_AZ,
+        "netops-lab-db-a": topology.APP_AZ,
+        "netops-lab-db-b": topology.DB_AZ,
+    }
+
+
+def test_mirror_session_watches_the_db_interface(shared_lab: Lab) -> None:
+    ec2 = shared_lab.client("ec2")
+    [session] = ec2.describe_traffic_mirror_sessions()["TrafficMirrorSessions"]
+    [target] = ec2.describe_traffic_mirror_targets()["TrafficMirrorTargets"]
+    [mirror_filter] = ec2.describe_traffic_mirror_filters()["TrafficMirrorFilters"]
+    assert session["NetworkInterfaceId"] == shared_lab.ids.db_eni_id
+    assert session["TrafficMirrorTargetId"] == target["TrafficMirrorTargetId"]
+    assert session["TrafficMirrorFilterId"] == mirror_filter["TrafficMirrorFilterId"]
+    assert (session["VirtualNetworkId"], session["PacketLength"]) == (
+        topology.MIRROR_VNI,
+        topology.MIRROR_PACKET_LENGTH,
+    )
+    assert target["Type"] == "network-interface"
+
+
+def test_bucket_holds_rotated_captures_of_the_db_instance(shared_lab: Lab) -> None:
+    listed = shared_lab.client("s3").list_objects_v2(Bucket=shared_lab.bucket, Prefix=topology.CAPTURE_PREFIX)
+    keys = [o["Key"] for o in listed["Contents"]]
+    assert len(keys) == 30 // LabConfig().capture_interval_minutes
+    assert {KEY.match(k)["instance"] for k in keys} == {shared_lab.ids.db_instance_id}
+
+
+def test_flow_monitor_metrics_carry_measurement_source_and_monitor_dimensions(shared_lab: Lab) -> None:
+    metrics = shared_lab.client("cloudwatch").list_metrics(Namespace=topology.METRIC_NAMESPACE)["Metrics"]
+    names = {m["MetricName"] for m in metrics}
+    assert names == {"Retransmissions", "Timeouts", "RoundTripTime", "DataTransferred", "HealthIndicator"}
+    assert {tuple(sorted(d["Name"] for d in m["Dimensions"])) for m in metrics} == {
+        ("MeasurementSource", "MonitorName")
+    }
+
+
+def test_health_indicator_stays_zero_because_the_fault_is_on_our_host(shared_lab: Lab) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime.now(UTC)
+    stats = shared_lab.client("cloudwatch").get_metric_statistics(
+        Namespace=topology.METRIC_NAMESPACE,
+        MetricName="HealthIndicator",
+        Dimensions=[
+            {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
+            {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
+        ],
+        StartTime=end - timedelta(hours=1),
+        EndTime=end,
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert len(stats) == 30
+    assert {d["Maximum"] for d in stats} == {0.0}
+
+
+def test_two_labs_in_one_process_do_not_see_each_others_resources(shared_lab: Lab) -> None:
+    with Lab() as other:
+        stacks = other.client("cloudformation").describe_stacks()["Stacks"]
+        assert [s["StackName"] for s in stacks] == [topology.STACK_NAME]
+        assert other.ids.app_instance_id != shared_lab.ids.app_instance_id
+        instances = [
+            i["InstanceId"] for r in other.client("ec2").describe_instances()["Reservations"] for i in r["Instances"]
+        ]
+        assert shared_lab.ids.app_instance_id not in instances
+
+
+def test_env_points_every_service_at_the_lab(shared_lab: Lab) -> None:
+    env = shared_lab.env()
+    assert env["AWS_ENDPOINT_URL"] == shared_lab.url
+    assert env["AWS_ENDPOINT_URL_NETWORKFLOWMONITOR"] == shared_lab.url
+    assert env["NETOPS_CAPTURE_BUCKET"] == shared_lab.bucket
+    assert env["NETOPS_STACK_NAME"] == topology.STACK_NAME
