@@ -92,11 +92,28 @@ def flow_conditions(app: Impairment) -> list[FlowCondition]:
     ]
 
 
-def scale(per_minute: dict[str, float], minutes: float) -> dict[str, float]:
-    """Totals over a window; the round-trip time is an average and does not add up."""
-    return {
-        name: (value if name == "ROUND_TRIP_TIME" else round(value * minutes)) for name, value in per_minute.items()
-    }
+def totals(observed: list[list[FlowCondition]]) -> list[tuple[FlowCondition, dict[str, float]]]:
+    """Each flow's metrics over the observed minutes: counts and bytes add up, the RTT is averaged.
+
+    `observed` holds one list of flow conditions per recorded minute; a flow is identified by
+    its endpoints, and its latest condition describes it (its instances and category).
+    """
+    sums: dict[tuple, dict[str, float]] = {}
+    minutes: dict[tuple, int] = {}
+    latest: dict[tuple, FlowCondition] = {}
+    for flows in observed:
+        for flow in flows:
+            key = (flow.client_ip, flow.client_port, flow.server_ip, flow.server_port)
+            latest[key] = flow
+            minutes[key] = minutes.get(key, 0) + 1
+            acc = sums.setdefault(key, dict.fromkeys(METRIC_UNITS, 0.0))
+            for name, value in flow.per_minute().items():
+                acc[name] += value
+    out = []
+    for key, acc in sums.items():
+        acc["ROUND_TRIP_TIME"] = round(acc["ROUND_TRIP_TIME"] / minutes[key])
+        out.append((latest[key], acc))
+    return out
 
 
 def impairment_of(state: dict) -> Impairment:

@@ -2,9 +2,9 @@
 
 Serves the operations the performance agent calls: ListMonitors, GetMonitor, and the
 top-contributors query cycle (Start, GetQueryStatus, GetQueryResults, StopQuery). A query's
-rows are computed from the lab's flow conditions when it starts, so a query started after the
-fix sees the healed flow while one started before still reports the incident, as the real
-service's time-bounded queries would.
+rows add up the minutes the lab has observed inside the query's window (the same minutes it
+published to CloudWatch), so Network Flow Monitor and CloudWatch always agree, and a window
+that starts after the fix sees only the healed flow.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 from agents.lab import topology
-from agents.lab.conditions import METRIC_UNITS, FlowCondition, scale
+from agents.lab.conditions import METRIC_UNITS, FlowCondition, totals
 from agents.lab.topology import LabIds
 from agents.lab.wire import AwsError, StartResponse, read_json, respond, respond_error
 
@@ -76,14 +76,15 @@ class _Query:
 class FlowMonitorService:
     """The lab's Network Flow Monitor account: one monitor over the lab VPC.
 
-    `conditions` is read when a query starts; `polls_before_success` is how many status
-    polls answer RUNNING first, so clients' polling loops are exercised (0 = done at once).
+    `observed(start, end)` returns the flow conditions of each observed minute in the window
+    (epoch seconds); `polls_before_success` is how many status polls answer RUNNING first,
+    so clients' polling loops are exercised (0 = done at once).
     """
 
     account_id: str
     region: str
     ids: LabIds
-    conditions: Callable[[], list[FlowCondition]]
+    observed: Callable[[float, float], list[list[FlowCondition]]]
     polls_before_success: int = 0
     created_at: float = field(default_factory=time.time)
     _queries: dict[str, _Query] = field(default_factory=dict)
@@ -152,8 +153,11 @@ class FlowMonitorService:
         start, end = _timestamp(body, "startTime"), _timestamp(body, "endTime")
         if end <= start:
             raise AwsError("ValidationException", "endTime must be after startTime")
-        minutes = (end - start) / 60
-        rows = [self._row(flow, metric, minutes) for flow in self.conditions() if flow.destination_category == category]
+        rows = [
+            self._row(flow, int(values[metric]))
+            for flow, values in totals(self.observed(start, end))
+            if flow.destination_category == category
+        ]
         rows.sort(key=lambda row: row["value"], reverse=True)
         query_id = str(uuid.uuid4())
         with self._lock:
@@ -201,7 +205,7 @@ class FlowMonitorService:
                 found.status = "CANCELED"
         return {}
 
-    def _row(self, flow: FlowCondition, metric: str, minutes: float) -> dict:
+    def _row(self, flow: FlowCondition, value: int) -> dict:
         ids = self.ids
         instance = {"app": ids.app_instance_id, "db": ids.db_instance_id}
         subnet = {"app": ids.app_subnet_id, "db": ids.db_subnet_id}
@@ -229,7 +233,7 @@ class FlowMonitorService:
             "remoteSubnetArn": f"{arn}:subnet/{subnet[remote]}",
             "targetPort": flow.server_port,
             "destinationCategory": flow.destination_category,
-            "value": int(scale(flow.per_minute(), minutes)[metric]),
+            "value": value,
             "traversedConstructs": [],
         }
 

@@ -104,14 +104,32 @@ class LabServer(ThreadedMotoServer):
 
 @dataclass(frozen=True)
 class LabConfig:
-    """How the lab behaves; the defaults suit the demo (fast), tests tighten what they check."""
+    """How the lab behaves; the defaults suit the demo, tests tighten what they check.
+
+    The lab starts as an operator finds an incident: `history_minutes` of evidence already
+    published, ending `publish_lag_minutes` before start-up (the collectors' delay). From then
+    on it records a minute of evidence and a capture at every host change (an SSM run) and
+    every `rotation_s`, so a question about "the last 5 minutes" asked after the fix sees only
+    what happened since.
+    """
 
     region: str = topology.REGION
     account_id: str | None = None  # None: a fresh random one, isolating this lab
-    history_minutes: int = 30  # captures and metrics already there when the lab starts
-    capture_interval_minutes: int = 10
+    history_minutes: int = 30
+    publish_lag_minutes: int = 5
+    capture_interval_minutes: int = 5  # rotation of the seeded captures
+    capture_length_s: int = 60  # each rotated capture covers this long, then is uploaded
+    rotation_s: float | None = 300.0  # None: record only on host changes
     nfm_polls_before_success: int = 0
     ssm_settle_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One recorded minute: when, and the flows as they were."""
+
+    when: datetime
+    flows: list[FlowCondition]
 
 
 class Lab:
@@ -133,6 +151,9 @@ class Lab:
         self._clients: dict[str, Any] = {}
         self._writer: TelemetryWriter | None = None
         self._ssm: SsmService | None = None
+        self._observations: list[Observation] = []
+        self._stop_rotation = threading.Event()
+        self._rotation: threading.Thread | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -148,6 +169,9 @@ class Lab:
         return self
 
     def stop(self) -> None:
+        self._stop_rotation.set()
+        if self._rotation is not None:
+            self._rotation.join(timeout=30)
         if self._ssm is not None:
             self._ssm.wait_idle(timeout_s=10)
         if self.url:
@@ -203,15 +227,21 @@ class Lab:
         """The flows as the app host's current state makes them."""
         return flow_conditions(impairment_of(self.app_host.state()))
 
-    def refresh_telemetry(self, when: datetime | None = None) -> str:
-        """Write a capture and a minute of metrics from the current host state; returns the capture key."""
+    def record(self, when: datetime | None = None) -> str:
+        """Record the current host state as evidence: a capture and a minute of metrics; returns the key."""
         assert self._writer is not None, "start() the lab first"
         when = (when or datetime.now(UTC)).replace(microsecond=0)
         with self._telemetry_lock:
             flows = self.conditions()
             key = self._writer.write_capture(flows, when)
             self._writer.write_metrics(flows, [when])
+            self._observations.append(Observation(when, flows))
         return key
+
+    def observed(self, start: float, end: float) -> list[list[FlowCondition]]:
+        """The flows of each recorded minute in [start, end] (epoch seconds)."""
+        with self._telemetry_lock:
+            return [o.flows for o in self._observations if start <= o.when.timestamp() <= end]
 
     # --- seeding ----------------------------------------------------------------------
 
@@ -228,22 +258,58 @@ class Lab:
             bucket=self.bucket,
             mirrored_instance_id=ids.db_instance_id,
         )
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
-        history = self.config.history_minutes
-        flows = self.conditions()
-        self._writer.write_metrics(flows, [now - timedelta(minutes=m) for m in range(history, 0, -1)])
-        for minutes_ago in range(history, 0, -self.config.capture_interval_minutes):
-            self._writer.write_capture(flows, now - timedelta(minutes=minutes_ago))
+        self._seed_history()
         self._front_door.flowmonitor = FlowMonitorService(
             account_id=self.account_id,
             region=self.region,
             ids=ids,
-            conditions=self.conditions,
+            observed=self.observed,
             polls_before_success=self.config.nfm_polls_before_success,
         )
         self._ssm = SsmService(hosts=self.hosts, after_run=self._after_ssm, settle_s=self.config.ssm_settle_s)
         self._front_door.ssm = self._ssm
+        if self.config.rotation_s:
+            self._rotation = threading.Thread(target=self._rotate, name="lab-rotation", daemon=True)
+            self._rotation.start()
         log.info("lab seeded at %s (account %s, bucket %s)", self.url, self.account_id, self.bucket)
 
+    def _seed_history(self) -> None:
+        """The incident's published past: per-minute metrics and rotated captures, uploaded back then."""
+        assert self._writer is not None
+        config = self.config
+        last = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=config.publish_lag_minutes)
+        first = last - timedelta(minutes=config.history_minutes - 1)
+        flows = self.conditions()
+        minutes = [first + timedelta(minutes=m) for m in range(config.history_minutes)]
+        self._writer.write_metrics(flows, minutes)
+        self._observations.extend(Observation(when, flows) for when in minutes)
+        # Captures rotate every capture_interval_minutes; the newest was uploaded when it closed,
+        # at least capture_length_s before the end of the published history.
+        newest = last - timedelta(seconds=config.capture_length_s)
+        for when in minutes:
+            if when <= newest and (newest - when) % timedelta(minutes=config.capture_interval_minutes) == timedelta(0):
+                key = self._writer.write_capture(flows, when)
+                self._backdate(key, when + timedelta(seconds=config.capture_length_s))
+
+    def _backdate(self, key: str, uploaded: datetime) -> None:
+        """Set an object's LastModified to when the collector would have uploaded it.
+
+        S3's API cannot upload in the past, so this one step reaches into moto's store; without
+        it every seeded capture would look uploaded at start-up and fall into any time window.
+        """
+        from moto.s3.models import s3_backends
+
+        obj = s3_backends[self.account_id]["aws"].get_object(self.bucket, key)
+        assert obj is not None, key
+        obj.last_modified = uploaded.astimezone(UTC).replace(tzinfo=None)
+
+    def _rotate(self) -> None:
+        assert self.config.rotation_s
+        while not self._stop_rotation.wait(self.config.rotation_s):
+            try:
+                self.record()
+            except Exception:
+                log.exception("the lab could not record its periodic evidence")
+
     def _after_ssm(self, instance_id: str) -> None:
-        self.refresh_telemetry()
+        self.record()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.lab import topology
-from agents.lab.conditions import HEALTHY, Impairment, flow_conditions, impairment_of, scale
+from agents.lab.conditions import HEALTHY, Impairment, flow_conditions, impairment_of, totals
 from agents.lab.host import create_host
 
 
@@ -41,9 +41,21 @@ def test_healthy_app_flow_has_no_retransmissions_or_timeouts() -> None:
     assert minute["TIMEOUTS"] == 0
 
 
-def test_round_trip_time_is_in_microseconds_and_averaged_not_summed_over_a_window() -> None:
+def test_round_trip_time_is_in_microseconds() -> None:
     [flow] = flow_conditions(HEALTHY)
-    minute = flow.per_minute()
-    assert minute["ROUND_TRIP_TIME"] == round(flow.rtt_s * 1_000_000)
-    assert scale(minute, 30)["ROUND_TRIP_TIME"] == minute["ROUND_TRIP_TIME"]
-    assert scale(minute, 30)["DATA_TRANSFERRED"] == 30 * minute["DATA_TRANSFERRED"]
+    assert flow.per_minute()["ROUND_TRIP_TIME"] == round(flow.rtt_s * 1_000_000)
+
+
+def test_totals_add_counts_over_minutes_and_average_the_round_trip_time() -> None:
+    [sick] = flow_conditions(Impairment(loss_rate=0.03, constrained=True))
+    [well] = flow_conditions(HEALTHY)
+    [(flow, values)] = totals([[sick], [sick], [well]])
+    assert flow == well  # the latest condition describes the flow
+    assert values["RETRANSMISSIONS"] == 2 * sick.per_minute()["RETRANSMISSIONS"]
+    assert values["DATA_TRANSFERRED"] == 3 * well.per_minute()["DATA_TRANSFERRED"]
+    expected_rtt = (2 * sick.per_minute()["ROUND_TRIP_TIME"] + well.per_minute()["ROUND_TRIP_TIME"]) / 3
+    assert values["ROUND_TRIP_TIME"] == round(expected_rtt)
+
+
+def test_totals_of_no_observed_minutes_is_no_flows() -> None:
+    assert totals([]) == []

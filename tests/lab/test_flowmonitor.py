@@ -14,11 +14,13 @@ from agents.lab.server import Lab
 MONITOR = topology.MONITOR_NAME
 
 
-def _start(nfm, metric: str = "RETRANSMISSIONS", category: str = "INTER_AZ", minutes: int = 30) -> str:
-    end = datetime.now(UTC)
+def _start(
+    nfm, metric: str = "RETRANSMISSIONS", category: str = "INTER_AZ", minutes: float = 30, start: datetime | None = None
+) -> str:
+    end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     return nfm.start_query_monitor_top_contributors(
         monitorName=MONITOR,
-        startTime=end - timedelta(minutes=minutes),
+        startTime=start or end - timedelta(minutes=minutes),
         endTime=end,
         metricName=metric,
         destinationCategory=category,
@@ -94,11 +96,19 @@ def test_round_trip_time_rows_arrive_in_microseconds(shared_lab: Lab) -> None:
     assert result["topContributors"][0]["value"] >= 900
 
 
-def test_values_scale_with_the_query_window(shared_lab: Lab) -> None:
+def test_values_add_up_the_observed_minutes_in_the_window(shared_lab: Lab) -> None:
     nfm = shared_lab.client("networkflowmonitor")
-    short = _results(nfm, _start(nfm, minutes=10))["topContributors"][0]["value"]
-    long = _results(nfm, _start(nfm, minutes=30))["topContributors"][0]["value"]
-    assert long == 3 * short
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=12)
+    value = _results(nfm, _start(nfm, start=start))["topContributors"][0]["value"]
+    minutes = shared_lab.observed(start.timestamp(), datetime.now(UTC).timestamp() + 1)
+    per_minute = minutes[0][0].per_minute()["RETRANSMISSIONS"]
+    assert 0 < len(minutes) < 12
+    assert value == len(minutes) * per_minute
+
+
+def test_window_with_no_observed_minutes_has_no_rows(shared_lab: Lab) -> None:
+    nfm = shared_lab.client("networkflowmonitor")
+    assert _results(nfm, _start(nfm, minutes=2))["topContributors"] == []
 
 
 def test_other_destination_categories_have_no_rows(shared_lab: Lab) -> None:
@@ -128,10 +138,21 @@ def test_unknown_query_is_resource_not_found(shared_lab: Lab) -> None:
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
-def test_query_started_after_the_host_heals_shows_a_clean_flow(fresh_lab: Lab) -> None:
+def test_window_after_the_host_heals_shows_a_clean_flow_still_carrying_data(fresh_lab: Lab) -> None:
     nfm = fresh_lab.client("networkflowmonitor")
-    before = _start(nfm)
+    before = _results(nfm, _start(nfm))["topContributors"][0]["value"]
+    healed_at = datetime.now(UTC).replace(microsecond=0)
     create_host(fresh_lab.app_host.root, impaired=False)
-    after = _start(nfm)
-    assert _results(nfm, before)["topContributors"][0]["value"] > 0
-    assert _results(nfm, after)["topContributors"][0]["value"] == 0
+    fresh_lab.record()
+    [row] = _results(nfm, _start(nfm, start=healed_at))["topContributors"]
+    [data] = _results(nfm, _start(nfm, metric="DATA_TRANSFERRED", start=healed_at))["topContributors"]
+    assert before > 0
+    assert row["value"] == 0
+    assert data["value"] > 0
+
+
+def test_window_spanning_the_fix_still_shows_the_incident(fresh_lab: Lab) -> None:
+    nfm = fresh_lab.client("networkflowmonitor")
+    create_host(fresh_lab.app_host.root, impaired=False)
+    fresh_lab.record()
+    assert _results(nfm, _start(nfm, minutes=30))["topContributors"][0]["value"] > 0

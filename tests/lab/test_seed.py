@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from agents.lab import topology
 from agents.lab.server import Lab, LabConfig
@@ -66,8 +67,18 @@ def test_mirror_session_watches_the_db_interface(shared_lab: Lab) -> None:
 def test_bucket_holds_rotated_captures_of_the_db_instance(shared_lab: Lab) -> None:
     listed = shared_lab.client("s3").list_objects_v2(Bucket=shared_lab.bucket, Prefix=topology.CAPTURE_PREFIX)
     keys = [o["Key"] for o in listed["Contents"]]
-    assert len(keys) == 30 // LabConfig().capture_interval_minutes
+    config = LabConfig()
+    assert len(keys) == config.history_minutes // config.capture_interval_minutes
     assert {KEY.match(k)["instance"] for k in keys} == {shared_lab.ids.db_instance_id}
+
+
+def test_seeded_captures_were_uploaded_before_the_collectors_publication_lag(shared_lab: Lab) -> None:
+    listed = shared_lab.client("s3").list_objects_v2(Bucket=shared_lab.bucket, Prefix=topology.CAPTURE_PREFIX)
+    lag = timedelta(minutes=LabConfig().publish_lag_minutes)
+    for obj in listed["Contents"]:
+        started = datetime.strptime(obj["Key"][-20:-5], "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+        assert obj["LastModified"] == started + timedelta(seconds=LabConfig().capture_length_s)
+        assert obj["LastModified"] <= datetime.now(UTC) - lag
 
 
 def test_flow_monitor_metrics_carry_measurement_source_and_monitor_dimensions(shared_lab: Lab) -> None:
@@ -80,8 +91,6 @@ def test_flow_monitor_metrics_carry_measurement_source_and_monitor_dimensions(sh
 
 
 def test_health_indicator_stays_zero_because_the_fault_is_on_our_host(shared_lab: Lab) -> None:
-    from datetime import UTC, datetime, timedelta
-
     end = datetime.now(UTC)
     stats = shared_lab.client("cloudwatch").get_metric_statistics(
         Namespace=topology.METRIC_NAMESPACE,
