@@ -104,11 +104,36 @@ class Settings(BaseSettings):
         default="netops-lab", description="CloudFormation stack whose outputs name the instance to fix."
     )
     persist_sysctl: bool = Field(default=False, description="Also persist TCP fixes under /etc/sysctl.d.")
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AWS_ENDPOINT_URL"),
+        description="AWS API endpoint for every service (moto or the embedded lab); unset = real AWS.",
+    )
+    nfm_endpoint_url: str | None = Field(
+        default=None, description="Network Flow Monitor endpoint (the lab's fake); unset = AWS_ENDPOINT_URL or AWS."
+    )
+    analysis_window_minutes: float = Field(
+        default=30, gt=0, description="Time window the tools look at when the question names none."
+    )
+    capture_max_files: int = Field(default=20, gt=0, description="Most capture files analyzed for one question.")
+    capture_byte_budget: int = Field(
+        default=2 * 1024**3, gt=0, description="Most capture bytes streamed from S3 for one question."
+    )
+    nfm_query_timeout_s: float = Field(
+        default=60, gt=0, description="How long Network Flow Monitor queries may run before they are stopped."
+    )
+    ssm_poll_interval_s: float = Field(default=2, gt=0, description="Delay between SSM command status polls.")
+    ssm_timeout_s: float = Field(default=120, gt=0, description="How long a TCP fix command may run over SSM.")
 
     # --- traceability ---
     trace_tracebacks: bool = Field(default=False, description="Record tracebacks in failed trace steps (redacted).")
     trace_max_bytes: int = Field(default=256 * 1024, gt=1024, description="Size cap of one trace.")
     otel_enabled: bool = Field(default=False, description="Export trace steps as OpenTelemetry spans.")
+    trace_prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Model prices in USD per million tokens, as JSON: {"model-id": {"input": 3.0, "output": 15.0}};'
+        " extends and overrides the built-in table.",
+    )
 
     # --- LLM (optional) ---
     llm_mode: Literal["none", "bedrock", "openai"] = Field(
@@ -117,10 +142,25 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="Model id for the LLM planner.")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint base URL.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the OpenAI-compatible endpoint.")
+    llm_input_usd_per_mtok: float | None = Field(
+        default=None, ge=0, description="Price of a million input tokens; unset = the built-in table for known models."
+    )
+    llm_output_usd_per_mtok: float | None = Field(
+        default=None, ge=0, description="Price of a million output tokens; unset = the built-in table for known models."
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 
     _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
+
+    @field_validator("trace_prices")
+    @classmethod
+    def _prices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        from agents.traceability.cost import parse_price
+
+        for model, price in value.items():
+            parse_price(model, price)
+        return value
 
     @field_validator("agent_urls", "collaborator_url", "slack_api_url")
     @classmethod

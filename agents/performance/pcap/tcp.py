@@ -1,0 +1,397 @@
+"""Wireshark's TCP sequence analysis, per direction of each connection, in one pass.
+
+This follows `tcp_analyze_sequence_number` of Wireshark's packet-tcp.c (the tshark 4.0 that
+produced `expected.jsonl`) step by step, with tshark's default preferences (analyse TCP
+sequence numbers on, fast retransmission takes precedence over out-of-order, at most 10,000
+unacknowledged segments remembered per direction):
+
+- retransmission: a segment with data, SYN or FIN whose sequence number is below the next
+  expected one (not a keep-alive; `seq == nextseq - 1` with more than one byte is not one);
+- spurious retransmission: data entirely at or below what the other side already acknowledged
+  (checked first; tshark also counts it as a retransmission);
+- fast retransmission: a retransmission at the sequence number the other side's duplicate ACKs
+  (2 or more) ask for, within 20 ms of the last of them;
+- out-of-order: a retransmission-looking segment within the connection's handshake RTT (3 ms
+  when unknown) of the highest segment, which does not end where that one ended;
+- duplicate ACK: no data, same ACK and same non-zero window as before, at the next sequence
+  number, no SYN/FIN/RST; lost segment: a sequence number above the next expected one;
+- zero window: window 0 without SYN/FIN/RST; ack RTT: time from the oldest remembered
+  transmission ending exactly at the ACK number to that ACK (zero RTTs are not shown by tshark,
+  so not counted).
+
+A new conversation (a new tcp.stream) starts when a SYN without ACK carries a sequence
+number other than the one first seen in that direction, as tshark's port-reuse rule does.
+
+Known differences from tshark, on purpose:
+- Flows inside VXLAN/GENEVE are keyed by their VNI as well, so one 5-tuple mirrored from two
+  sessions stays two flows; tshark merges them into one stream (and then sees every packet of
+  the second copy as a retransmission).
+- IP fragments are counted (`ip_fragments`), not reassembled: a TCP segment split into IP
+  fragments is not analysed (tshark reassembles and analyses it in the last fragment's frame).
+- Conversations idle for `IDLE_OPEN_S` (open) or `IDLE_CLOSED_S` (after RST or FIN both ways)
+  of capture time are dropped to bound memory: a packet after that starts a new stream.
+- MPTCP's tolerated duplicate ACKs (RFC 8684 section 3.3.5) are counted as duplicate ACKs, and
+  TCP inside ICMP errors is not decoded; window-full, keep-alive-ACK, window-update and
+  "ACKed unseen segment" are tracked only as far as the counted events depend on them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from agents.performance.pcap.capture import Record
+from agents.performance.pcap.decode import FRAGMENT, decode_tcp
+from agents.performance.pcap.result import (
+    MAX_FRAMES,
+    AnalysisResult,
+    FlowStats,
+    make_flow,
+    worst_flows,
+)
+
+M32 = 0xFFFFFFFF
+HALF = 0x80000000
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+MAX_UNACKED = 10_000
+FAST_RT_NS = 20_000_000
+DEFAULT_OOO_NS = 3_000_000
+IDLE_OPEN_S = 600
+IDLE_CLOSED_S = 60
+SWEEP_EVERY = 1 << 16
+DEADLINE_EVERY = 4096
+
+# analysis flags of one segment (only those other decisions depend on)
+F_KEEP_ALIVE, F_ZERO_WINDOW_PROBE = 0x1, 0x2
+
+
+class DeadlineExceeded(Exception):
+    """The per-file time bound ran out."""
+
+
+class _Dir:
+    """One direction of a conversation: what Wireshark keeps in tcp_flow_t / tcp_analyze_seq_info."""
+
+    __slots__ = (
+        "base_seq",
+        "base_set",
+        "dupacknum",
+        "fin",
+        "lastack",
+        "lastacktime",
+        "lastsegflags",
+        "maxseqtobeacked",
+        "nextseq",
+        "nextseqtime",
+        "segs",
+        "sorted",
+        "window",
+    )
+
+    def __init__(self) -> None:
+        self.base_set = False
+        self.base_seq = 0
+        self.nextseq = 0
+        self.nextseqtime = 0
+        self.lastack = 0
+        self.lastacktime = 0
+        self.window = M32  # unknown until the first segment, as Wireshark initialises it
+        self.dupacknum = 0
+        self.maxseqtobeacked = 0
+        self.lastsegflags = 0
+        self.segs: list[tuple[int, int]] = []  # unacked (nextseq, first-sent ns), oldest first
+        self.sorted = True  # segs' nextseq strictly increasing: acks then remove a prefix
+        self.fin = False
+
+
+class _Conv:
+    __slots__ = ("closed", "first_rtt", "flow", "last_ts", "mru_syn")
+
+    def __init__(self, flow: FlowStats) -> None:
+        self.flow = flow
+        self.mru_syn = 0
+        self.first_rtt = 0
+        self.last_ts = 0
+        self.closed = False
+
+
+def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_s: float | None) -> set[int]:
+    """Run the analysis over the records, filling `result` even when interrupted.
+
+    Returns the link types seen, so the caller can tell "no TCP" from "nothing we can decode".
+    """
+    counts = result.counts
+    frames = result.frames
+    f_retrans = frames["retransmissions"]
+    f_fast = frames["fast_retransmissions"]
+    f_spur = frames["spurious_retransmissions"]
+    f_dup = frames["duplicate_acks"]
+    f_lost = frames["lost_segments"]
+    f_ooo = frames["out_of_order"]
+    f_zw = frames["zero_windows"]
+    f_rst = frames["resets"]
+    rtt_add = result.rtt.add
+    table: dict[tuple, tuple[_Conv, _Dir, _Dir]] = {}
+    finished: list[FlowStats] = []
+    n_tcp = n_streams = n_retrans = n_fast = n_spur = n_dup = n_lost = n_ooo = n_zw = 0
+    n_rst = n_fin = n_syn = 0
+    frame = 0
+    fragments = 0
+    linktypes: set[int] = set()
+    next_sweep = SWEEP_EVERY
+    next_deadline_check = DEADLINE_EVERY
+    stop_at = time.monotonic() + deadline_s if deadline_s is not None else None
+    last_lt = -1
+    try:
+        for ts, lt, buf, off, caplen, origlen in records:
+            frame += 1
+            if lt != last_lt:
+                last_lt = lt
+                linktypes.add(lt)
+            if frame >= next_deadline_check:
+                next_deadline_check += DEADLINE_EVERY
+                if stop_at is not None and time.monotonic() > stop_at:
+                    raise DeadlineExceeded
+                if frame >= next_sweep:
+                    _sweep(table, finished, ts)
+                    next_sweep = frame + max(SWEEP_EVERY, 2 * len(table))
+            seg = decode_tcp(lt, buf, off, caplen, origlen)
+            if seg is None:
+                continue
+            if seg is FRAGMENT:
+                fragments += 1
+                continue
+            src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap = seg
+            n_tcp += 1
+            if tcap < 16:  # tshark shows a TCP layer but throws before it has a stream
+                continue
+            key = (src, dst, sport, dport, vni)
+            entry = table.get(key)
+            if entry is None:
+                entry = _new_conv(table, key, flags)
+                n_streams += 1
+            elif flags & (SYN | ACK) == SYN and entry[1].base_set and seq != entry[1].base_seq:
+                # tshark's port reuse: a new SYN with another ISN starts a new stream
+                finished.append(entry[0].flow)
+                entry = _new_conv(table, key, flags)
+                n_streams += 1
+            conv, fwd, rev = entry
+            conv.last_ts = ts
+            flow = conv.flow
+            flow.packets += 1
+            show = hlen >= 20 and tcap >= 20
+            if hlen >= 20:
+                if flags & SYN:
+                    n_syn += 1
+                if flags & FIN:
+                    n_fin += 1
+                    fwd.fin = True
+                    if rev.fin:
+                        conv.closed = True
+                if flags & RST:
+                    n_rst += 1
+                    flow.resets += 1
+                    conv.closed = True
+                    if len(f_rst) < MAX_FRAMES:
+                        f_rst.append(frame)
+            if treported < hlen:
+                continue  # tshark: "short segment", no sequence analysis
+            seglen = treported - hlen
+            flow.bytes += seglen
+
+            # ---------------- tcp_analyze_sequence_number ----------------
+            fl = 0
+            is_retrans = False
+            if not fwd.base_set:
+                fwd.base_seq = seq if flags & SYN else (seq - 1) & M32
+                fwd.base_set = True
+            if not rev.base_set and flags & ACK:
+                rev.base_seq = (ack - 1) & M32
+                rev.base_set = True
+            nextseq = fwd.nextseq
+            if seglen == 1 and seq == nextseq and rev.window == 0:
+                fl = F_ZERO_WINDOW_PROBE
+            else:
+                if win == 0 and not flags & (RST | FIN | SYN):
+                    n_zw += show
+                    if show and len(f_zw) < MAX_FRAMES:
+                        f_zw.append(frame)
+                if nextseq and seq != nextseq and (seq - nextseq) & M32 < HALF and not flags & RST:
+                    n_lost += show
+                    if show and len(f_lost) < MAX_FRAMES:
+                        f_lost.append(frame)
+                if seglen <= 1 and seq == (nextseq - 1) & M32 and not flags & (SYN | FIN | RST):
+                    fl = F_KEEP_ALIVE
+                if (
+                    seglen == 0
+                    and win
+                    and win == fwd.window
+                    and seq == nextseq
+                    and ack == fwd.lastack
+                    and not flags & (SYN | FIN | RST)
+                    and not rev.lastsegflags & F_KEEP_ALIVE
+                ):
+                    fwd.dupacknum = 1 if fwd.dupacknum == -1 else fwd.dupacknum + 1
+                    n_dup += show
+                    if show and len(f_dup) < MAX_FRAMES:
+                        f_dup.append(frame)
+            # finished_fwd:
+            if ack != fwd.lastack:
+                fwd.dupacknum = 0
+            maxack = rev.maxseqtobeacked
+            if flags & ACK and maxack and ack != maxack and (ack - maxack) & M32 < HALF:  # ACKed unseen segment
+                if maxack > rev.nextseq:
+                    rev.maxseqtobeacked = rev.nextseq
+                else:
+                    rev.dupacknum = -1
+            if seglen or flags & (SYN | FIN):
+                if not fl & F_KEEP_ALIVE:
+                    sna = nextseq != 0 and seq != nextseq and (seq - nextseq) & M32 >= HALF
+                    if seglen > 1 and (nextseq - 1) & M32 == seq:
+                        sna = False
+                    rlast = rev.lastack
+                    if seglen and rlast and (rlast - seq - seglen) & M32 < HALF:
+                        n_spur += show
+                        is_retrans = True
+                        if show and len(f_spur) < MAX_FRAMES:
+                            f_spur.append(frame)
+                    elif sna:
+                        if rev.dupacknum >= 2 and rlast == seq and 0 <= ts - rev.lastacktime < FAST_RT_NS:
+                            n_fast += show
+                            is_retrans = True
+                            if show and len(f_fast) < MAX_FRAMES:
+                                f_fast.append(frame)
+                        else:
+                            thres = conv.first_rtt or DEFAULT_OOO_NS
+                            if thres < 0:
+                                thres += 1 << 64
+                            end = (seq + seglen + (1 if flags & (SYN | FIN) else 0)) & M32
+                            if 0 <= ts - fwd.nextseqtime < thres and nextseq != end:
+                                n_ooo += show
+                                if show and len(f_ooo) < MAX_FRAMES:
+                                    f_ooo.append(frame)
+                            else:
+                                is_retrans = True
+                flow.data_segments += 1
+                nxt = (seq + seglen) & M32
+                segs = fwd.segs
+                if len(segs) < MAX_UNACKED:
+                    if flags & (SYN | FIN):
+                        nxt = (nxt + 1) & M32
+                    if segs:
+                        if nxt == segs[-1][0] or (nxt - segs[-1][0]) & M32 >= HALF:
+                            fwd.sorted = False
+                    else:
+                        fwd.sorted = True
+                    segs.append((nxt, ts))
+            else:
+                nxt = seq
+            if is_retrans:
+                flow.retransmissions += 1
+                if show:
+                    n_retrans += 1
+                    if len(f_retrans) < MAX_FRAMES:
+                        f_retrans.append(frame)
+            if not fl & F_ZERO_WINDOW_PROBE:
+                if not fwd.nextseq or (nxt != fwd.nextseq and (nxt - fwd.nextseq) & M32 < HALF):
+                    fwd.nextseq = nxt
+                    fwd.nextseqtime = ts
+                if not fwd.maxseqtobeacked or seq == fwd.maxseqtobeacked:
+                    fwd.maxseqtobeacked = fwd.nextseq
+            fwd.window = win
+            fwd.lastack = ack
+            fwd.lastacktime = ts
+            fwd.lastsegflags = fl
+
+            # remove what this ACK acknowledges; ack RTT from the oldest exact match
+            segs = rev.segs
+            if segs:
+                sent = -1
+                if rev.sorted:
+                    i = 0
+                    n = len(segs)
+                    while i < n and (segs[i][0] - ack) & M32 >= HALF:
+                        i += 1
+                    if i < n and segs[i][0] == ack:
+                        sent = segs[i][1]
+                        i += 1
+                    if i:
+                        del segs[:i]
+                else:
+                    keep = []
+                    for item in segs:
+                        d = (item[0] - ack) & M32
+                        if d == 0:
+                            if sent < 0:
+                                sent = item[1]
+                        elif d < HALF:
+                            keep.append(item)
+                    rev.segs = keep
+                    if not keep:
+                        rev.sorted = True
+                if sent >= 0 and ts != sent and show:
+                    rtt = (ts - sent) / 1e9
+                    rtt_add(rtt)
+                    flow.rtt.add(rtt)
+
+            # handshake bookkeeping (after the analysis, as dissect_tcp does)
+            if hlen >= 20:
+                if flags & (SYN | ACK) == SYN:
+                    conv.mru_syn = ts
+                elif flags & (SYN | ACK) == ACK and conv.mru_syn and not conv.first_rtt:
+                    conv.first_rtt = ts - conv.mru_syn
+    finally:
+        counts.update(
+            tcp_packets=n_tcp,
+            streams=n_streams,
+            retransmissions=n_retrans,
+            fast_retransmissions=n_fast,
+            spurious_retransmissions=n_spur,
+            duplicate_acks=n_dup,
+            lost_segments=n_lost,
+            out_of_order=n_ooo,
+            zero_windows=n_zw,
+            resets=n_rst,
+            fins=n_fin,
+            syns=n_syn,
+        )
+        result.packets = frame
+        result.ip_fragments = fragments
+        active = {id(conv): conv.flow for conv, _fwd, _rev in table.values()}
+        finished.extend(active.values())
+        result.flows = worst_flows(finished)
+    return linktypes
+
+
+def _new_conv(table: dict, key: tuple, flags: int) -> tuple[_Conv, _Dir, _Dir]:
+    src, dst, sport, dport, vni = key
+    rkey = (dst, src, dport, sport, vni)
+    if flags & (SYN | ACK) == (SYN | ACK):  # the SYN/ACK's sender is the server
+        flow = make_flow(dst, src, dport, sport, vni)
+    else:
+        flow = make_flow(src, dst, sport, dport, vni)
+    conv = _Conv(flow)
+    a, b = _Dir(), _Dir()
+    entry = (conv, a, b)
+    table[key] = entry
+    table[rkey] = (conv, b, a)
+    return entry
+
+
+def _sweep(table: dict, finished: list[FlowStats], now: int) -> None:
+    """Drop conversations idle long enough (capture time), keeping their flow statistics."""
+    open_cut = now - IDLE_OPEN_S * 1_000_000_000
+    closed_cut = now - IDLE_CLOSED_S * 1_000_000_000
+    stale = [
+        key
+        for key, (conv, _a, _b) in table.items()
+        if conv.last_ts < open_cut or (conv.closed and conv.last_ts < closed_cut)
+    ]
+    seen = set()
+    for key in stale:
+        conv = table.pop(key)[0]
+        if id(conv) not in seen:
+            seen.add(id(conv))
+            finished.append(conv.flow)
+    if len(finished) > 4096:
+        finished[:] = worst_flows(finished)
