@@ -20,6 +20,7 @@ from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types import AgentCard, TaskState
+from google.protobuf.json_format import MessageToDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -60,7 +61,9 @@ class ScriptedExecutor(AgentExecutor):
         call = context.call_context
         headers = dict(call.state.get("headers", {})) if call else {}
         self.received.append(
-            Received(text, context_id, task.id, context.message.context_id, dict(context.metadata), headers)
+            Received(
+                text, context_id, task.id, context.message.context_id, MessageToDict(context.message.metadata), headers
+            )
         )
         updater = TaskUpdater(event_queue, task.id, context_id)
         await updater.update_status(
@@ -91,6 +94,7 @@ class WireLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.requests: list[tuple[str, str, dict[str, str], int]] = []
+        self.arrived = asyncio.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,6 +107,7 @@ class WireLog:
             if message["type"] == "http.response.start":
                 entry[3] = message["status"]
                 self.requests.append(tuple(entry))  # type: ignore[arg-type]
+                self.arrived.set()
             await send(message)
 
         await self.app(scope, receive, record)
