@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.agent_command",
     "agents.lab.command",
     "bot.command",
+    "agents.analyze_pcap_command",
 )
 
 
