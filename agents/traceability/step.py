@@ -31,9 +31,12 @@ class TraceStep:
 
     Outside any `start_trace`, a step with no parent starts a trace of its own (reachable as
     `step.tracer`), so the outermost HOST step of a request needs no extra setup.
+    `activate=False` records the step without making it the current one: for steps held open
+    across the yields of an async generator, whose body runs in the consumer's context.
     """
 
     __slots__ = (
+        "_activate",
         "_call_type",
         "_direct_cost",
         "_ended",
@@ -57,7 +60,9 @@ class TraceStep:
         *,
         parent_step_id: str | None = None,
         tracer: Tracer | None = None,
+        activate: bool = True,
     ) -> None:
+        self._activate = activate
         self._name = name
         self._call_type = call_type
         self._parameters = parameters
@@ -77,7 +82,8 @@ class TraceStep:
             tracer = (parent.tracer if parent is not None else None) or Tracer(parent_step_id=self._parent_step_id)
             if parent is None:
                 self._owns_tracer = True
-                self._tracer_token = CURRENT_TRACER.set(tracer)
+                if self._activate:
+                    self._tracer_token = CURRENT_TRACER.set(tracer)
         self.tracer = tracer
         parent_id = self._parent_step_id
         if parent_id is None:
@@ -96,7 +102,8 @@ class TraceStep:
         self.record = record
         tracer.add(record)
         self._prev_step = parent
-        self._step_token = CURRENT_STEP.set(self)
+        if self._activate:
+            self._step_token = CURRENT_STEP.set(self)
         self._t0 = _perf_ns()
         return self
 
@@ -110,10 +117,12 @@ class TraceStep:
             self._finish()
         if exc is not None:
             self._record_exception(exc)
-        _reset(CURRENT_STEP, self._step_token, self._prev_step)
+        if self._activate:
+            _reset(CURRENT_STEP, self._step_token, self._prev_step)
         self._prev_step = None
         if self._owns_tracer:
-            _reset(CURRENT_TRACER, self._tracer_token, None)
+            if self._activate:
+                _reset(CURRENT_TRACER, self._tracer_token, None)
             self.tracer.finish()  # type: ignore[union-attr]
         # Returning None lets the original exception propagate unchanged.
 
