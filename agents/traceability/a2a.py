@@ -200,6 +200,8 @@ class TracingAgentExecutor(AgentExecutor):
 
     async def _run(self, context: RequestContext, event_queue: EventQueue, *, cancel: bool) -> None:
         trace_id, parent_step_id = trace_request_from_metadata(context.message.metadata if context.message else None)
+        if trace_id is None:  # some clients put extension data on the request rather than the message
+            trace_id, parent_step_id = trace_request_from_metadata(context.metadata)
         attach = extension_requested(context)
         with start_trace(trace_id, parent_step_id, config=self._config) as tracer:
             async with TraceStep(f"{self._name}.cancel" if cancel else self._name, CallType.AGENT) as step:
@@ -248,6 +250,10 @@ class _TracingQueue(EventQueue):
             self._step.end_step()
             self._write(event.metadata, event)
         await self._inner.enqueue_event(event)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything beyond enqueue_event (is_closed, close, ...) is the framework's queue's business.
+        return getattr(self._inner, name)
 
     def _end_turn(self, status: TaskStatus) -> None:
         """The AGENT step ends with the turn, so the trace sent with it is complete."""

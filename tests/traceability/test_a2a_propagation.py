@@ -16,6 +16,7 @@ from a2a.types import Message, Part, Role, SendMessageRequest, Task, TaskState, 
 
 from agents.traceability import (
     TRACE_EXTENSION_URI,
+    TRACE_METADATA_KEY,
     CallType,
     PriceTable,
     TraceConfig,
@@ -227,3 +228,15 @@ async def test_a_transport_failure_is_recorded_on_the_call_step_and_reraised(a2a
     call = next(s for s in host.tracer.steps if s.name == "call gone")
     assert call.error is not None
     assert call.error_type == type(caught.value).__name__
+
+
+async def test_trace_context_in_the_request_metadata_is_continued_too(agent_server, a2a_connect):
+    async with agent_server("second", TracingAgentExecutor(PerformanceLike(), name="second")) as url:
+        client = await a2a_connect(url)
+        request = _question("request-level metadata")
+        request.metadata.update({TRACE_METADATA_KEY: {"trace_id": "trace-req", "parent_step_id": "step-req"}})
+        context = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI})
+        responses = [r async for r in client.send_message(request, context=context)]
+    trace = trace_from_stream_response(responses[-1])
+    agent = next(s for s in trace.steps if s.name == "second")
+    assert (trace.trace_id, agent.parent_step_id) == ("trace-req", "step-req")
