@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.config_command",
     "agents.agent_command",
     "agents.lab.command",
+    "agents.demo.command",
     "bot.command",
     "agents.analyze_pcap_command",
 )

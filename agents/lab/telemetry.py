@@ -19,6 +19,9 @@ from agents.lab import topology
 from agents.lab.conditions import FlowCondition
 
 CAPTURE_SEGMENTS = 1500  # data segments per flow in one capture: enough for a stable loss rate
+# The mirror session truncates each mirrored packet to PacketLength; the target's capture adds
+# SLL2 (20), outer IPv4 (20), UDP (8) and VXLAN (8) in front of what is left.
+MIRROR_SNAPLEN = 20 + 20 + 8 + 8 + topology.MIRROR_PACKET_LENGTH
 CLOUDWATCH_NAMES = {
     "RETRANSMISSIONS": ("Retransmissions", "Count"),
     "TIMEOUTS": ("Timeouts", "Count"),
@@ -49,12 +52,13 @@ def capture_bytes(flows: Iterable[FlowCondition], when: datetime) -> bytes:
             segments=CAPTURE_SEGMENTS,
             loss_rate=flow.loss_rate,
             rtt_s=flow.rtt_s,
+            vni=topology.MIRROR_VNI,
         )
         for flow in flows
     ]
     out = io.BytesIO()
     seed = zlib.crc32(when.isoformat().encode())
-    write_capture(out, specs, link="sll2-vxlan", seed=seed, start_time=when.timestamp())
+    write_capture(out, specs, link="sll2-vxlan", seed=seed, start_time=when.timestamp(), snaplen=MIRROR_SNAPLEN)
     return out.getvalue()
 
 
