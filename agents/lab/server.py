@@ -144,7 +144,7 @@ class Lab:
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="netops-lab-"))
         self._front_door = FrontDoor(None, self.account_id)
         self._server = LabServer(self._front_door)
-        self._telemetry_lock = threading.Lock()
+        self._telemetry_lock = threading.Condition()
         self.url = ""
         self.ids: LabIds | None = None
         self.hosts: dict[str, SimHost] = {}
@@ -236,7 +236,13 @@ class Lab:
             key = self._writer.write_capture(flows, when)
             self._writer.write_metrics(flows, [when])
             self._observations.append(Observation(when, flows))
+            self._telemetry_lock.notify_all()
         return key
+
+    def wait_for_observations(self, count: int, timeout_s: float) -> bool:
+        """Block until at least `count` minutes are recorded (seeded ones included); False on timeout."""
+        with self._telemetry_lock:
+            return self._telemetry_lock.wait_for(lambda: len(self._observations) >= count, timeout=timeout_s)
 
     def observed(self, start: float, end: float) -> list[list[FlowCondition]]:
         """The flows of each recorded minute in [start, end] (epoch seconds)."""
