@@ -20,10 +20,9 @@ from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientF
 from a2a.client.errors import A2AClientError, A2AClientTimeoutError, AgentCardResolutionError
 from a2a.helpers.proto_helpers import get_data_parts, get_text_parts
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 
-from bot.trace_view import TraceView
-from bot.tracing import trace_view_from_metadata
+from agents.traceability.a2a import traced_send_message
 
 TERMINAL_OK = {TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
 TERMINAL_FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_REJECTED, TaskState.TASK_STATE_CANCELED}
@@ -38,7 +37,6 @@ class Progress:
 class Final:
     text: str
     data: dict[str, Any] | None
-    trace: TraceView | None
     context_id: str | None
     task_id: str | None
     needs_input: bool = False
@@ -47,11 +45,10 @@ class Final:
 class CollaboratorError(Exception):
     """A failure the thread reports: `what` went wrong, and `todo`, what the operator can try."""
 
-    def __init__(self, what: str, todo: str, trace: TraceView | None = None) -> None:
+    def __init__(self, what: str, todo: str) -> None:
         super().__init__(what)
         self.what = what
         self.todo = todo
-        self.trace = trace
 
 
 # (client, request, context) -> async iterator of StreamResponse, and the trace gathered.
@@ -60,18 +57,12 @@ Sender = Callable[[Any, SendMessageRequest, ClientCallContext], AsyncIterator[St
 
 @dataclass
 class _Gathered:
-    """What the stream said so far: artifacts by id (appends concatenated), last status, metadata."""
+    """What the stream said so far: artifacts' parts by id (appends concatenated), the last status text."""
 
-    artifacts: dict[str, tuple[list[Part], dict[str, Any]]] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
+    artifacts: dict[str, list[Part]] = field(default_factory=dict)
     context_id: str | None = None
     task_id: str | None = None
     status_text: str = ""
-    status_metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def _struct(value: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(value) if value is not None else {}
 
 
 def message_text(message: Message) -> str:
@@ -146,7 +137,7 @@ class CollaboratorClient:
             ) from None
         request = SendMessageRequest(message=build_message(text, context_id=context_id, metadata=metadata, data=data))
         call = ClientCallContext(service_parameters={})
-        stream = (send or _plain_send)(client, request, call)
+        stream = (send or _traced_send)(client, request, call)
         gathered = _Gathered()
         try:
             async for response in stream:
@@ -167,7 +158,7 @@ class CollaboratorClient:
                 f"The conversation with the collaborator at {self.base_url} failed ({_short(exc)}).",
                 "Check that `netops agent collaborator` and the agents behind it are running, then ask again.",
             ) from None
-        if gathered.order:
+        if gathered.artifacts:
             yield _final(gathered, needs_input=False)
             return
         raise CollaboratorError(
@@ -176,8 +167,9 @@ class CollaboratorClient:
         )
 
 
-def _plain_send(client: Any, request: SendMessageRequest, call: ClientCallContext) -> AsyncIterator[StreamResponse]:
-    return client.send_message(request, context=call)
+def _traced_send(client: Any, request: SendMessageRequest, call: ClientCallContext) -> AsyncIterator[StreamResponse]:
+    """The call as an AGENT step of the current trace; the remote steps are merged under it."""
+    return traced_send_message(client, request, context=call, agent_name="collaborator")
 
 
 def _short(exc: BaseException) -> str:
@@ -186,78 +178,68 @@ def _short(exc: BaseException) -> str:
 
 
 def _absorb(gathered: _Gathered, response: StreamResponse) -> Progress | Final | None:
-    """Folds one stream event into `gathered`; a terminal state produces the Final (or raises)."""
+    """Folds one stream event into `gathered`; a turn-ending state gives the Final (or raises)."""
     kind = response.WhichOneof("payload")
     if kind == "task":
         task = response.task
         gathered.task_id, gathered.context_id = task.id, task.context_id
         for artifact in task.artifacts:
-            _add_artifact(gathered, artifact.artifact_id, list(artifact.parts), _struct(artifact.metadata), False)
-        return _status(gathered, task.status, {})
+            _add_artifact(gathered, artifact.artifact_id, list(artifact.parts), append=False)
+        return _status(gathered, task.status)
     if kind == "status_update":
         update = response.status_update
         gathered.task_id, gathered.context_id = update.task_id, update.context_id
-        return _status(gathered, update.status, _struct(update.metadata))
+        return _status(gathered, update.status)
     if kind == "artifact_update":
         update = response.artifact_update
         gathered.context_id = update.context_id or gathered.context_id
-        artifact = update.artifact
-        _add_artifact(gathered, artifact.artifact_id, list(artifact.parts), _struct(artifact.metadata), update.append)
+        _add_artifact(gathered, update.artifact.artifact_id, list(update.artifact.parts), append=update.append)
         return None
     if kind == "message":
         message = response.message
         gathered.context_id = message.context_id or gathered.context_id
-        _add_artifact(gathered, message.message_id or "message", list(message.parts), _struct(message.metadata), False)
+        _add_artifact(gathered, message.message_id or "message", list(message.parts), append=False)
         return _final(gathered, needs_input=False)
     return None
 
 
-def _add_artifact(
-    gathered: _Gathered, artifact_id: str, parts: list[Part], metadata: dict[str, Any], append: bool
-) -> None:
+def _add_artifact(gathered: _Gathered, artifact_id: str, parts: list[Part], *, append: bool) -> None:
     if append and artifact_id in gathered.artifacts:
-        old_parts, old_meta = gathered.artifacts[artifact_id]
-        gathered.artifacts[artifact_id] = (old_parts + parts, {**old_meta, **metadata})
-        return
-    if artifact_id not in gathered.artifacts:
-        gathered.order.append(artifact_id)
-    gathered.artifacts[artifact_id] = (parts, metadata)
+        gathered.artifacts[artifact_id] = gathered.artifacts[artifact_id] + parts
+    else:
+        gathered.artifacts[artifact_id] = parts
 
 
-def _status(gathered: _Gathered, status: Any, metadata: dict[str, Any]) -> Progress | Final | None:
+def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
     text = message_text(status.message) if status.HasField("message") else ""
     gathered.status_text = text or gathered.status_text
-    gathered.status_metadata = {**gathered.status_metadata, **metadata}
     if status.state in TERMINAL_FAILED:
         state = TaskState.Name(status.state).removeprefix("TASK_STATE_").lower()
         raise CollaboratorError(
             f"The agents could not answer ({state}): {text or 'no reason given'}",
             "Read the reason above; fix what it names (credentials, permissions, the question) and ask again.",
-            trace=trace_view_from_metadata(gathered.status_metadata),
         )
     if status.state in TERMINAL_OK:
-        needs_input = status.state != TaskState.TASK_STATE_COMPLETED
-        return _final(gathered, needs_input=needs_input)
+        return _final(gathered, needs_input=status.state != TaskState.TASK_STATE_COMPLETED)
     return Progress(text) if text else None
 
 
 def _final(gathered: _Gathered, *, needs_input: bool) -> Final:
-    """The answer: the last artifact with a data part (else the last one), its text and trace."""
-    chosen: tuple[list[Part], dict[str, Any]] | None = None
-    for artifact_id in gathered.order:
-        parts, metadata = gathered.artifacts[artifact_id]
-        if chosen is None or any(part.HasField("data") for part in parts):
-            chosen = (parts, metadata)
-    parts, metadata = chosen or ([], {})
-    data_parts = [item for item in get_data_parts(parts) if isinstance(item, dict)]
-    text = "\n".join(get_text_parts(parts)).strip()
+    """The answer: the last artifact with a data part (else the last one) and its text.
+
+    When the agents need input, their question (the status text) is the answer to show.
+    """
+    chosen: list[Part] = []
+    for parts in gathered.artifacts.values():
+        if not chosen or any(part.HasField("data") for part in parts):
+            chosen = parts
+    data_parts = [item for item in get_data_parts(chosen) if isinstance(item, dict)]
+    text = "\n".join(get_text_parts(chosen)).strip()
     if needs_input and gathered.status_text:
         text = gathered.status_text
-    trace = trace_view_from_metadata(metadata) or trace_view_from_metadata(gathered.status_metadata)
     return Final(
         text=text,
         data=data_parts[-1] if data_parts else None,
-        trace=trace,
         context_id=gathered.context_id,
         task_id=gathered.task_id,
         needs_input=needs_input,

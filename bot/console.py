@@ -53,7 +53,8 @@ def render_text(text: str) -> str:
     for code, symbol in EMOJI.items():
         text = text.replace(code, symbol)
     text = _USER.sub(lambda match: f"@{match.group(1)}", text)
-    return re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
+    return re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
 
 
 def _element_text(element: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from agents.approval_token import ApprovalClaims, sign
@@ -20,12 +21,15 @@ from bot.approvals import Approval, Outcome
 from bot.blocks.approval import ApprovalState
 from bot.blocks.ask import error_blocks, question_root, working_blocks
 from bot.blocks.result import result_blocks, result_fallback
+from bot.blocks.trace import trace_blocks
 from bot.collaborator import CollaboratorError, Final, Progress
 from bot.jobs import Job
 from bot.progress import Throttle
 from bot.results import StoredResult, new_result_id
 from bot.services import Services
 from bot.surface import SurfaceError
+from bot.trace_view import TraceView
+from bot.tracing import host_trace, trace_view
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,14 @@ NO_SECRET = "The bot has no NETOPS_APPROVAL_SECRET, so it cannot sign approvals:
 QUESTION = "question"
 DECISION = "decision"
 REMEDIATION = "remediation"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exchange that ended without an answer: what failed, and what to try."""
+
+    what: str
+    todo: str
 
 
 # (kind, payload, dedupe key) -> queued; the console runs follow-up jobs inline instead.
@@ -75,39 +87,47 @@ class JobRunner:
 
     # --- asking ---
 
-    async def _ask(
-        self,
-        channel: str,
-        working_ts: str,
-        stream: AsyncIterator[Progress | Final],
-    ) -> Final | None:
-        """Drives one A2A exchange, editing the working message; None when it failed (already shown)."""
-        surface = self._s.surface
+    async def _ask(self, channel: str, working_ts: str, stream: AsyncIterator[Progress | Final]) -> Final | Failure:
+        """Drives one A2A exchange, editing the working message with progress; never raises for A2A."""
         throttle = Throttle(self._progress_interval_s)
         timeout = self._s.settings.request_timeout_s
         try:
             async with asyncio.timeout(timeout):
                 async for event in stream:
                     if isinstance(event, Progress) and throttle.ready():
-                        await _quietly(surface.update(channel, working_ts, working_blocks(event.text), "Working…"))
+                        await _quietly(
+                            self._s.surface.update(channel, working_ts, working_blocks(event.text), "Working…")
+                        )
                     elif isinstance(event, Final):
                         return event
         except TimeoutError:
-            await self._fail(
-                channel,
-                working_ts,
+            return Failure(
                 f"The agents did not answer within {timeout:.0f} s.",
                 "Try a narrower question, or raise NETOPS_REQUEST_TIMEOUT_S if analyses are slow here.",
             )
-            return None
         except CollaboratorError as exc:
-            await self._fail(channel, working_ts, exc.what, exc.todo)
-            return None
-        await self._fail(channel, working_ts, "The agents ended without an answer.", "Ask again.")
-        return None
+            return Failure(exc.what, exc.todo)
+        return Failure("The agents ended without an answer.", "Ask again.")
+
+    async def _traced_ask(
+        self, channel: str, working_ts: str, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
+    ) -> tuple[Final | Failure, TraceView | None]:
+        """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
+        with host_trace(name, channel=channel) as tracer:
+            outcome = await self._ask(channel, working_ts, make_stream())
+        return outcome, trace_view(tracer.trace())
 
     async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
         await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), what))
+
+    async def _show_failure(
+        self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, ts: str
+    ) -> None:
+        """The failure in the thread, with the trace summary that names the failing step."""
+        result_id = new_result_id()
+        await self._s.results.save(StoredResult(result_id, None, failure.what, trace, channel, thread_ts))
+        blocks = error_blocks(failure.what, failure.todo) + trace_blocks(trace, result_id)
+        await _quietly(self._s.surface.update(channel, ts, blocks, failure.what))
 
     async def question(self, job: Job) -> None:
         p = job.payload
@@ -126,17 +146,22 @@ class JobRunner:
         )
         try:
             conversation = await self._s.conversations.get(channel, thread_ts)
-            stream = self._s.collaborator.ask(
-                question,
-                context_id=conversation.context_id if conversation else None,
-                metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
+            outcome, trace = await self._traced_ask(
+                channel,
+                working_ts,
+                "netops bot: question",
+                lambda: self._s.collaborator.ask(
+                    question,
+                    context_id=conversation.context_id if conversation else None,
+                    metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
+                ),
             )
-            final = await self._ask(channel, working_ts, stream)
-            if final is None:
+            if isinstance(outcome, Failure):
+                await self._show_failure(outcome, trace, channel, thread_ts, working_ts)
                 return
-            if final.context_id:
-                await self._s.conversations.set_context(channel, thread_ts, final.context_id)
-            await self._show_result(final, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts)
+            if outcome.context_id:
+                await self._s.conversations.set_context(channel, thread_ts, outcome.context_id)
+            await self._show_result(outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts)
         except Exception as exc:  # never leave "Working…" behind
             log.exception("question job %s failed", job.entry_id)
             await self._fail(
@@ -146,7 +171,9 @@ class JobRunner:
                 "Ask again; if it repeats, the bot's log has the details.",
             )
 
-    async def _show_result(self, final: Final, *, channel: str, thread_ts: str, user: str, ts: str) -> None:
+    async def _show_result(
+        self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str
+    ) -> None:
         answer = parse_answer(final.data, final.text)
         result_id = new_result_id()
         approval = None
@@ -166,13 +193,13 @@ class JobRunner:
                 result_id,
                 final.data,
                 final.text,
-                final.trace,
+                trace,
                 channel,
                 thread_ts,
                 approval.approval_id if approval else None,
             )
         )
-        blocks = result_blocks(answer, final.trace, result_id, approval.approval_id if approval else None)
+        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None)
         await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
 
     # --- approving ---
@@ -267,20 +294,29 @@ class JobRunner:
         conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
         final: Final | None = None
         try:
-            stream = self._s.collaborator.ask(
-                f"apply TCP fixes to {approval.instance_id}",
-                context_id=conversation.context_id if conversation else None,
-                metadata={"netops": {"channel": approval.channel, "thread_ts": approval.thread_ts, "user": claim.by}},
-                data=data,
+            outcome, trace = await self._traced_ask(
+                approval.channel,
+                working_ts,
+                "netops bot: apply TCP fixes",
+                lambda: self._s.collaborator.ask(
+                    f"apply TCP fixes to {approval.instance_id}",
+                    context_id=conversation.context_id if conversation else None,
+                    metadata={
+                        "netops": {"channel": approval.channel, "thread_ts": approval.thread_ts, "user": claim.by}
+                    },
+                    data=data,
+                ),
             )
-            final = await self._ask(approval.channel, working_ts, stream)
-            if final is not None:
+            if isinstance(outcome, Failure):
+                await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
+            else:
+                final = outcome
                 answer = parse_answer(final.data, final.text)
                 result_id = new_result_id()
                 await self._s.results.save(
-                    StoredResult(result_id, final.data, final.text, final.trace, approval.channel, approval.thread_ts)
+                    StoredResult(result_id, final.data, final.text, trace, approval.channel, approval.thread_ts)
                 )
-                blocks = result_blocks(answer, final.trace, result_id)
+                blocks = result_blocks(answer, trace, result_id)
                 await surface.update(approval.channel, working_ts, blocks, result_fallback(answer))
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)

@@ -9,9 +9,17 @@ from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_b
 from bot.trace_view import StepView, TraceView
 
 
+def short_trace_id(trace_id: str) -> str:
+    """`4f3a…`: enough to tell traces apart in a thread (ids look like `trace-<uuid>`)."""
+    core = trace_id.removeprefix("trace-")
+    return core if len(core) <= 8 else core[:4] + "…"
+
+
 def format_seconds(ms: float | None) -> str:
     if ms is None:
         return "?"
+    if ms < 1:
+        return "<1 ms"
     if ms < 1000:
         return f"{ms:.0f} ms"
     return f"{ms / 1000:.1f} s"
@@ -26,7 +34,7 @@ def trace_summary_line(trace: TraceView | None) -> str:
     if trace is None:
         return "no trace was returned"
     parts = [
-        f"trace {trace.trace_id[:4]}…",
+        f"trace {short_trace_id(trace.trace_id)}",
         f"{trace.step_count} step" + ("" if trace.step_count == 1 else "s"),
         format_seconds(trace.latency_ms),
     ]

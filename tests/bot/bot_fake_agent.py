@@ -2,7 +2,7 @@
 
 It stands in for the agents behind the collaborator (or for the collaborator itself): it
 streams status updates, then one artifact with a markdown text part, the CONTRACTS section 3
-data part, and its trace in the artifact metadata. A remediation request (a data part of
+data part, and its trace (the real `TracingAgentExecutor` attaches it). A remediation request (a data part of
 kind `netops.remediate/v1`) is checked with the real `agents.approval_token.verify` and
 answered with a `netops.remediation/v1` data part. `gate` holds an answer mid-stream, so a
 test can kill the bot while the agent is "working".
@@ -27,8 +27,8 @@ from google.protobuf import json_format
 from starlette.applications import Starlette
 
 from agents.approval_token import ApprovalTokenError, verify
-from agents.traceability import CallType, TraceStep, export_trace, start_trace
-from agents.traceability.model import TRACE_METADATA_KEY
+from agents.traceability import CallType, TraceStep
+from agents.traceability.a2a import TracingAgentExecutor
 
 DIAGNOSIS: dict[str, Any] = {
     "kind": "netops.diagnosis/v1",
@@ -134,7 +134,8 @@ class FakeAgent:
 
     def app(self, url: str) -> Starlette:
         card = self.card(url + "/")
-        handler = DefaultRequestHandler(_Executor(self), InMemoryTaskStore(), card)
+        executor = TracingAgentExecutor(_Executor(self), name="Performance_Agent")
+        handler = DefaultRequestHandler(executor, InMemoryTaskStore(), card)
         self.url = url
         return Starlette(
             routes=[*create_agent_card_routes(card, cache_control="max-age=60"), *create_jsonrpc_routes(handler, "/")]
@@ -165,25 +166,22 @@ class _Executor(AgentExecutor):
             )
         )
         agent.arrived.set()
-        with start_trace(trace_id=metadata.get("trace_id"), parent_step_id=metadata.get("parent_step_id")) as tracer:
-            async with TraceStep("Performance_Agent", CallType.AGENT):
-                for text in agent.statuses:
-                    await updater.update_status(TaskState.TASK_STATE_WORKING, message=_agent_text(text, task))
-                if agent.gate is not None:
-                    await agent.gate.wait()
-                async with TraceStep("analyze_traffic_mirroring_logs", CallType.TOOL) as step:
-                    step.record_usage(model="test-model", input_tokens=1000, output_tokens=120)
-                    step.record_cost(0.0142)
-                if agent.fail_with:
-                    await updater.failed(message=_agent_text(agent.fail_with, task))
-                    return
-                answer = self._answer(data)
-        trace_meta = {TRACE_METADATA_KEY: export_trace(tracer.trace())}
+        for text in agent.statuses:
+            await updater.update_status(TaskState.TASK_STATE_WORKING, message=_agent_text(text, task))
+        if agent.gate is not None:
+            await agent.gate.wait()
+        async with TraceStep("analyze_traffic_mirroring_logs", CallType.TOOL) as step:
+            step.record_usage(model="test-model", input_tokens=1000, output_tokens=120)
+            step.record_cost(0.0142)
+            if agent.fail_with:
+                step.end_step(error=agent.fail_with)
+        if agent.fail_with:
+            await updater.failed(message=_agent_text(agent.fail_with, task))
+            return
+        answer = self._answer(data)
         part = Part()
         json_format.ParseDict(answer, part.data)
-        await updater.add_artifact(
-            [Part(text=f"# {answer['headline']['text']}"), part], name="diagnosis", metadata=trace_meta
-        )
+        await updater.add_artifact([Part(text=f"# {answer['headline']['text']}"), part], name="diagnosis")
         await updater.complete()
 
     def _answer(self, data: list[dict[str, Any]]) -> dict[str, Any]:
