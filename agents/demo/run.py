@@ -21,7 +21,7 @@ from agents.settings import Settings, SettingsError
 FOLLOW_UP = "Is the app to db flow healthy now? Check the last 5 minutes."
 HELP = (
     "Type a question, `approve` to click Apply TCP fixes (the confirm dialog is accepted), "
-    "`dismiss [reason]`, `thread` to show the whole thread, or `quit`."
+    "`dismiss [reason]`, `trace` for the newest answer's step tree, `thread` for the whole thread, or `quit`."
 )
 
 Write = Callable[[str], None]
@@ -78,6 +78,28 @@ class Transcript:
             self.shown[message.ts] = text
 
 
+async def view_trace(session: Any) -> str | None:
+    """Clicks the newest "View trace" button in the thread (the bot's own listener) and renders the modal."""
+    from bot.blocks.ids import ACTION_VIEW_TRACE
+    from bot.console import render_blocks
+    from bot.listeners.actions.trace import on_view_trace
+
+    result_id = None
+    for message in session.surface.thread(session.channel, session.thread_ts or ""):
+        for block in message.blocks:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == ACTION_VIEW_TRACE:
+                    result_id = element.get("value")
+    if result_id is None:
+        return None
+    body = {"trigger_id": "console", "user": {"id": session.user}, "channel": {"id": session.channel}}
+    opened = len(session.surface.modals)
+    await on_view_trace(body, {"value": result_id}, session.services)
+    if len(session.surface.modals) == opened:
+        return None
+    return render_blocks(session.surface.modals[-1]["blocks"])
+
+
 def _session(stack: DemoStack):  # -> tuple[ConsoleSession, Callable[[], Awaitable[None]]]
     from bot.collaborator import CollaboratorClient
     from bot.console import ConsoleSession
@@ -101,6 +123,10 @@ async def scripted(stack: DemoStack, question: str, *, approve: bool, write: Wri
     try:
         await session.ask(question)
         transcript.show()
+        tree = await view_trace(session)
+        if tree is not None:
+            write("> OPERATOR clicks [View trace]\n")
+            write(tree + "\n")
         if approve:
             write("> OPERATOR clicks [Apply TCP fixes] and confirms the dialog\n")
             await session.approve()
@@ -136,6 +162,8 @@ async def interactive(
                 await session.dismiss(rest)
             elif command == "thread":
                 write(session.thread())
+            elif command == "trace":
+                write(await view_trace(session) or "(no trace in this thread yet)")
             elif command == "help":
                 write(HELP)
             else:

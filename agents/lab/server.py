@@ -230,7 +230,9 @@ class Lab:
     def record(self, when: datetime | None = None) -> str:
         """Record the current host state as evidence: a capture and a minute of metrics; returns the key."""
         assert self._writer is not None, "start() the lab first"
-        when = (when or datetime.now(UTC)).replace(microsecond=0)
+        # Stamped a second back: CloudWatch's EndTime is exclusive at one-second resolution, so a
+        # question asked in the same second as the fix must still see the new minute.
+        when = (when or datetime.now(UTC) - timedelta(seconds=1)).replace(microsecond=0)
         with self._telemetry_lock:
             flows = self.conditions()
             key = self._writer.write_capture(flows, when)

@@ -141,7 +141,7 @@ def test_unknown_query_is_resource_not_found(shared_lab: Lab) -> None:
 def test_window_after_the_host_heals_shows_a_clean_flow_still_carrying_data(fresh_lab: Lab) -> None:
     nfm = fresh_lab.client("networkflowmonitor")
     before = _results(nfm, _start(nfm))["topContributors"][0]["value"]
-    healed_at = datetime.now(UTC).replace(microsecond=0)
+    healed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2)  # record() stamps 1 s back
     create_host(fresh_lab.app_host.root, impaired=False)
     fresh_lab.record()
     [row] = _results(nfm, _start(nfm, start=healed_at))["topContributors"]

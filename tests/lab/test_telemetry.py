@@ -100,3 +100,31 @@ def test_rotation_records_new_evidence_on_its_own() -> None:
     with Lab(config=LabConfig(rotation_s=0.2)) as lab:
         seeded = len(lab.observed(0, datetime.now(UTC).timestamp() + 3600))
         assert lab.wait_for_observations(seeded + 1, timeout_s=20), "the lab recorded nothing new within 20 s"
+
+
+def test_a_recorded_minute_is_visible_to_a_query_issued_at_once(fresh_lab: Lab) -> None:
+    fresh_lab.record()
+    end = datetime.now(UTC)
+    dimensions = [
+        {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
+        {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
+    ]
+    result = fresh_lab.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m0",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": topology.METRIC_NAMESPACE,
+                        "MetricName": "DataTransferred",
+                        "Dimensions": dimensions,
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=end - timedelta(minutes=2),
+        EndTime=end,
+    )["MetricDataResults"][0]
+    assert len(result["Values"]) == 1
