@@ -78,20 +78,28 @@ class Transcript:
             self.shown[message.ts] = text
 
 
-async def view_trace(session: Any) -> str | None:
-    """Clicks the newest "View trace" button in the thread (the bot's own listener) and renders the modal."""
+def trace_result_ids(session: Any) -> list[str]:
+    """The result ids behind the thread's "View trace" buttons, oldest first."""
     from bot.blocks.ids import ACTION_VIEW_TRACE
-    from bot.console import render_blocks
-    from bot.listeners.actions.trace import on_view_trace
 
-    result_id = None
+    ids = []
     for message in session.surface.thread(session.channel, session.thread_ts or ""):
         for block in message.blocks:
             for element in block.get("elements", []) if block.get("type") == "actions" else []:
                 if element.get("action_id") == ACTION_VIEW_TRACE:
-                    result_id = element.get("value")
-    if result_id is None:
+                    ids.append(str(element.get("value", "")))
+    return ids
+
+
+async def view_trace(session: Any) -> str | None:
+    """Clicks the newest "View trace" button in the thread (the bot's own listener) and renders the modal."""
+    from bot.console import render_blocks
+    from bot.listeners.actions.trace import on_view_trace
+
+    ids = trace_result_ids(session)
+    if not ids:
         return None
+    result_id = ids[-1]
     body = {"trigger_id": "console", "user": {"id": session.user}, "channel": {"id": session.channel}}
     opened = len(session.surface.modals)
     await on_view_trace(body, {"value": result_id}, session.services)
@@ -100,7 +108,8 @@ async def view_trace(session: Any) -> str | None:
     return render_blocks(session.surface.modals[-1]["blocks"])
 
 
-def _session(stack: DemoStack):  # -> tuple[ConsoleSession, Callable[[], Awaitable[None]]]
+def console_session(stack: DemoStack) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    """A `bot.console.ConsoleSession` talking to the stack's collaborator, and how to close it."""
     from bot.collaborator import CollaboratorClient
     from bot.console import ConsoleSession
 
@@ -118,7 +127,7 @@ def _session(stack: DemoStack):  # -> tuple[ConsoleSession, Callable[[], Awaitab
 
 async def scripted(stack: DemoStack, question: str, *, approve: bool, write: Write = _print) -> int:
     """One conversation: ask; with `approve`, approve the fix and ask again about the last minutes."""
-    session, close = _session(stack)
+    session, close = console_session(stack)
     transcript = Transcript(session, write)
     try:
         await session.ask(question)
@@ -142,7 +151,7 @@ async def interactive(
     stack: DemoStack, *, read: Callable[[str], Awaitable[str]] = read_line, write: Write = _print
 ) -> int:
     """The operator's prompt; returns on `quit`, end of input or Ctrl-C."""
-    session, close = _session(stack)
+    session, close = console_session(stack)
     transcript = Transcript(session, write)
     write(HELP)
     try:
