@@ -78,3 +78,92 @@ def test_the_second_analysis_finds_the_flow_healthy(transcript: str) -> None:
     assert last.startswith("🟢 Ok")
     assert "retransmitted on" not in last
     assert re.search(r"Retransmissions 0\b", last)
+
+
+def _start_interactive(**extra_env: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))} | extra_env
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", "agents.cli", "demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _read_until(process: subprocess.Popen, marker: str, timeout_s: float = 120) -> str:
+    """The demo's output up to and including `marker`; the reader thread stops there, bounded by a timeout."""
+    import threading
+
+    seen: list[str] = []
+    found = threading.Event()
+
+    def pump() -> None:
+        tail = ""
+        while chunk := process.stdout.read(1):
+            seen.append(chunk)
+            tail = (tail + chunk)[-len(marker) :]
+            if tail == marker:
+                found.set()
+                return
+        found.set()  # end of output: the caller's check below reports it
+
+    threading.Thread(target=pump, daemon=True).start()
+    assert found.wait(timeout_s), f"no {marker!r} within {timeout_s:g} s: {''.join(seen)}"
+    text = "".join(seen)
+    assert text.endswith(marker), f"the demo ended before {marker!r}: {text}"
+    return text
+
+
+def _ports(banner: str) -> list[int]:
+    return [int(port) for port in re.findall(r"http://127\.0\.0\.1:(\d+)", banner)]
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _dead_redis_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"  # closed again: nothing answers there
+
+
+def test_interactive_demo_without_redis_answers_on_the_embedded_one_and_quits_cleanly() -> None:
+    process = _start_interactive(REDIS_URL=_dead_redis_url())
+    try:
+        banner = _read_until(process, "netops> ")
+        assert "Redis: embedded in-process Redis (fakeredis)" in banner
+        process.stdin.write(f"{QUESTION}\nquit\n")
+        process.stdin.flush()
+        rest, _ = process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, banner + rest
+    assert re.search(rf"% of segments retransmitted on {FLOW}", rest)
+    assert not [port for port in _ports(banner) if _listening(port)]
+
+
+def test_ctrl_c_at_the_prompt_stops_everything_and_leaves_nothing_listening() -> None:
+    import signal
+
+    process = _start_interactive()
+    try:
+        banner = _read_until(process, "netops> ")
+        ports = _ports(banner)
+        assert len(ports) == 3 and all(_listening(port) for port in ports)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert not [port for port in ports if _listening(port)]
