@@ -16,6 +16,7 @@ the caller sees which step failed instead of a bare error.
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -212,9 +213,14 @@ class TracingAgentExecutor(AgentExecutor):
                 try:
                     await run(context, queue)
                 except Exception as exc:
-                    if queue.turn_ended:
+                    if queue.turn_ended or cancel:
                         raise
-                    logger.exception("agent %s failed on task %s", self._name, context.task_id)
+                    logger.error(
+                        "agent %s failed on task %s:\n%s",
+                        self._name,
+                        context.task_id,
+                        redact_text("".join(traceback.format_exception(exc))),
+                    )
                     step.end_step(error=exc)
                     await queue.fail(context, exc)
 

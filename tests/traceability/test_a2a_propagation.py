@@ -264,3 +264,22 @@ async def test_an_executor_that_raises_before_creating_its_task_still_fails_with
         "second",
         "load_credentials",
     )
+
+
+async def test_the_failure_log_is_masked(agent_server, a2a_connect, caplog):
+    class LeaksSecret(AgentExecutor):
+        async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+            raise RuntimeError("login failed with password=hunter2")
+
+        async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+            raise NotImplementedError
+
+    async with agent_server("second", TracingAgentExecutor(LeaksSecret(), name="second")) as url:
+        _, responses = await _ask(a2a_connect, url)
+    assert "hunter2" not in caplog.text
+    assert "password=[redacted]" in caplog.text
+    final = responses[-1].task.status.message.parts[0].text
+    assert final == (
+        "The agent failed (RuntimeError: login failed with password=[redacted]);"
+        " see the trace's failing step, or the agent's log."
+    )

@@ -150,3 +150,17 @@ def test_exported_parameters_are_plain_json_a_protobuf_struct_accepts():
     params = exported["steps"][0]["parameters"]
     assert params == {"when": "2025-01-01 00:00:00", "ids": ["i-1"], "3": "nan", "raw": "b'\\x00'"}
     struct_pb2.Struct().update(exported)  # would raise on anything that is not JSON
+
+
+def test_recorded_tracebacks_are_masked_on_export():
+    from agents.traceability import TraceStep, start_trace
+
+    with start_trace(config=TraceConfig(tracebacks=True)) as tracer:
+        try:
+            with TraceStep("login"):
+                raise PermissionError(f"rejected key {AWS_KEY_ID}")
+        except PermissionError:
+            pass
+    exported = export_trace(tracer.trace())
+    assert "PermissionError" in exported["steps"][0]["traceback"]
+    assert AWS_KEY_ID not in json.dumps(exported)
