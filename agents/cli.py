@@ -21,7 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.lab.command",
     "agents.demo.command",
     "bot.command",
-    "agents.analyze_pcap_command",
+    "agents.performance.pcap.command",
 )
 
 

@@ -39,8 +39,8 @@ FRAME_NAMES = (
     "zero_windows",
     "resets",
 )
-GLOBAL_RTT_SAMPLES = 1 << 20
-FLOW_RTT_SAMPLES = 2048
+GLOBAL_RTT_SAMPLES = 1 << 18
+FLOW_RTT_SAMPLES = 512
 KEPT_FLOWS = 200  # flows kept per result (for merging); to_json shows the first JSON_FLOWS
 JSON_FLOWS = 10
 MAX_FRAMES = 10_000  # frame numbers kept per kind of event

@@ -37,12 +37,14 @@ Known differences from tshark, on purpose:
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Iterable
 
 from agents.performance.pcap.capture import Record
 from agents.performance.pcap.decode import FRAGMENT, decode_tcp
 from agents.performance.pcap.result import (
+    KEPT_FLOWS,
     MAX_FRAMES,
     AnalysisResult,
     FlowStats,
@@ -51,6 +53,10 @@ from agents.performance.pcap.result import (
 )
 
 M32 = 0xFFFFFFFF
+# Ethernet / IPv4 without options / TCP: ethertype, vihl, total, frag, proto, src, dst, then TCP
+_ETH_TCP = struct.Struct("!12xHBxHxxHxB2xIIHHIIBBH").unpack_from
+# SLL2 / IPv4 / UDP / VXLAN / Ethernet / IPv4 / TCP, as a mirror target's `tcpdump -i any` writes
+_SLL2_VXLAN_TCP = struct.Struct("!H18xBxHxxHxB10xHHH2x4xI12xHBxHxxHxB2xIIHHIIBBH").unpack_from
 HALF = 0x80000000
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 MAX_UNACKED = 10_000
@@ -58,7 +64,7 @@ FAST_RT_NS = 20_000_000
 DEFAULT_OOO_NS = 3_000_000
 IDLE_OPEN_S = 600
 IDLE_CLOSED_S = 60
-SWEEP_EVERY = 1 << 16
+SWEEP_EVERY = 4096  # packets between idle sweeps (at least; more when many flows are live)
 DEADLINE_EVERY = 4096
 
 # analysis flags of one segment (only those other decisions depend on)
@@ -149,11 +155,7 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
     last_lt = -1
     try:
         for ts, lt, buf, off, caplen, origlen in records:
-            frame += 1
-            if lt != last_lt:
-                last_lt = lt
-                linktypes.add(lt)
-            if frame >= next_deadline_check:
+            if frame >= next_deadline_check:  # `frame` = records fully handled so far
                 next_deadline_check += DEADLINE_EVERY
                 if stop_at is not None and time.monotonic() > stop_at:
                     raise DeadlineExceeded
@@ -161,16 +163,59 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
                     peak = max(peak, len(table) // 2)
                     _sweep(table, by_tuple, finished, ts)
                     next_sweep = frame + max(SWEEP_EVERY, 2 * len(table))
-            seg = decode_tcp(lt, buf, off, caplen, origlen)
-            if seg is None:
-                continue
-            if seg is FRAGMENT:
-                fragments += 1
-                continue
-            src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap = seg
+            frame += 1
+            if lt != last_lt:
+                last_lt = lt
+                linktypes.add(lt)
+            # Fast paths for what mirror targets record (one struct call for every header);
+            # anything unusual (options, fragments, other links) takes the general decoder.
+            rlen = origlen if origlen > caplen else caplen
+            if lt == 1 and caplen >= 54:
+                etype, vihl, total, frag, proto, src, dst, sport, dport, seq, ack, offx2, flags, win = _ETH_TCP(
+                    buf, off
+                )
+                fast = etype == 0x0800 and vihl == 0x45 and proto == 6 and total >= 40 and not frag & 0x3FFF
+                if fast:
+                    vni = -1
+                    end = rlen - 14
+                    treported = (total if total < end else end) - 20
+            elif lt == 276 and caplen >= 110:
+                (etype, ovihl, ototal, ofrag, oproto, usport, udport, ulen, vx, ietype, vihl, total, frag, proto,
+                 src, dst, sport, dport, seq, ack, offx2, flags, win) = _SLL2_VXLAN_TCP(buf, off)  # fmt: skip
+                fast = (
+                    etype == 0x0800
+                    and ovihl == 0x45
+                    and oproto == 17
+                    and (udport == 4789 or usport == 4789)
+                    and ietype == 0x0800
+                    and vihl == 0x45
+                    and proto == 6
+                    and total >= 40
+                    and ototal >= 50 + total
+                    and ulen >= 30 + total
+                    and not (frag | ofrag) & 0x3FFF
+                )
+                if fast:
+                    vni = (vx >> 8) & 0xFFFFFF
+                    end = rlen - 70
+                    treported = (total if total < end else end) - 20
+            else:
+                fast = False
+            if fast:
+                hlen = (offx2 >> 4) << 2
+                tcap = 20
+            else:
+                seg = decode_tcp(lt, buf, off, caplen, origlen)
+                if seg is None:
+                    continue
+                if seg is FRAGMENT:
+                    fragments += 1
+                    continue
+                src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap = seg
+                if tcap < 16:  # tshark shows a TCP layer but throws before it has a stream
+                    n_tcp += 1
+                    continue
             n_tcp += 1
-            if tcap < 16:  # tshark shows a TCP layer but throws before it has a stream
-                continue
             key = (src, dst, sport, dport, vni)
             entry = table.get(key)
             if entry is None:
@@ -437,5 +482,5 @@ def _sweep(table: dict, by_tuple: dict, finished: list[FlowStats], now: int) -> 
     }
     for conv in stale.values():
         finished.append(_forget(table, by_tuple, conv))
-    if len(finished) > 4096:
+    if len(finished) > 2 * KEPT_FLOWS:
         finished[:] = worst_flows(finished)
