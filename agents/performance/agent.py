@@ -73,7 +73,8 @@ class ClientPool:
             return self._clients[region]
 
     def _create(self, region: str) -> AwsClients:
-        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60)
+        attempts = self._settings.aws_max_attempts
+        config = Config(retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=5, read_timeout=60)
         endpoint = self._settings.aws_endpoint_url
         made = {s: boto3.client(s, region_name=region, endpoint_url=endpoint, config=config) for s in _SERVICES}
         nfm_endpoint = self._settings.nfm_endpoint_url or endpoint
