@@ -87,6 +87,8 @@ def create_app(
             yield
         finally:
             await push_client.aclose()
+            if llm is not None and hasattr(llm, "aclose"):
+                await llm.aclose()
             if owns_redis:
                 await redis.aclose()
             if owns_pool:

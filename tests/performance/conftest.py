@@ -167,7 +167,7 @@ def agent_settings(moto_url: str, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def serve_performance_agent(settings: Settings, redis: Any) -> AsyncIterator[RunningAgent]:
+async def serve_performance_agent(settings: Settings, redis: Any, llm: Any = None) -> AsyncIterator[RunningAgent]:
     """The real app on uvicorn at 127.0.0.1 (OS-chosen port); the socket listens before uvicorn starts."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -176,7 +176,7 @@ async def serve_performance_agent(settings: Settings, redis: Any) -> AsyncIterat
     pool = ClientPool(settings)
     stubber = Stubber(pool.get(REGION).nfm)
     stubber.activate()
-    app = create_app(settings, public_url=url + "/", pool=pool, redis=redis)
+    app = create_app(settings, public_url=url + "/", pool=pool, redis=redis, llm=llm)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
