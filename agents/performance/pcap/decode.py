@@ -1,14 +1,18 @@
 """Link, network and tunnel decoding down to the TCP header, without allocating per layer.
 
 `decode_tcp(linktype, buf, off, caplen, origlen)` walks the headers by offset into `buf` and
-returns `None` (no TCP), `FRAGMENT` (an IP fragment: counted, not reassembled) or a `Segment`
-tuple. Lengths follow Wireshark's "reported length": the wire length of the frame, cut down by
+returns `None` (no TCP), `FRAGMENT` (an IP fragment after the first: counted, not reassembled)
+or a `Segment` tuple. A first fragment yields its TCP header with a reported length of -1:
+tshark shows that header too, but nobody knows the segment's length, so it is not analysed.
+Lengths follow Wireshark's "reported length": the wire length of the frame, cut down by
 each IP/UDP length field, so a segment truncated by a mirror session's PacketLength or a
 small snaplen still has its true payload length.
 
 Addresses are ints for IPv4 and 16-byte `bytes` for IPv6, cheap to hash as flow keys;
 `format_address` renders them. Flows inside VXLAN (UDP 4789) or GENEVE (UDP 6081) carry the
-tunnel's VNI; elsewhere the VNI is -1.
+tunnel's VNI; elsewhere the VNI is -1. Also decoded: 802.1Q/802.1ad tags, LLC/SNAP, MPLS,
+PPP and PPPoE, GRE (including WCCP redirects), IP-in-IP; not decoded: TCP quoted inside ICMP
+errors or sFlow samples.
 """
 
 from __future__ import annotations
@@ -221,8 +225,18 @@ def _ipv4(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
     if end < rend:
         rend = end
     if frag & 0x3FFF:
-        return FRAGMENT
+        if frag & 0x1FFF:
+            return FRAGMENT
+        return _first_fragment(proto, src, dst, buf, o + ihl, cend, rend, vni, depth)
     return _l4(proto, src, dst, buf, o + ihl, cend, rend, vni, depth)
+
+
+def _first_fragment(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
+    """The first fragment's TCP header is shown (as tshark does), but its length is unknown."""
+    seg = _l4(proto, src, dst, buf, o, cend, rend, vni, depth)
+    if seg is None or seg is FRAGMENT or len(seg) != 12:
+        return FRAGMENT
+    return (*seg[:10], -1, seg[11])
 
 
 def _ipv6(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
@@ -251,8 +265,11 @@ def _ipv6(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
         elif nh == 44:  # fragment header
             if cend - o < 8:
                 return None
-            if _H(buf, o + 2)[0] & 0xFFF9:  # offset or more-fragments set
+            frag = _H(buf, o + 2)[0]
+            if frag & 0xFFF8:  # not the first fragment
                 return FRAGMENT
+            if frag & 1:  # first of several
+                return _first_fragment(buf[o], src, dst, buf, o + 8, cend, rend, vni, depth)
             nh, size = buf[o], 8
         else:
             break

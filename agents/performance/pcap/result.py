@@ -40,7 +40,7 @@ FRAME_NAMES = (
     "resets",
 )
 GLOBAL_RTT_SAMPLES = 1 << 20
-FLOW_RTT_SAMPLES = 2048
+FLOW_RTT_SAMPLES = 512
 KEPT_FLOWS = 200  # flows kept per result (for merging); to_json shows the first JSON_FLOWS
 JSON_FLOWS = 10
 MAX_FRAMES = 10_000  # frame numbers kept per kind of event
@@ -86,6 +86,11 @@ class FlowStats:
     def severity_key(self) -> tuple:
         """Worst first: most retransmissions, then the slowest p99 RTT."""
         return (self.retransmissions, self.rtt.quantile(0.99) or 0.0, self.packets)
+
+    def copy(self) -> FlowStats:
+        twin = FlowStats(self.src, self.dst, self.sport, self.dport, self.vni)
+        twin.merge(self)
+        return twin
 
     def merge(self, other: FlowStats) -> None:
         self.packets += other.packets
@@ -136,6 +141,7 @@ class AnalysisResult:
     frames: dict = field(default_factory=lambda: {name: [] for name in FRAME_NAMES})
     packets: int = 0  # every record in the file, TCP or not
     ip_fragments: int = 0
+    peak_conversations: int = 0  # most connections held in memory at once
     elapsed_s: float = 0.0
 
     @property
@@ -188,6 +194,7 @@ def merge_results(results: Iterable[AnalysisResult]) -> AnalysisResult:
         merged.packets += r.packets
         merged.ip_fragments += r.ip_fragments
         merged.elapsed_s += r.elapsed_s
-        flows.extend(r.flows)
+        merged.peak_conversations = max(merged.peak_conversations, r.peak_conversations)
+        flows.extend(flow.copy() for flow in r.flows)
     merged.flows = worst_flows(flows)
     return merged

@@ -37,12 +37,14 @@ Known differences from tshark, on purpose:
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Iterable
 
 from agents.performance.pcap.capture import Record
 from agents.performance.pcap.decode import FRAGMENT, decode_tcp
 from agents.performance.pcap.result import (
+    KEPT_FLOWS,
     MAX_FRAMES,
     AnalysisResult,
     FlowStats,
@@ -51,6 +53,10 @@ from agents.performance.pcap.result import (
 )
 
 M32 = 0xFFFFFFFF
+# Ethernet / IPv4 without options / TCP: ethertype, vihl, total, frag, proto, src, dst, then TCP
+_ETH_TCP = struct.Struct("!12xHBxHxxHxB2xIIHHIIBBH").unpack_from
+# SLL2 / IPv4 / UDP / VXLAN / Ethernet / IPv4 / TCP, as a mirror target's `tcpdump -i any` writes
+_SLL2_VXLAN_TCP = struct.Struct("!H18xBxHxxHxB10xHHH2x4xI12xHBxHxxHxB2xIIHHIIBBH").unpack_from
 HALF = 0x80000000
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 MAX_UNACKED = 10_000
@@ -58,7 +64,7 @@ FAST_RT_NS = 20_000_000
 DEFAULT_OOO_NS = 3_000_000
 IDLE_OPEN_S = 600
 IDLE_CLOSED_S = 60
-SWEEP_EVERY = 1 << 16
+SWEEP_EVERY = 4096  # packets between idle sweeps (at least; more when many flows are live)
 DEADLINE_EVERY = 4096
 
 # analysis flags of one segment (only those other decisions depend on)
@@ -83,6 +89,7 @@ class _Dir:
         "maxseqtobeacked",
         "nextseq",
         "nextseqtime",
+        "seen",
         "segs",
         "sorted",
         "window",
@@ -102,13 +109,15 @@ class _Dir:
         self.segs: list[tuple[int, int]] = []  # unacked (nextseq, first-sent ns), oldest first
         self.sorted = True  # segs' nextseq strictly increasing: acks then remove a prefix
         self.fin = False
+        self.seen = False
 
 
 class _Conv:
-    __slots__ = ("closed", "first_rtt", "flow", "last_ts", "mru_syn")
+    __slots__ = ("closed", "first_rtt", "flow", "keys", "last_ts", "mru_syn")
 
     def __init__(self, flow: FlowStats) -> None:
         self.flow = flow
+        self.keys: list[tuple] = []
         self.mru_syn = 0
         self.first_rtt = 0
         self.last_ts = 0
@@ -131,7 +140,9 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
     f_zw = frames["zero_windows"]
     f_rst = frames["resets"]
     rtt_add = result.rtt.add
-    table: dict[tuple, tuple[_Conv, _Dir, _Dir]] = {}
+    table: dict[tuple, tuple[_Conv, _Dir, _Dir]] = {}  # (src, dst, sport, dport, vni) -> (conv, fwd, rev)
+    by_tuple: dict[tuple, tuple[_Conv, _Dir, _Dir]] = {}  # tunnelled conversations by opening 4-tuple
+    peak = 0
     finished: list[FlowStats] = []
     n_tcp = n_streams = n_retrans = n_fast = n_spur = n_dup = n_lost = n_ooo = n_zw = 0
     n_rst = n_fin = n_syn = 0
@@ -144,38 +155,82 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
     last_lt = -1
     try:
         for ts, lt, buf, off, caplen, origlen in records:
-            frame += 1
-            if lt != last_lt:
-                last_lt = lt
-                linktypes.add(lt)
-            if frame >= next_deadline_check:
+            if frame >= next_deadline_check:  # `frame` = records fully handled so far
                 next_deadline_check += DEADLINE_EVERY
                 if stop_at is not None and time.monotonic() > stop_at:
                     raise DeadlineExceeded
                 if frame >= next_sweep:
-                    _sweep(table, finished, ts)
+                    peak = max(peak, len(table) // 2)
+                    _sweep(table, by_tuple, finished, ts)
                     next_sweep = frame + max(SWEEP_EVERY, 2 * len(table))
-            seg = decode_tcp(lt, buf, off, caplen, origlen)
-            if seg is None:
-                continue
-            if seg is FRAGMENT:
-                fragments += 1
-                continue
-            src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap = seg
+            frame += 1
+            if lt != last_lt:
+                last_lt = lt
+                linktypes.add(lt)
+            # Fast paths for what mirror targets record (one struct call for every header);
+            # anything unusual (options, fragments, other links) takes the general decoder.
+            rlen = origlen if origlen > caplen else caplen
+            if lt == 1 and caplen >= 54:
+                etype, vihl, total, frag, proto, src, dst, sport, dport, seq, ack, offx2, flags, win = _ETH_TCP(
+                    buf, off
+                )
+                fast = etype == 0x0800 and vihl == 0x45 and proto == 6 and total >= 40 and not frag & 0x3FFF
+                if fast:
+                    vni = -1
+                    end = rlen - 14
+                    treported = (total if total < end else end) - 20
+            elif lt == 276 and caplen >= 110:
+                (etype, ovihl, ototal, ofrag, oproto, usport, udport, ulen, vx, ietype, vihl, total, frag, proto,
+                 src, dst, sport, dport, seq, ack, offx2, flags, win) = _SLL2_VXLAN_TCP(buf, off)  # fmt: skip
+                fast = (
+                    etype == 0x0800
+                    and ovihl == 0x45
+                    and oproto == 17
+                    and (udport == 4789 or usport == 4789)
+                    and ietype == 0x0800
+                    and vihl == 0x45
+                    and proto == 6
+                    and total >= 40
+                    and ototal >= 50 + total
+                    and ulen >= 30 + total
+                    and not (frag | ofrag) & 0x3FFF
+                )
+                if fast:
+                    vni = (vx >> 8) & 0xFFFFFF
+                    end = rlen - 70
+                    treported = (total if total < end else end) - 20
+            else:
+                fast = False
+            if fast:
+                hlen = (offx2 >> 4) << 2
+                tcap = 20
+            else:
+                seg = decode_tcp(lt, buf, off, caplen, origlen)
+                if seg is None:
+                    continue
+                if seg is FRAGMENT:
+                    fragments += 1
+                    continue
+                src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap = seg
+                if tcap < 16:  # tshark shows a TCP layer but throws before it has a stream
+                    n_tcp += 1
+                    continue
             n_tcp += 1
-            if tcap < 16:  # tshark shows a TCP layer but throws before it has a stream
-                continue
             key = (src, dst, sport, dport, vni)
             entry = table.get(key)
             if entry is None:
-                entry = _new_conv(table, key, flags)
-                n_streams += 1
+                if vni >= 0:
+                    entry = _other_vni(table, by_tuple, key)
+                if entry is None:
+                    entry = _new_conv(table, by_tuple, key, flags)
+                    n_streams += 1
             elif flags & (SYN | ACK) == SYN and entry[1].base_set and seq != entry[1].base_seq:
                 # tshark's port reuse: a new SYN with another ISN starts a new stream
-                finished.append(entry[0].flow)
-                entry = _new_conv(table, key, flags)
+                finished.append(_forget(table, by_tuple, entry[0]))
+                entry = _new_conv(table, by_tuple, key, flags)
                 n_streams += 1
             conv, fwd, rev = entry
+            fwd.seen = True
             conv.last_ts = ts
             flow = conv.flow
             flow.packets += 1
@@ -195,7 +250,9 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
                     if len(f_rst) < MAX_FRAMES:
                         f_rst.append(frame)
             if treported < hlen:
-                continue  # tshark: "short segment", no sequence analysis
+                if treported < 0:
+                    fragments += 1  # a first IP fragment: its segment length is unknown
+                continue  # tshark: "short segment" or fragment, no sequence analysis
             seglen = treported - hlen
             flow.bytes += seglen
 
@@ -358,12 +415,13 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
         result.packets = frame
         result.ip_fragments = fragments
         active = {id(conv): conv.flow for conv, _fwd, _rev in table.values()}
+        result.peak_conversations = max(peak, len(active))
         finished.extend(active.values())
         result.flows = worst_flows(finished)
     return linktypes
 
 
-def _new_conv(table: dict, key: tuple, flags: int) -> tuple[_Conv, _Dir, _Dir]:
+def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> tuple[_Conv, _Dir, _Dir]:
     src, dst, sport, dport, vni = key
     rkey = (dst, src, dport, sport, vni)
     if flags & (SYN | ACK) == (SYN | ACK):  # the SYN/ACK's sender is the server
@@ -375,23 +433,54 @@ def _new_conv(table: dict, key: tuple, flags: int) -> tuple[_Conv, _Dir, _Dir]:
     entry = (conv, a, b)
     table[key] = entry
     table[rkey] = (conv, b, a)
+    conv.keys = [key, rkey]
+    if vni >= 0:
+        by_tuple[key[:4]] = entry
     return entry
 
 
-def _sweep(table: dict, finished: list[FlowStats], now: int) -> None:
+def _other_vni(table: dict, by_tuple: dict, key: tuple) -> tuple[_Conv, _Dir, _Dir] | None:
+    """The tunnelled conversation this packet answers under another VNI, if any.
+
+    Some mirror setups (GENEVE on GCP, for one) give each direction its own VNI, while two
+    sessions mirroring the same connection give each copy its own VNI. A packet joins a
+    conversation of another VNI only if it is the first one seen in its direction there; a
+    second mirrored copy always has seen both directions, so it stays a flow of its own.
+    """
+    src, dst, sport, dport, _vni = key
+    candidate = by_tuple.get((dst, src, dport, sport))
+    if candidate is None or candidate[2].seen:
+        return None
+    conv, fwd, rev = candidate
+    entry = (conv, rev, fwd)
+    table[key] = entry
+    conv.keys.append(key)
+    del by_tuple[(dst, src, dport, sport)]
+    return entry
+
+
+def _forget(table: dict, by_tuple: dict, conv: _Conv) -> FlowStats:
+    """Drop every key of a conversation; returns its flow statistics."""
+    for key in conv.keys:
+        entry = table.get(key)
+        if entry is not None and entry[0] is conv:
+            del table[key]
+        entry = by_tuple.get(key[:4])
+        if entry is not None and entry[0] is conv:
+            del by_tuple[key[:4]]
+    return conv.flow
+
+
+def _sweep(table: dict, by_tuple: dict, finished: list[FlowStats], now: int) -> None:
     """Drop conversations idle long enough (capture time), keeping their flow statistics."""
     open_cut = now - IDLE_OPEN_S * 1_000_000_000
     closed_cut = now - IDLE_CLOSED_S * 1_000_000_000
-    stale = [
-        key
-        for key, (conv, _a, _b) in table.items()
+    stale = {
+        id(conv): conv
+        for conv, _a, _b in table.values()
         if conv.last_ts < open_cut or (conv.closed and conv.last_ts < closed_cut)
-    ]
-    seen = set()
-    for key in stale:
-        conv = table.pop(key)[0]
-        if id(conv) not in seen:
-            seen.add(id(conv))
-            finished.append(conv.flow)
-    if len(finished) > 4096:
+    }
+    for conv in stale.values():
+        finished.append(_forget(table, by_tuple, conv))
+    if len(finished) > 2 * KEPT_FLOWS:
         finished[:] = worst_flows(finished)
