@@ -6,7 +6,7 @@ from typing import Any
 
 import jsonschema
 from a2a.types import Part
-from conftest import agent_settings, ask, serve_performance_agent, stub_monitor_with_flow, stub_no_monitors
+from perf_harness import agent_settings, ask, serve_performance_agent, stub_monitor_with_flow, stub_no_monitors
 
 from agents.performance.answer import ANSWER_SCHEMA
 from agents.traceability import TRACE_METADATA_KEY, ResponseTrace

@@ -13,8 +13,8 @@ import boto3
 import uvicorn
 from a2a.types import Part
 from botocore.stub import ANY, Stubber
-from conftest import agent_settings, ask, serve_performance_agent, stub_no_monitors
 from google.protobuf.json_format import MessageToDict
+from perf_harness import agent_settings, ask, serve_performance_agent, stub_no_monitors
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse

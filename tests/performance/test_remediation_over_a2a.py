@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 from a2a.helpers import new_data_part
 from a2a.types import Part
-from conftest import ask
+from perf_harness import ask
 
 from agents.approval_token import ApprovalClaims, sign
 from agents.performance.answer import ANSWER_SCHEMA

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from a2a.types import Part
-from conftest import agent_settings, ask, serve_performance_agent, stub_no_monitors
+from perf_harness import agent_settings, ask, serve_performance_agent, stub_no_monitors
 
 from agents.traceability import TRACE_EXTENSION_URI
 
