@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     nfm_query_timeout_s: float = Field(
         default=60, gt=0, description="How long Network Flow Monitor queries may run before they are stopped."
     )
+    aws_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per AWS call, retries included (botocore standard mode)."
+    )
     ssm_poll_interval_s: float = Field(default=2, gt=0, description="Delay between SSM command status polls.")
     ssm_timeout_s: float = Field(default=120, gt=0, description="How long a TCP fix command may run over SSM.")
 
@@ -182,12 +185,6 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="Model id for the LLM planner.")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint base URL.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the OpenAI-compatible endpoint.")
-    llm_input_usd_per_mtok: float | None = Field(
-        default=None, ge=0, description="Price of a million input tokens; unset = the built-in table for known models."
-    )
-    llm_output_usd_per_mtok: float | None = Field(
-        default=None, ge=0, description="Price of a million output tokens; unset = the built-in table for known models."
-    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 

@@ -26,6 +26,7 @@ from agents.approval_token import ApprovalTokenError, verify
 from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
 from agents.performance.approval import redeem_approval
 from agents.performance.diagnosis import diagnose
+from agents.performance.llm.loop import LlmError
 from agents.performance.planner import FIX, FLOW_MONITOR, MIRRORING, Plan, ToolCall, plan
 from agents.performance.render import render_markdown
 from agents.performance.tools.aws import AwsProblem, aws_step
@@ -73,7 +74,8 @@ class ClientPool:
             return self._clients[region]
 
     def _create(self, region: str) -> AwsClients:
-        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60)
+        attempts = self._settings.aws_max_attempts
+        config = Config(retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=5, read_timeout=60)
         endpoint = self._settings.aws_endpoint_url
         made = {s: boto3.client(s, region_name=region, endpoint_url=endpoint, config=config) for s in _SERVICES}
         nfm_endpoint = self._settings.nfm_endpoint_url or endpoint
@@ -222,11 +224,11 @@ class PerformanceAgent:
         progress = Progress(emit, asyncio.get_running_loop())
         runner = ToolRunner(self.settings, self.pool, progress)
         the_plan = self.plan(question)
+        text = None
         if self.llm is not None:
-            text = await self.llm.answer(question, the_plan, runner)
-        else:
+            text = await self._llm_answer(question, the_plan, runner)
+        if text is None:
             await asyncio.gather(*(runner.run(call) for call in the_plan.calls))
-            text = None
         await progress.drain()
         result = diagnose(
             runner.flow_monitor,
@@ -237,6 +239,24 @@ class PerformanceAgent:
         )
         markdown = text or render_markdown(result.answer, reasons=the_plan.reasons)
         return Outcome(result.answer, markdown, ok=result.analyzed_anything)
+
+    async def _llm_answer(self, question: str, the_plan: Plan, runner: ToolRunner) -> str | None:
+        """The model's answer, or None when the built-in planner must answer instead (and why, as a problem)."""
+        try:
+            text = await self.llm.answer(question, the_plan, runner)  # type: ignore[union-attr]
+        except LlmError as exc:
+            runner.problems.append(
+                AwsProblem(
+                    operation="llm",
+                    code="ModelError",
+                    message=str(exc),
+                    advice="The model could not answer, so the built-in planner did: check the NETOPS_LLM_* settings.",
+                )
+            )
+            return None
+        if runner.flow_monitor is None and runner.mirroring is None:
+            return None  # an answer without evidence is not an answer: run the plan's tools
+        return text
 
     async def remediate(self, request: dict[str, Any], emit: Emit) -> Outcome:
         instance_id = request.get("instance_id")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from a2a.types import (
     AgentCapabilities,
     AgentCard,
-    AgentExtension,
     AgentInterface,
     AgentSkill,
     HTTPAuthSecurityScheme,
@@ -14,7 +13,7 @@ from a2a.types import (
     StringList,
 )
 
-from agents.traceability import TRACE_EXTENSION_URI
+from agents.traceability.a2a import trace_agent_extension
 
 AGENT_NAME = "Performance_Agent"
 DIAGNOSE_SKILL = "analyze_network_performance"
@@ -74,13 +73,7 @@ def build_card(url: str, *, bearer_required: bool, version: str = "1.0.0") -> Ag
         capabilities=AgentCapabilities(
             streaming=True,
             push_notifications=True,
-            extensions=[
-                AgentExtension(
-                    uri=TRACE_EXTENSION_URI,
-                    description="Traceability: every tool and model call as a step, returned in artifact metadata.",
-                    required=False,
-                )
-            ],
+            extensions=[trace_agent_extension()],
         ),
         default_input_modes=["text/plain"],
         default_output_modes=["text/markdown", "application/json"],

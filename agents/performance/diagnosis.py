@@ -26,7 +26,7 @@ from agents.performance.tools.remediation import dry_run
 
 RETRANSMISSION_WARNING = 0.01  # 1 % of data segments retransmitted: worth a look
 RETRANSMISSION_CRITICAL = 0.02  # 2 %: throughput collapses on long-lived flows
-MIN_PACKETS = 50  # below this, a rate is noise
+MIN_PACKETS = 10  # below this, one retransmission is a big rate: noise
 RTT_P99_WARNING_MS = 100.0
 NFM_TIMEOUTS_WARNING = 1
 MAX_FLOW_FINDINGS = 3

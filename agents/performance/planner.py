@@ -23,8 +23,9 @@ _BUCKET = re.compile(r"\bbucket\s+[`'\"]?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\b", 
 _WINDOW = re.compile(
     r"\b(?:last|past|previous)\s+(?:(\d+(?:\.\d+)?)\s*)?(minutes?|mins?|m|hours?|hrs?|h|days?|d)\b", re.IGNORECASE
 )
-_CAPTURE_WORDS = re.compile(r"pcap|capture|mirror|packet|retransmi|tcp|reset|dup(licate)? ack", re.IGNORECASE)
-_MONITOR_WORDS = re.compile(r"flow monitor|nfm|latency|rtt|round.trip|timeout|slow|throughput|health", re.IGNORECASE)
+# Naming a source narrows the plan to it; symptoms (slow, retransmissions, latency…) use both.
+_CAPTURE_SOURCE = re.compile(r"pcap|capture|mirror", re.IGNORECASE)
+_MONITOR_SOURCE = re.compile(r"flow monitor|\bnfm\b|cloudwatch|top contributor", re.IGNORECASE)
 _FIX_WORDS = re.compile(r"\b(fix|remediat|tune|apply)", re.IGNORECASE)
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 
@@ -64,7 +65,7 @@ def plan(
     capture_prefix: str,
     max_files: int,
 ) -> Plan:
-    """Map a question to tool calls; both diagnosis tools run unless the question is clearly about one."""
+    """Map a question to tool calls; both diagnosis tools run unless the question names one source."""
     region_match = _REGION.search(question)
     region = region_match.group(1) if region_match else default_region
     instance_match = _INSTANCE.search(question)
@@ -77,8 +78,8 @@ def plan(
     elif named := _BUCKET.search(question):
         bucket = named.group(1)
 
-    wants_captures = bool(_CAPTURE_WORDS.search(question))
-    wants_monitor = bool(_MONITOR_WORDS.search(question))
+    wants_captures = bool(_CAPTURE_SOURCE.search(question))
+    wants_monitor = bool(_MONITOR_SOURCE.search(question))
     if not wants_captures and not wants_monitor:
         wants_captures = wants_monitor = True
     reasons = [f"region {region}" + ("" if region_match else " (default)"), f"last {minutes:g} minutes"]

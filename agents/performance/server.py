@@ -26,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agents.performance.agent import ClientPool, PerformanceAgent
-from agents.performance.card import CARD_CACHE_CONTROL, build_card
+from agents.performance.card import AGENT_NAME, CARD_CACHE_CONTROL, build_card
 from agents.performance.executor import PerformanceExecutor
 from agents.settings import Settings
+from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def create_app(
     agent = PerformanceAgent(settings, pool, redis, llm=llm)
     push_store = InMemoryPushNotificationConfigStore()
     handler = DefaultRequestHandler(
-        agent_executor=TracingAgentExecutor(PerformanceExecutor(agent)),
+        agent_executor=TracingAgentExecutor(
+            PerformanceExecutor(agent), name=AGENT_NAME, config=TraceConfig.from_settings(settings)
+        ),
         task_store=InMemoryTaskStore(),
         agent_card=card,
         push_config_store=push_store,
@@ -84,6 +87,8 @@ def create_app(
             yield
         finally:
             await push_client.aclose()
+            if llm is not None and hasattr(llm, "aclose"):
+                await llm.aclose()
             if owns_redis:
                 await redis.aclose()
             if owns_pool:

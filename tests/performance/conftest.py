@@ -1,16 +1,15 @@
-"""A real moto server on 127.0.0.1 (reset for every test) and boto3 clients pointed at it."""
+"""Fixtures: a real moto server on 127.0.0.1 (reset for every test), the lab seeded in it, the agent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
-
-REGION = "us-east-1"
+from perf_harness import REGION, Lab, RunningAgent, agent_settings, seed_lab, serve_performance_agent
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +47,20 @@ def aws(moto_url: str) -> Iterator[Any]:
     yield client
     for c in made:
         c.close()
+
+
+@pytest.fixture
+def lab(aws: Any) -> Lab:
+    return seed_lab(aws)
+
+
+@pytest.fixture
+async def perf_agent(moto_url: str, lab: Lab, redis_client: Any) -> AsyncIterator[RunningAgent]:
+    async with serve_performance_agent(agent_settings(moto_url), redis_client) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as client:
+        yield client

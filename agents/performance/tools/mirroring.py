@@ -11,7 +11,6 @@ benchmark) can tell transfer, analysis and our own overhead from each other.
 
 from __future__ import annotations
 
-import gzip
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -57,11 +56,7 @@ class MirroredFlow:
     resets: int
     src_instance_id: str | None = None
     dst_instance_id: str | None = None
-
-    @property
-    def instance_id(self) -> str | None:
-        """The instance that sent the retransmitted segments (the flow's source), else the other end."""
-        return self.src_instance_id or self.dst_instance_id
+    instance_id: str | None = None  # the end to fix: see `_flow_rows`
 
 
 @dataclass
@@ -237,10 +232,9 @@ def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: 
     with aws_step("s3.analyze_capture", report.problems, parameters={"key": obj.key, "bytes": obj.size}) as step:
         body = s3.get_object(Bucket=report.bucket, Key=obj.key)["Body"]
         timed = TimedReader(body)
-        stream: BinaryIO = gzip.GzipFile(fileobj=timed, mode="rb") if obj.key.endswith(".gz") else timed  # type: ignore[assignment]
         started = time.perf_counter()
         try:
-            result = analyze(stream, name=obj.key, deadline_s=deadline_s)
+            result = analyze(timed, name=obj.key, deadline_s=deadline_s)  # the analyzer un-gzips by itself
         finally:
             body.close()
         elapsed = time.perf_counter() - started
@@ -255,12 +249,17 @@ def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: 
     return result
 
 
-def _flow_rows(merged: Any, ip_to_instance: dict[str, str]) -> list[MirroredFlow]:
+def _flow_rows(merged: Any, ip_to_instance: dict[str, str], mirrored: set[str]) -> list[MirroredFlow]:
+    """Flows named by instance. The end to fix is the mirrored instance when one end is (that is
+    the host whose traffic was singled out for capture), else the connection's opener, else the other end;
+    the analyzer counts retransmissions of both directions together, so it cannot tell us more."""
     rows = []
     for f in merged.flows:
+        src_instance, dst_instance = ip_to_instance.get(f.src), ip_to_instance.get(f.dst)
+        mirrored_end = next((i for i in (src_instance, dst_instance) if i and i in mirrored), None)
         rows.append(
             MirroredFlow(
-                flow=f"{f.src}:{f.sport} → {f.dst}:{f.dport}",
+                flow=f.label,
                 src=f.src,
                 dst=f.dst,
                 sport=int(f.sport),
@@ -273,8 +272,9 @@ def _flow_rows(merged: Any, ip_to_instance: dict[str, str]) -> list[MirroredFlow
                 rtt_p50_ms=None if f.rtt_p50_s is None else f.rtt_p50_s * 1000,
                 rtt_p99_ms=None if f.rtt_p99_s is None else f.rtt_p99_s * 1000,
                 resets=int(f.resets),
-                src_instance_id=ip_to_instance.get(f.src),
-                dst_instance_id=ip_to_instance.get(f.dst),
+                src_instance_id=src_instance,
+                dst_instance_id=dst_instance,
+                instance_id=mirrored_end or src_instance or dst_instance,
             )
         )
     return rows
@@ -341,7 +341,8 @@ def analyze_traffic_mirroring_logs(
         data = merged.to_json()
         report.counts, report.ack_rtt = data.get("counts", {}), data.get("ack_rtt", {})
         addresses = {a for f in merged.flows for a in (f.src, f.dst)}
-        report.flows = _flow_rows(merged, _resolve_instances(ec2, addresses, report))
+        mirrored = {s["source_instance"] for s in report.sessions if s.get("source_instance")}
+        report.flows = _flow_rows(merged, _resolve_instances(ec2, addresses, report), mirrored)
     progress(
         f"Traffic mirroring: {report.files_analyzed} captures analyzed, {len(report.flows)} flows, "
         f"{report.counts.get('retransmissions', 0)} retransmissions."

@@ -144,7 +144,8 @@ def apply_fix(
                 WaiterConfig={"Delay": poll_interval_s, "MaxAttempts": max(1, math.ceil(timeout_s / poll_interval_s))},
             )
         except WaiterError as exc:
-            step.set_attribute("waiter", str(exc.last_response.get("Status", exc.reason)))
+            # A terminal failure (Failed, Cancelled, TimedOut) or too many attempts: the invocation says which.
+            step.set_attribute("waiter", str((exc.last_response or {}).get("Status", exc)))
         invocation = ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
         status = invocation.get("Status", "Unknown")
         stdout = invocation.get("StandardOutputContent", "")

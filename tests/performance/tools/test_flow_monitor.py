@@ -19,12 +19,24 @@ from agents.performance.tools.flow_monitor import (
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 WINDOW = TimeWindow.last(30, now=NOW)
-BAD = {"localIp": "10.0.1.10", "localInstanceId": "i-0aaaaaaaaaaaaaaa1", "localSubnetId": "subnet-1",
-       "localAz": "use1-az1", "remoteIp": "10.0.2.20", "remoteInstanceId": "i-0bbbbbbbbbbbbbbb2",
-       "remoteSubnetId": "subnet-2", "remoteAz": "use1-az2", "targetPort": 5432}
+BAD = {
+    "localIp": "10.0.1.10",
+    "localInstanceId": "i-0aaaaaaaaaaaaaaa1",
+    "localSubnetId": "subnet-1",
+    "localAz": "use1-az1",
+    "remoteIp": "10.0.2.20",
+    "remoteInstanceId": "i-0bbbbbbbbbbbbbbb2",
+    "remoteSubnetId": "subnet-2",
+    "remoteAz": "use1-az2",
+    "targetPort": 5432,
+}
 GOOD = BAD | {"localIp": "10.0.1.11", "localInstanceId": "i-0ccccccccccccccc3"}
-VALUES = {"RETRANSMISSIONS": ("Count", 900, 2), "TIMEOUTS": ("Count", 4, 0),
-          "ROUND_TRIP_TIME": ("Microseconds", 210000, 900), "DATA_TRANSFERRED": ("Bytes", 43_440_000, 50_000_000)}
+VALUES = {
+    "RETRANSMISSIONS": ("Count", 900, 2),
+    "TIMEOUTS": ("Count", 4, 0),
+    "ROUND_TRIP_TIME": ("Microseconds", 210000, 900),
+    "DATA_TRANSFERRED": ("Bytes", 43_440_000, 50_000_000),
+}
 
 
 @pytest.fixture
@@ -35,47 +47,96 @@ def nfm() -> Any:
 
 
 def _stub_monitor(stub: Stubber, *, statuses: tuple[str, ...] = ("RUNNING", "SUCCEEDED")) -> None:
-    stub.add_response("list_monitors", {"monitors": [
-        {"monitorArn": "arn:aws:networkflowmonitor:us-east-1:123456789012:monitor/lab", "monitorName": "lab",
-         "monitorStatus": "ACTIVE"}]})
-    stub.add_response("get_monitor", {"monitorArn": "arn:aws:networkflowmonitor:us-east-1:123456789012:monitor/lab",
-                                      "monitorName": "lab", "monitorStatus": "ACTIVE",
-                                      "localResources": [{"type": "AWS::EC2::Subnet", "identifier": "subnet-1"}],
-                                      "remoteResources": [], "createdAt": NOW, "modifiedAt": NOW},
-                      {"monitorName": "lab"})
+    stub.add_response(
+        "list_monitors",
+        {
+            "monitors": [
+                {
+                    "monitorArn": "arn:aws:networkflowmonitor:us-east-1:123456789012:monitor/lab",
+                    "monitorName": "lab",
+                    "monitorStatus": "ACTIVE",
+                }
+            ]
+        },
+    )
+    stub.add_response(
+        "get_monitor",
+        {
+            "monitorArn": "arn:aws:networkflowmonitor:us-east-1:123456789012:monitor/lab",
+            "monitorName": "lab",
+            "monitorStatus": "ACTIVE",
+            "localResources": [{"type": "AWS::EC2::Subnet", "identifier": "subnet-1"}],
+            "remoteResources": [],
+            "createdAt": NOW,
+            "modifiedAt": NOW,
+        },
+        {"monitorName": "lab"},
+    )
     queries = [(m, c) for m in METRICS for c in DESTINATION_CATEGORIES]
     for i, (metric, category) in enumerate(queries):
-        stub.add_response("start_query_monitor_top_contributors", {"queryId": f"q{i}"},
-                          {"monitorName": "lab", "startTime": WINDOW.start, "endTime": WINDOW.end,
-                           "metricName": metric, "destinationCategory": category, "limit": 10})
+        stub.add_response(
+            "start_query_monitor_top_contributors",
+            {"queryId": f"q{i}"},
+            {
+                "monitorName": "lab",
+                "startTime": WINDOW.start,
+                "endTime": WINDOW.end,
+                "metricName": metric,
+                "destinationCategory": category,
+                "limit": 10,
+            },
+        )
     for status in statuses:
         for i in range(len(queries)):
-            stub.add_response("get_query_status_monitor_top_contributors", {"status": status},
-                              {"monitorName": "lab", "queryId": f"q{i}"})
+            stub.add_response(
+                "get_query_status_monitor_top_contributors",
+                {"status": status},
+                {"monitorName": "lab", "queryId": f"q{i}"},
+            )
 
 
 def _stub_results(stub: Stubber) -> None:
     for i, (metric, category) in enumerate((m, c) for m in METRICS for c in DESTINATION_CATEGORIES):
         unit, bad, good = VALUES[metric]
-        rows = [] if category != "INTRA_AZ" else [BAD | {"value": bad, "destinationCategory": category},
-                                                  GOOD | {"value": good, "destinationCategory": category}]
-        stub.add_response("get_query_results_monitor_top_contributors", {"unit": unit, "topContributors": rows},
-                          {"monitorName": "lab", "queryId": f"q{i}"})
+        rows = (
+            []
+            if category != "INTRA_AZ"
+            else [
+                BAD | {"value": bad, "destinationCategory": category},
+                GOOD | {"value": good, "destinationCategory": category},
+            ]
+        )
+        stub.add_response(
+            "get_query_results_monitor_top_contributors",
+            {"unit": unit, "topContributors": rows},
+            {"monitorName": "lab", "queryId": f"q{i}"},
+        )
 
 
 def _seed_cloudwatch(cw: Any, *, health: float) -> None:
     dims = [{"Name": "MeasurementSource", "Value": "AWS"}, {"Name": "MonitorName", "Value": "lab"}]
     at = NOW - timedelta(minutes=5)
-    cw.put_metric_data(Namespace="AWS/NetworkFlowMonitor", MetricData=[
-        {"MetricName": "Retransmissions", "Dimensions": dims, "Value": 902, "Timestamp": at},
-        {"MetricName": "RoundTripTime", "Dimensions": dims, "Value": 2500, "Timestamp": at, "Unit": "Microseconds"},
-        {"MetricName": "HealthIndicator", "Dimensions": dims, "Value": health, "Timestamp": at},
-    ])
+    cw.put_metric_data(
+        Namespace="AWS/NetworkFlowMonitor",
+        MetricData=[
+            {"MetricName": "Retransmissions", "Dimensions": dims, "Value": 902, "Timestamp": at},
+            {"MetricName": "RoundTripTime", "Dimensions": dims, "Value": 2500, "Timestamp": at, "Unit": "Microseconds"},
+            {"MetricName": "HealthIndicator", "Dimensions": dims, "Value": health, "Timestamp": at},
+        ],
+    )
 
 
 def _run(nfm: Any, cw: Any, **kwargs: Any):
-    return analyze_network_flow_monitor(nfm, cw, region="us-east-1", account_id="123456789012", window=WINDOW,
-                                        poll_interval_s=0, sleep=lambda _s: None, **kwargs)
+    return analyze_network_flow_monitor(
+        nfm,
+        cw,
+        region="us-east-1",
+        account_id="123456789012",
+        window=WINDOW,
+        poll_interval_s=0,
+        sleep=lambda _s: None,
+        **kwargs,
+    )
 
 
 def test_worst_flow_is_named_by_instance_subnet_and_az_with_rtt_in_ms(nfm: Any, aws: Any) -> None:
@@ -87,8 +148,11 @@ def test_worst_flow_is_named_by_instance_subnet_and_az_with_rtt_in_ms(nfm: Any, 
         report = _run(nfm, cw)
         stub.assert_no_pending_responses()
     worst = report.worst_flows()[0]
-    assert (worst.local_instance_id, worst.local_subnet_id, worst.local_az) == ("i-0aaaaaaaaaaaaaaa1", "subnet-1",
-                                                                                "use1-az1")
+    assert (worst.local_instance_id, worst.local_subnet_id, worst.local_az) == (
+        "i-0aaaaaaaaaaaaaaa1",
+        "subnet-1",
+        "use1-az1",
+    )
     assert worst.rtt_ms == pytest.approx(210.0)
     assert worst.retransmissions == 900
     assert worst.estimated_retransmission_rate == pytest.approx(900 / 30000)
@@ -116,8 +180,15 @@ def test_queries_still_running_at_the_deadline_are_stopped(nfm: Any, aws: Any) -
         for i in range(len(METRICS) * len(DESTINATION_CATEGORIES)):
             stub.add_response("stop_query_monitor_top_contributors", {}, {"monitorName": "lab", "queryId": f"q{i}"})
         report = analyze_network_flow_monitor(
-            nfm, aws("cloudwatch"), region="us-east-1", account_id=None, window=WINDOW, query_timeout_s=0,
-            poll_interval_s=0, sleep=lambda _s: None)
+            nfm,
+            aws("cloudwatch"),
+            region="us-east-1",
+            account_id=None,
+            window=WINDOW,
+            query_timeout_s=0,
+            poll_interval_s=0,
+            sleep=lambda _s: None,
+        )
         stub.assert_no_pending_responses()
     assert [p.code for p in report.problems] == ["QueryTimeout"]
     assert "shorter time window" in report.problems[0].advice
@@ -156,10 +227,12 @@ def test_failed_query_is_reported_and_its_rows_are_not_read(nfm: Any, aws: Any) 
 
 @pytest.mark.parametrize(
     ("value", "unit", "metric", "expected"),
-    [(2500, "Microseconds", "ROUND_TRIP_TIME", 2.5), (3, "Milliseconds", "ROUND_TRIP_TIME", 3.0),
-     (2, "Kilobytes", "DATA_TRANSFERRED", 2048), (7, "Count", "RETRANSMISSIONS", 7)],
+    [
+        (2500, "Microseconds", "ROUND_TRIP_TIME", 2.5),
+        (3, "Milliseconds", "ROUND_TRIP_TIME", 3.0),
+        (2, "Kilobytes", "DATA_TRANSFERRED", 2048),
+        (7, "Count", "RETRANSMISSIONS", 7),
+    ],
 )
 def test_values_are_converted_by_their_unit(value: float, unit: str, metric: str, expected: float) -> None:
     assert convert(value, unit, metric) == expected
-
-
