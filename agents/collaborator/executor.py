@@ -32,22 +32,22 @@ from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
 
 from agents.collaborator.discovery import AgentStatus, Discovery
-from agents.collaborator.forwarding import Forwarder, describe_failure, is_connection_failure, outbound_message
+from agents.collaborator.forwarding import (
+    Forwarder,
+    describe_failure,
+    ends_turn,
+    is_connection_failure,
+    outbound_message,
+)
 from agents.collaborator.registry import Registry
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
 from agents.collaborator.store import Conversation, RedisStore
+from agents.traceability import CallType, TraceStep, current_tracer
+from agents.traceability.a2a import TURN_ENDING_STATES
 
 log = logging.getLogger(__name__)
 
-_ENDS_TURN = {
-    TaskState.TASK_STATE_COMPLETED,
-    TaskState.TASK_STATE_FAILED,
-    TaskState.TASK_STATE_CANCELED,
-    TaskState.TASK_STATE_REJECTED,
-    TaskState.TASK_STATE_INPUT_REQUIRED,
-    TaskState.TASK_STATE_AUTH_REQUIRED,
-}
 _WAITS_FOR_CALLER = {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
 _FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED}
 
@@ -137,7 +137,15 @@ class CollaboratorExecutor(AgentExecutor):
         await self._forward(turn, agent, message, text)
 
     async def discover(self) -> list[AgentStatus]:
-        return await self._discovery.discover(self._registry.urls())
+        urls = self._registry.urls()
+        async with TraceStep("discover agents", CallType.TOOL, {"agents": len(urls)}) as step:
+            statuses = await self._discovery.discover(urls)
+            step.set_attribute("available", [s.agent.name for s in statuses if s.agent is not None])
+            step.set_attribute("sources", {s.url: s.source for s in statuses})
+            unavailable = [s.error for s in statuses if s.error]
+            if unavailable:
+                step.set_attribute("unavailable", unavailable)
+            return statuses
 
     async def _choose(
         self, turn: _Turn, request: Request, agents: list[Agent], unavailable: list[str]
@@ -151,7 +159,12 @@ class CollaboratorExecutor(AgentExecutor):
                 return pending, None
             conv.pending_agent = conv.pending_task = None
         question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
-        decision = self.select(question, agents, remediation=request.remediation)
+        with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
+            decision = self.select(question, agents, remediation=request.remediation)
+            step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
+            step.set_attribute("decision", decision.explain())
+            if decision.failure:
+                step.end_step(error=decision.failure)
         if decision.clarification is not None:
             conv.clarifying = question
             await turn.updater.requires_input(self._text(turn, _with_unavailable(decision.clarification, unavailable)))
@@ -179,20 +192,30 @@ class CollaboratorExecutor(AgentExecutor):
             message, text=text, remote_context_id=conv.remote_contexts.get(agent.url), remote_task_id=resume
         )
         conv.pending_agent = conv.pending_task = None
+        final: StreamResponse | None = None
         try:
             async for event in self._forwarder.send(agent, outbound):
-                if await self._relay(turn, agent, event):
-                    return
-        except (TimeoutError, asyncio.CancelledError):
+                if final is None and ends_turn(event):
+                    final = event  # relayed once the stream closes, so the call's trace step has ended
+                elif final is None:
+                    await self._relay(turn, agent, event)
+        except asyncio.CancelledError:
+            _blame_call_step(agent, describe_failure(agent.name, TimeoutError(), deadline_s=self._config.deadline_s))
             raise
         except Exception as exc:
             sentence = describe_failure(agent.name, exc)
+            _blame_call_step(agent, sentence)
             if is_connection_failure(exc):
                 await self._discovery.mark_down(agent.url, sentence)
             log.warning("forwarding to %s failed: %r", agent.url, exc)
             await self._fail(turn, sentence)
             return
-        await self._fail(turn, f"{agent.name} ended its answer without finishing the task; check its logs.")
+        if final is not None:
+            await self._relay(turn, agent, final)
+            return
+        sentence = f"{agent.name} ended its answer without finishing the task; check its logs."
+        _blame_call_step(agent, sentence)
+        await self._fail(turn, sentence)
 
     async def _relay(self, turn: _Turn, agent: Agent, event: StreamResponse) -> bool:
         """Pass one remote event on; True when it ended the turn."""
@@ -201,7 +224,7 @@ class CollaboratorExecutor(AgentExecutor):
             remote = event.task
             turn.conversation.remote_contexts[agent.url] = remote.context_id
             turn.remote_task_id = remote.id
-            if remote.status.state not in _ENDS_TURN:
+            if remote.status.state not in TURN_ENDING_STATES:
                 return False
             for artifact in remote.artifacts:  # a non-streaming agent answers with the finished task
                 await self._artifact(turn, TaskArtifactUpdateEvent(artifact=artifact))
@@ -234,10 +257,10 @@ class CollaboratorExecutor(AgentExecutor):
         elif state in _FAILED:
             said = _text_of(message) or "no reason given"
             message = self._text(turn, f"{agent.name} could not answer: {said}")
-        elif state not in _ENDS_TURN:
+        elif state not in TURN_ENDING_STATES:
             state = TaskState.TASK_STATE_WORKING
         await turn.updater.update_status(state, message, metadata=metadata)
-        return state in _ENDS_TURN
+        return state in TURN_ENDING_STATES
 
     async def _working(self, turn: _Turn, text: str) -> None:
         await turn.updater.update_status(TaskState.TASK_STATE_WORKING, self._text(turn, text))
@@ -260,6 +283,18 @@ class CollaboratorExecutor(AgentExecutor):
         message.task_id, message.context_id = turn.task.id, turn.task.context_id
         message.role = Role.ROLE_AGENT
         return message
+
+
+def _blame_call_step(agent: Agent, sentence: str) -> None:
+    """Put the failure sentence on the traced call's AGENT step, so the trace's failing step says it."""
+    tracer = current_tracer()
+    if tracer is None:
+        return
+    name = f"call {agent.name}"
+    for record in reversed(tracer.local_steps()):
+        if record.name == name:
+            record.error = sentence
+            return
 
 
 def _text_of(message: Message | None) -> str:

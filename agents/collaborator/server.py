@@ -30,6 +30,8 @@ from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
 from agents.settings import Settings, load_settings
+from agents.traceability import TraceConfig
+from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def collaborator_card(url: str) -> AgentCard:
         description="Routes NetOps questions to the agent whose skills fit, and streams its answer back.",
         version="1.0.0",
         supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")],
-        capabilities=AgentCapabilities(streaming=True, push_notifications=False),
+        capabilities=AgentCapabilities(streaming=True, push_notifications=False, extensions=[trace_agent_extension()]),
         default_input_modes=["text/plain", "application/json"],
         default_output_modes=["text/plain", "text/markdown", "application/json"],
         skills=[
@@ -91,10 +93,13 @@ class Collaborator:
             self.store,
             RoutingConfig(settings.route_min_score, settings.route_tie_ratio, settings.request_timeout_s),
         )
+        self.traced_executor = TracingAgentExecutor(
+            self.executor, name="NetOps_Collaborator", config=TraceConfig.from_settings(settings)
+        )
 
     def app(self, public_url: str) -> Starlette:
         card = collaborator_card(public_url)
-        handler = DefaultRequestHandler(self.executor, InMemoryTaskStore(), card)
+        handler = DefaultRequestHandler(self.traced_executor, InMemoryTaskStore(), card)
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
             handler, rpc_url="/"
         )

@@ -59,7 +59,7 @@ async def test_the_callers_metadata_reaches_the_agent(
 ) -> None:
     collaborator.use(perf_agent.url)
     await collaborator.ask("retransmissions on the orders service")
-    assert perf_executor.received[0].metadata == {"netops": {"channel": "C1", "thread_ts": "1.0", "user": "U1"}}
+    assert perf_executor.received[0].metadata["netops"] == {"channel": "C1", "thread_ts": "1.0", "user": "U1"}
 
 
 async def test_follow_ups_in_a_conversation_reach_the_same_remote_context(
