@@ -29,7 +29,7 @@ from agents.collaborator.executor import CollaboratorExecutor, RoutingConfig
 from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
-from agents.settings import Settings, load_settings
+from agents.settings import Settings, SettingsError, load_settings
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
 
@@ -78,12 +78,13 @@ class Collaborator:
         *,
         redis: aioredis.Redis,
         http: httpx.AsyncClient,
-        registry: Registry | None = None,
+        registry: Registry,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.http = http
-        self.registry = registry or Registry(lambda: load_settings().agent_urls)
+        self.registry = registry
+        self.refreshed = asyncio.Event()  # set after each background refresh (observable by tests and probes)
         self.store = RedisStore(redis)
         self.discovery = Discovery(http, self.store, discovery_config(settings))
         self.executor = CollaboratorExecutor(
@@ -120,6 +121,7 @@ class Collaborator:
                 await self.refresh()
             except Exception:
                 log.exception("card refresh failed; trying again on the next tick")
+            self.refreshed.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=self.settings.card_refresh_s)
             wake.clear()
@@ -145,13 +147,17 @@ class Collaborator:
 
 def build(settings: Settings, public_url: str) -> Starlette:
     """The collaborator app with its own clients, closed when the app shuts down."""
+    try:
+        registry = Registry(lambda: load_settings().agent_urls)  # re-read on SIGHUP and on the timer
+    except ValueError as exc:
+        raise SettingsError(f"setting NETOPS_AGENT_URLS is invalid: {exc}") from None
     http = make_http_client(
         connect_timeout_s=settings.agent_connect_timeout_s,
         read_timeout_s=settings.agent_read_timeout_s,
         token=settings.agent_token,
     )
     redis = aioredis.from_url(settings.redis_url)
-    return Collaborator(settings, redis=redis, http=http).app(public_url)
+    return Collaborator(settings, redis=redis, http=http, registry=registry).app(public_url)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
