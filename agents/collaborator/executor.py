@@ -69,6 +69,7 @@ class _Turn:
     conversation: Conversation
     agent: Agent | None = None
     remote_task_id: str | None = None
+    saved: bool = False
 
 
 class CollaboratorExecutor(AgentExecutor):
@@ -109,7 +110,8 @@ class CollaboratorExecutor(AgentExecutor):
             await self._fail(turn, describe_failure(name, exc, deadline_s=self._config.deadline_s))
         finally:
             self._running.pop(task.id, None)
-            await self._store.save_conversation(task.context_id, turn.conversation)
+            if not turn.saved:
+                await self._store.save_conversation(task.context_id, turn.conversation)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         turn = self._running.get(context.task_id or "")
@@ -197,6 +199,7 @@ class CollaboratorExecutor(AgentExecutor):
             async for event in self._forwarder.send(agent, outbound):
                 if final is None and ends_turn(event):
                     final = event  # relayed once the stream closes, so the call's trace step has ended
+                    self._note(turn, agent, event)
                 elif final is None:
                     await self._relay(turn, agent, event)
         except asyncio.CancelledError:
@@ -211,35 +214,48 @@ class CollaboratorExecutor(AgentExecutor):
             await self._fail(turn, sentence)
             return
         if final is not None:
+            # Saved before the caller sees the end, so an immediate follow-up finds this turn's context.
+            await self._store.save_conversation(turn.task.context_id, turn.conversation)
+            turn.saved = True
             await self._relay(turn, agent, final)
             return
         sentence = f"{agent.name} ended its answer without finishing the task; check its logs."
         _blame_call_step(agent, sentence)
         await self._fail(turn, sentence)
 
-    async def _relay(self, turn: _Turn, agent: Agent, event: StreamResponse) -> bool:
-        """Pass one remote event on; True when it ended the turn."""
+    def _note(self, turn: _Turn, agent: Agent, event: StreamResponse) -> None:
+        """What a remote event tells the conversation: the remote context and task, a pending question."""
+        kind = event.WhichOneof("payload")
+        conv = turn.conversation
+        if kind == "task":
+            conv.remote_contexts[agent.url] = event.task.context_id
+            turn.remote_task_id = event.task.id
+        elif kind == "message" and event.message.context_id:
+            conv.remote_contexts[agent.url] = event.message.context_id
+        state = None
+        if kind == "task":
+            state = event.task.status.state
+        elif kind == "status_update":
+            state = event.status_update.status.state
+        if state in _WAITS_FOR_CALLER:
+            conv.pending_agent, conv.pending_task = agent.url, turn.remote_task_id
+
+    async def _relay(self, turn: _Turn, agent: Agent, event: StreamResponse) -> None:
+        """Pass one remote event on, re-addressed to our task."""
         kind = event.WhichOneof("payload")
         if kind == "task":
             remote = event.task
-            turn.conversation.remote_contexts[agent.url] = remote.context_id
-            turn.remote_task_id = remote.id
-            if remote.status.state not in TURN_ENDING_STATES:
-                return False
-            for artifact in remote.artifacts:  # a non-streaming agent answers with the finished task
-                await self._artifact(turn, TaskArtifactUpdateEvent(artifact=artifact))
-            return await self._status(turn, agent, TaskStatusUpdateEvent(status=remote.status))
-        if kind == "artifact_update":
+            self._note(turn, agent, event)
+            if remote.status.state in TURN_ENDING_STATES:
+                for artifact in remote.artifacts:  # a non-streaming agent answers with the finished task
+                    await self._artifact(turn, TaskArtifactUpdateEvent(artifact=artifact))
+                await self._status(turn, agent, TaskStatusUpdateEvent(status=remote.status))
+        elif kind == "artifact_update":
             await self._artifact(turn, event.artifact_update)
-            return False
-        if kind == "status_update":
-            return await self._status(turn, agent, event.status_update)
-        if kind == "message":
-            if event.message.context_id:
-                turn.conversation.remote_contexts[agent.url] = event.message.context_id
+        elif kind == "status_update":
+            await self._status(turn, agent, event.status_update)
+        elif kind == "message":
             await turn.updater.complete(self._rewrap(turn, event.message))
-            return True
-        return False
 
     async def _artifact(self, turn: _Turn, update: TaskArtifactUpdateEvent) -> None:
         relayed = TaskArtifactUpdateEvent()
@@ -247,20 +263,16 @@ class CollaboratorExecutor(AgentExecutor):
         relayed.task_id, relayed.context_id = turn.task.id, turn.task.context_id
         await turn.queue.enqueue_event(relayed)
 
-    async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> bool:
+    async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> None:
         state = update.status.state
         message = self._rewrap(turn, update.status.message) if update.status.HasField("message") else None
         metadata = MessageToDict(update.metadata) if update.HasField("metadata") else None
-        if state in _WAITS_FOR_CALLER:
-            turn.conversation.pending_agent = agent.url
-            turn.conversation.pending_task = turn.remote_task_id
-        elif state in _FAILED:
+        if state in _FAILED:
             said = _text_of(message) or "no reason given"
             message = self._text(turn, f"{agent.name} could not answer: {said}")
         elif state not in TURN_ENDING_STATES:
             state = TaskState.TASK_STATE_WORKING
         await turn.updater.update_status(state, message, metadata=metadata)
-        return state in TURN_ENDING_STATES
 
     async def _working(self, turn: _Turn, text: str) -> None:
         await turn.updater.update_status(TaskState.TASK_STATE_WORKING, self._text(turn, text))
