@@ -39,6 +39,7 @@ from agents.collaborator.forwarding import (
     is_connection_failure,
     outbound_message,
 )
+from agents.collaborator.keyed_lock import KeyedLock
 from agents.collaborator.registry import Registry
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
@@ -69,7 +70,6 @@ class _Turn:
     conversation: Conversation
     agent: Agent | None = None
     remote_task_id: str | None = None
-    saved: bool = False
 
 
 class CollaboratorExecutor(AgentExecutor):
@@ -87,6 +87,7 @@ class CollaboratorExecutor(AgentExecutor):
         self._store = store
         self._config = config
         self._running: dict[str, _Turn] = {}
+        self._conversations = KeyedLock()
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -100,18 +101,25 @@ class CollaboratorExecutor(AgentExecutor):
             await event_queue.enqueue_event(task)
         # design.md: on a task-only follow-up RequestContext.context_id is a fresh UUID; the task's is right.
         updater = TaskUpdater(event_queue, task.id, task.context_id)
-        turn = _Turn(task, updater, event_queue, await self._store.load_conversation(task.context_id))
+        turn = _Turn(task, updater, event_queue, Conversation())
         self._running[task.id] = turn
         try:
-            async with asyncio.timeout(self._config.deadline_s):
-                await self._run(turn, context.message)
+            async with asyncio.timeout(self._config.deadline_s), self._conversations.hold(task.context_id):
+                # Turns of one conversation run one at a time here, and each saves after its final
+                # event has gone out: the save is off the caller's path, yet the next turn sees it.
+                try:
+                    turn.conversation = await self._store.load_conversation(task.context_id)
+                    await self._run(turn, context.message)
+                finally:
+                    await self._store.save_conversation(task.context_id, turn.conversation)
         except TimeoutError as exc:
             name = turn.agent.name if turn.agent else "The collaborator"
-            await self._fail(turn, describe_failure(name, exc, deadline_s=self._config.deadline_s))
+            sentence = describe_failure(name, exc, deadline_s=self._config.deadline_s)
+            if turn.agent is not None:
+                _blame_call_step(turn.agent, sentence)
+            await self._fail(turn, sentence)
         finally:
             self._running.pop(task.id, None)
-            if not turn.saved:
-                await self._store.save_conversation(task.context_id, turn.conversation)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         turn = self._running.get(context.task_id or "")
@@ -202,9 +210,6 @@ class CollaboratorExecutor(AgentExecutor):
                     self._note(turn, agent, event)
                 elif final is None:
                     await self._relay(turn, agent, event)
-        except asyncio.CancelledError:
-            _blame_call_step(agent, describe_failure(agent.name, TimeoutError(), deadline_s=self._config.deadline_s))
-            raise
         except Exception as exc:
             sentence = describe_failure(agent.name, exc)
             _blame_call_step(agent, sentence)
@@ -214,9 +219,6 @@ class CollaboratorExecutor(AgentExecutor):
             await self._fail(turn, sentence)
             return
         if final is not None:
-            # Saved before the caller sees the end, so an immediate follow-up finds this turn's context.
-            await self._store.save_conversation(turn.task.context_id, turn.conversation)
-            turn.saved = True
             await self._relay(turn, agent, final)
             return
         sentence = f"{agent.name} ended its answer without finishing the task; check its logs."

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientFactory
+from a2a.client import A2ACardResolver, Client, ClientCallContext, ClientConfig, ClientFactory
 from a2a.helpers.proto_helpers import new_data_part
-from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse
+from a2a.types import ListTasksRequest, Message, Part, Role, SendMessageRequest, StreamResponse, Task
 from collab_cards import connectivity_card, performance_card
 from collab_servers import Running, ScriptedExecutor, agent_app, broken_card_app, serve
 
@@ -67,6 +67,13 @@ class CollaboratorUnderTest:
     urls: list[str]
     http: httpx.AsyncClient
 
+    async def client(self) -> Client:
+        card = await A2ACardResolver(self.http, self.url).get_agent_card()
+        return ClientFactory(ClientConfig(httpx_client=self.http, streaming=True)).create(card)
+
+    async def tasks(self) -> list[Task]:
+        return list((await (await self.client()).list_tasks(ListTasksRequest())).tasks)
+
     def use(self, *agent_urls: str) -> None:
         """Point the collaborator's registry at these agents (as an edited NETOPS_AGENT_URLS would)."""
         self.urls[:] = agent_urls
@@ -90,8 +97,7 @@ class CollaboratorUnderTest:
             message.context_id = context_id
         if task_id:
             message.task_id = task_id
-        card = await A2ACardResolver(self.http, self.url).get_agent_card()
-        client = ClientFactory(ClientConfig(httpx_client=self.http, streaming=True)).create(card)
+        client = await self.client()
         call = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI}) if trace else None
         return [event async for event in client.send_message(SendMessageRequest(message=message), context=call)]
 

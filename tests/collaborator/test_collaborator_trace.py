@@ -70,3 +70,13 @@ async def test_when_no_agent_can_answer_the_selection_step_fails_with_the_reason
     events = await collaborator.ask("retransmissions on the orders service", trace=True)
     failing = summarize(final_trace(events)).failing_step
     assert failing.name == "select agent" and failing.error.startswith("No agent is available to answer")
+
+
+async def test_a_missed_deadline_is_named_on_the_call_step(
+    hurried_collaborator: CollaboratorUnderTest, perf_agent: Running
+) -> None:
+    hurried_collaborator.use(perf_agent.url)
+    events = await hurried_collaborator.ask("retransmissions, then hang", trace=True)
+    failing = summarize(final_trace(events)).failing_step
+    assert failing.name == "call Performance_Agent"
+    assert failing.error.startswith("Performance_Agent did not finish within the 1 s deadline")
