@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.demo.command",
     "bot.command",
     "agents.performance.pcap.command",
+    "agents.collaborator.route_command",
 )
 
 

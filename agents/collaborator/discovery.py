@@ -46,6 +46,7 @@ class DiscoveryConfig:
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0
     fetch_timeout_s: float = 5.0
+    local_ttl_s: float = 5.0  # how long a replica trusts its own copy before looking at Redis again
 
 
 class Discovery:
@@ -64,20 +65,30 @@ class Discovery:
         self._config = config
         self._clock = clock
         self._parsed: dict[str, AgentCard] = {}  # card JSON -> parsed card, so cache hits skip parsing
+        # url -> (agent, trusted until): the hot path of a question touches neither Redis nor the network
+        self._local: dict[str, tuple[Agent, float]] = {}
 
     async def discover(self, urls: Sequence[str], *, force: bool = False) -> list[AgentStatus]:
         """Every agent's status, in the order given; never raises for one agent's fault."""
-        urls = list(urls)
-        cached, health = await self._store.load_cards(urls)
         now = self._clock()
-        return list(
-            await asyncio.gather(
-                *(self._one(url, entry, h, now, force) for url, entry, h in zip(urls, cached, health, strict=True))
+        known: dict[str, AgentStatus] = {}
+        if not force:
+            for url in urls:
+                local = self._local.get(url)
+                if local is not None and now < local[1]:
+                    known[url] = AgentStatus(url, local[0], "cache")
+        rest = [url for url in urls if url not in known]
+        if rest:
+            cached, health = await self._store.load_cards(rest)
+            found = await asyncio.gather(
+                *(self._one(url, entry, h, now, force) for url, entry, h in zip(rest, cached, health, strict=True))
             )
-        )
+            known.update(zip(rest, found, strict=True))
+        return [known[url] for url in urls]
 
     async def mark_down(self, url: str, error: str) -> None:
         """Record a failure seen elsewhere (a forward that could not connect), with backoff."""
+        self._local.pop(url, None)
         _, health = await self._store.load_cards([url])
         await self._record_failure(url, health[0], error, self._clock())
 
@@ -88,7 +99,7 @@ class Discovery:
             wait = health.next_retry_at - now
             return AgentStatus(url, None, "down", f"{health.last_error} (retrying in {wait:.0f} s)")
         if entry is not None and now < entry.fresh_until and not force:
-            return AgentStatus(url, Agent(url, self._card(entry.card_json)), "cache")
+            return AgentStatus(url, self._remember(url, entry, now), "cache")
         try:
             status = await self._fetch(url, entry, now)
         except CardError as exc:
@@ -103,6 +114,7 @@ class Discovery:
             if health is not None:
                 await self._store.save_health(url, None)
             return status
+        self._local.pop(url, None)
         await self._record_failure(url, health, error, now)
         return AgentStatus(url, None, "down", error)
 
@@ -120,19 +132,24 @@ class Discovery:
             entry.fresh_until = now + policy.ttl_s
             entry.etag = response.headers.get("etag", entry.etag)
             await self._store.save_card(url, entry)
-            return AgentStatus(url, Agent(url, self._card(entry.card_json)), "revalidated")
+            return AgentStatus(url, self._remember(url, entry, now), "revalidated")
         if response.status_code != 200:
             raise CardError(f"its agent card answered HTTP {response.status_code}")
         card = parse_card_bytes(response.content)
         card_json = card_to_json(card)
         self._parsed[card_json] = card
+        entry = CachedCard(card_json, response.headers.get("etag"), now, now + policy.ttl_s)
         if policy.store:
-            await self._store.save_card(
-                url, CachedCard(card_json, response.headers.get("etag"), now, now + policy.ttl_s)
-            )
-        else:
-            await self._store.drop_card(url)
+            await self._store.save_card(url, entry)
+            return AgentStatus(url, self._remember(url, entry, now), "fetched")
+        await self._store.drop_card(url)
+        self._local.pop(url, None)
         return AgentStatus(url, Agent(url, card), "fetched")
+
+    def _remember(self, url: str, entry: CachedCard, now: float) -> Agent:
+        agent = Agent(url, self._card(entry.card_json))
+        self._local[url] = (agent, min(entry.fresh_until, now + self._config.local_ttl_s))
+        return agent
 
     async def _record_failure(self, url: str, health: Health | None, error: str, now: float) -> None:
         failures = (health.failures if health else 0) + 1

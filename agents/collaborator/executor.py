@@ -32,22 +32,23 @@ from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
 
 from agents.collaborator.discovery import AgentStatus, Discovery
-from agents.collaborator.forwarding import Forwarder, describe_failure, is_connection_failure, outbound_message
+from agents.collaborator.forwarding import (
+    Forwarder,
+    describe_failure,
+    ends_turn,
+    is_connection_failure,
+    outbound_message,
+)
+from agents.collaborator.keyed_lock import KeyedLock
 from agents.collaborator.registry import Registry
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
 from agents.collaborator.store import Conversation, RedisStore
+from agents.traceability import CallType, TraceStep, current_tracer
+from agents.traceability.a2a import TURN_ENDING_STATES
 
 log = logging.getLogger(__name__)
 
-_ENDS_TURN = {
-    TaskState.TASK_STATE_COMPLETED,
-    TaskState.TASK_STATE_FAILED,
-    TaskState.TASK_STATE_CANCELED,
-    TaskState.TASK_STATE_REJECTED,
-    TaskState.TASK_STATE_INPUT_REQUIRED,
-    TaskState.TASK_STATE_AUTH_REQUIRED,
-}
 _WAITS_FOR_CALLER = {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
 _FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED}
 
@@ -86,6 +87,7 @@ class CollaboratorExecutor(AgentExecutor):
         self._store = store
         self._config = config
         self._running: dict[str, _Turn] = {}
+        self._conversations = KeyedLock()
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -99,17 +101,25 @@ class CollaboratorExecutor(AgentExecutor):
             await event_queue.enqueue_event(task)
         # design.md: on a task-only follow-up RequestContext.context_id is a fresh UUID; the task's is right.
         updater = TaskUpdater(event_queue, task.id, task.context_id)
-        turn = _Turn(task, updater, event_queue, await self._store.load_conversation(task.context_id))
+        turn = _Turn(task, updater, event_queue, Conversation())
         self._running[task.id] = turn
         try:
-            async with asyncio.timeout(self._config.deadline_s):
-                await self._run(turn, context.message)
+            async with asyncio.timeout(self._config.deadline_s), self._conversations.hold(task.context_id):
+                # Turns of one conversation run one at a time here, and each saves after its final
+                # event has gone out: the save is off the caller's path, yet the next turn sees it.
+                try:
+                    turn.conversation = await self._store.load_conversation(task.context_id)
+                    await self._run(turn, context.message)
+                finally:
+                    await self._store.save_conversation(task.context_id, turn.conversation)
         except TimeoutError as exc:
             name = turn.agent.name if turn.agent else "The collaborator"
-            await self._fail(turn, describe_failure(name, exc, deadline_s=self._config.deadline_s))
+            sentence = describe_failure(name, exc, deadline_s=self._config.deadline_s)
+            if turn.agent is not None:
+                _blame_call_step(turn.agent, sentence)
+            await self._fail(turn, sentence)
         finally:
             self._running.pop(task.id, None)
-            await self._store.save_conversation(task.context_id, turn.conversation)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         turn = self._running.get(context.task_id or "")
@@ -137,7 +147,15 @@ class CollaboratorExecutor(AgentExecutor):
         await self._forward(turn, agent, message, text)
 
     async def discover(self) -> list[AgentStatus]:
-        return await self._discovery.discover(self._registry.urls())
+        urls = self._registry.urls()
+        async with TraceStep("discover agents", CallType.TOOL, {"agents": len(urls)}) as step:
+            statuses = await self._discovery.discover(urls)
+            step.set_attribute("available", [s.agent.name for s in statuses if s.agent is not None])
+            step.set_attribute("sources", {s.url: s.source for s in statuses})
+            unavailable = [s.error for s in statuses if s.error]
+            if unavailable:
+                step.set_attribute("unavailable", unavailable)
+            return statuses
 
     async def _choose(
         self, turn: _Turn, request: Request, agents: list[Agent], unavailable: list[str]
@@ -151,7 +169,12 @@ class CollaboratorExecutor(AgentExecutor):
                 return pending, None
             conv.pending_agent = conv.pending_task = None
         question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
-        decision = self.select(question, agents, remediation=request.remediation)
+        with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
+            decision = self.select(question, agents, remediation=request.remediation)
+            step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
+            step.set_attribute("decision", decision.explain())
+            if decision.failure:
+                step.end_step(error=decision.failure)
         if decision.clarification is not None:
             conv.clarifying = question
             await turn.updater.requires_input(self._text(turn, _with_unavailable(decision.clarification, unavailable)))
@@ -179,44 +202,62 @@ class CollaboratorExecutor(AgentExecutor):
             message, text=text, remote_context_id=conv.remote_contexts.get(agent.url), remote_task_id=resume
         )
         conv.pending_agent = conv.pending_task = None
+        final: StreamResponse | None = None
         try:
             async for event in self._forwarder.send(agent, outbound):
-                if await self._relay(turn, agent, event):
-                    return
-        except (TimeoutError, asyncio.CancelledError):
-            raise
+                if final is None and ends_turn(event):
+                    final = event  # relayed once the stream closes, so the call's trace step has ended
+                    self._note(turn, agent, event)
+                elif final is None:
+                    await self._relay(turn, agent, event)
         except Exception as exc:
             sentence = describe_failure(agent.name, exc)
+            _blame_call_step(agent, sentence)
             if is_connection_failure(exc):
                 await self._discovery.mark_down(agent.url, sentence)
             log.warning("forwarding to %s failed: %r", agent.url, exc)
             await self._fail(turn, sentence)
             return
-        await self._fail(turn, f"{agent.name} ended its answer without finishing the task; check its logs.")
+        if final is not None:
+            await self._relay(turn, agent, final)
+            return
+        sentence = f"{agent.name} ended its answer without finishing the task; check its logs."
+        _blame_call_step(agent, sentence)
+        await self._fail(turn, sentence)
 
-    async def _relay(self, turn: _Turn, agent: Agent, event: StreamResponse) -> bool:
-        """Pass one remote event on; True when it ended the turn."""
+    def _note(self, turn: _Turn, agent: Agent, event: StreamResponse) -> None:
+        """What a remote event tells the conversation: the remote context and task, a pending question."""
+        kind = event.WhichOneof("payload")
+        conv = turn.conversation
+        if kind == "task":
+            conv.remote_contexts[agent.url] = event.task.context_id
+            turn.remote_task_id = event.task.id
+        elif kind == "message" and event.message.context_id:
+            conv.remote_contexts[agent.url] = event.message.context_id
+        state = None
+        if kind == "task":
+            state = event.task.status.state
+        elif kind == "status_update":
+            state = event.status_update.status.state
+        if state in _WAITS_FOR_CALLER:
+            conv.pending_agent, conv.pending_task = agent.url, turn.remote_task_id
+
+    async def _relay(self, turn: _Turn, agent: Agent, event: StreamResponse) -> None:
+        """Pass one remote event on, re-addressed to our task."""
         kind = event.WhichOneof("payload")
         if kind == "task":
             remote = event.task
-            turn.conversation.remote_contexts[agent.url] = remote.context_id
-            turn.remote_task_id = remote.id
-            if remote.status.state not in _ENDS_TURN:
-                return False
-            for artifact in remote.artifacts:  # a non-streaming agent answers with the finished task
-                await self._artifact(turn, TaskArtifactUpdateEvent(artifact=artifact))
-            return await self._status(turn, agent, TaskStatusUpdateEvent(status=remote.status))
-        if kind == "artifact_update":
+            self._note(turn, agent, event)
+            if remote.status.state in TURN_ENDING_STATES:
+                for artifact in remote.artifacts:  # a non-streaming agent answers with the finished task
+                    await self._artifact(turn, TaskArtifactUpdateEvent(artifact=artifact))
+                await self._status(turn, agent, TaskStatusUpdateEvent(status=remote.status))
+        elif kind == "artifact_update":
             await self._artifact(turn, event.artifact_update)
-            return False
-        if kind == "status_update":
-            return await self._status(turn, agent, event.status_update)
-        if kind == "message":
-            if event.message.context_id:
-                turn.conversation.remote_contexts[agent.url] = event.message.context_id
+        elif kind == "status_update":
+            await self._status(turn, agent, event.status_update)
+        elif kind == "message":
             await turn.updater.complete(self._rewrap(turn, event.message))
-            return True
-        return False
 
     async def _artifact(self, turn: _Turn, update: TaskArtifactUpdateEvent) -> None:
         relayed = TaskArtifactUpdateEvent()
@@ -224,20 +265,16 @@ class CollaboratorExecutor(AgentExecutor):
         relayed.task_id, relayed.context_id = turn.task.id, turn.task.context_id
         await turn.queue.enqueue_event(relayed)
 
-    async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> bool:
+    async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> None:
         state = update.status.state
         message = self._rewrap(turn, update.status.message) if update.status.HasField("message") else None
         metadata = MessageToDict(update.metadata) if update.HasField("metadata") else None
-        if state in _WAITS_FOR_CALLER:
-            turn.conversation.pending_agent = agent.url
-            turn.conversation.pending_task = turn.remote_task_id
-        elif state in _FAILED:
+        if state in _FAILED:
             said = _text_of(message) or "no reason given"
             message = self._text(turn, f"{agent.name} could not answer: {said}")
-        elif state not in _ENDS_TURN:
+        elif state not in TURN_ENDING_STATES:
             state = TaskState.TASK_STATE_WORKING
         await turn.updater.update_status(state, message, metadata=metadata)
-        return state in _ENDS_TURN
 
     async def _working(self, turn: _Turn, text: str) -> None:
         await turn.updater.update_status(TaskState.TASK_STATE_WORKING, self._text(turn, text))
@@ -260,6 +297,18 @@ class CollaboratorExecutor(AgentExecutor):
         message.task_id, message.context_id = turn.task.id, turn.task.context_id
         message.role = Role.ROLE_AGENT
         return message
+
+
+def _blame_call_step(agent: Agent, sentence: str) -> None:
+    """Put the failure sentence on the traced call's AGENT step, so the trace's failing step says it."""
+    tracer = current_tracer()
+    if tracer is None:
+        return
+    name = f"call {agent.name}"
+    for record in reversed(tracer.local_steps()):
+        if record.name == name:
+            record.error = sentence
+            return
 
 
 def _text_of(message: Message | None) -> str:

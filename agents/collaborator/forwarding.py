@@ -19,6 +19,7 @@ from a2a.utils.errors import A2AError
 from pydantic import SecretStr
 
 from agents.collaborator.selection import Agent
+from agents.traceability.a2a import TURN_ENDING_STATES, traced_send_message
 
 
 def make_http_client(
@@ -51,7 +52,10 @@ class Forwarder:
     def send(
         self, agent: Agent, message: Message, *, context: ClientCallContext | None = None
     ) -> AsyncIterator[StreamResponse]:
-        return self.client(agent).send_message(SendMessageRequest(message=message), context=context)
+        """Stream the agent's answer inside a traced AGENT step that gathers the agent's own steps."""
+        return traced_send_message(
+            self.client(agent), SendMessageRequest(message=message), context=context, agent_name=agent.name
+        )
 
 
 def outbound_message(
@@ -103,6 +107,18 @@ def describe_failure(agent_name: str, exc: BaseException, *, deadline_s: float |
     if isinstance(exc, A2AError):
         return f"{agent_name} refused the request: {_short(exc)}."
     return f"{agent_name} could not be asked ({exc.__class__.__name__}: {_short(exc)})."
+
+
+def ends_turn(event: StreamResponse) -> bool:
+    """Whether a remote event ends the turn (after it, only the stream's close can follow)."""
+    kind = event.WhichOneof("payload")
+    if kind == "message":
+        return True
+    if kind == "status_update":
+        return event.status_update.status.state in TURN_ENDING_STATES
+    if kind == "task":
+        return event.task.status.state in TURN_ENDING_STATES
+    return False
 
 
 def is_connection_failure(exc: BaseException) -> bool:

@@ -90,6 +90,32 @@ class _Doc:
     tags: tuple[str, ...]
     terms: Counter[str]
     length: int
+    tag_words: tuple[tuple[str, frozenset[str]], ...]
+
+
+@dataclass(frozen=True)
+class _Index:
+    docs: list[_Doc]
+    df: Counter[str]
+    avg_len: float
+    agents: tuple[Agent, ...]  # holds the cards, so the ids in the cache key stay theirs
+
+
+_INDEXES: dict[tuple, _Index] = {}
+
+
+def _index(agents: Sequence[Agent], required_tag: str | None) -> _Index:
+    """The skill documents of these cards, built once per set of cards (cards are immutable here)."""
+    key = (required_tag, *((a.url, id(a.card)) for a in agents))
+    index = _INDEXES.get(key)
+    if index is None:
+        docs = _documents(agents, required_tag)
+        avg_len = (sum(d.length for d in docs) / len(docs) or 1.0) if docs else 1.0
+        index = _Index(docs, Counter(t for d in docs for t in set(d.terms)), avg_len, tuple(agents))
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        _INDEXES[key] = index
+    return index
 
 
 def _documents(agents: Sequence[Agent], required_tag: str | None) -> list[_Doc]:
@@ -101,35 +127,30 @@ def _documents(agents: Sequence[Agent], required_tag: str | None) -> list[_Doc]:
                 continue
             text = " ".join([skill.name, skill.id.replace("_", " "), skill.description, *tags, *skill.examples])
             words = terms(text.replace("-", " "))
-            docs.append(_Doc(agent, skill.id, skill.name, tags, Counter(words), len(words)))
+            tag_words = tuple((tag, frozenset(tokens(tag.replace("-", " ")))) for tag in tags)
+            docs.append(_Doc(agent, skill.id, skill.name, tags, Counter(words), len(words), tag_words))
     return docs
 
 
-def _tag_matches(tags: Sequence[str], question: set[str]) -> list[str]:
+def _tag_matches(tag_words: Sequence[tuple[str, frozenset[str]]], question: set[str]) -> list[str]:
     """Tags all of whose words appear in the question.
 
     Partial matches earn nothing here: one generic word ("network" of "network-monitoring")
     would otherwise outweigh the specific ones, and BM25 already credits single words.
     """
-    matched = []
-    for tag in tags:
-        parts = set(tokens(tag.replace("-", " ")))
-        if parts and parts <= question:
-            matched.append(tag)
-    return matched
+    return [tag for tag, words in tag_words if words and words <= question]
 
 
 def score_candidates(question: str, agents: Sequence[Agent], *, required_tag: str | None = None) -> list[Candidate]:
     """Every agent's best-scoring skill for the question, best agent first."""
-    docs = _documents(agents, required_tag)
+    index = _index(agents, required_tag)
+    docs, df, avg_len = index.docs, index.df, index.avg_len
     if not docs:
         return []
     q_terms = terms(question.replace("-", " "))
     q_set = set(q_terms)
     intents = matched_intents(q_set)
-    avg_len = sum(d.length for d in docs) / len(docs) or 1.0
     n_docs = len(docs)
-    df = Counter(term for d in docs for term in set(d.terms))
     best: dict[str, Candidate] = {}
     for doc in docs:
         bm25, words = 0.0, []
@@ -140,7 +161,7 @@ def score_candidates(question: str, agents: Sequence[Agent], *, required_tag: st
             idf = math.log((n_docs - df[term] + 0.5) / (df[term] + 0.5) + 1.0)
             bm25 += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc.length / avg_len))
             words.append(term.replace("_", " "))
-        tags = _tag_matches(doc.tags, q_set)
+        tags = _tag_matches(doc.tag_words, q_set)
         served = [intent.name for intent in intents if intent.tags & set(doc.tags)]
         score = bm25 + TAG_WEIGHT * len(tags) + INTENT_WEIGHT * len(served)
         cand = Candidate(doc.agent, doc.skill_id, doc.skill_name, score, bm25, tuple(words), tuple(tags), tuple(served))

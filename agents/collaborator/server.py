@@ -29,7 +29,9 @@ from agents.collaborator.executor import CollaboratorExecutor, RoutingConfig
 from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
-from agents.settings import Settings, load_settings
+from agents.settings import Settings, SettingsError, load_settings
+from agents.traceability import TraceConfig
+from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def collaborator_card(url: str) -> AgentCard:
         description="Routes NetOps questions to the agent whose skills fit, and streams its answer back.",
         version="1.0.0",
         supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")],
-        capabilities=AgentCapabilities(streaming=True, push_notifications=False),
+        capabilities=AgentCapabilities(streaming=True, push_notifications=False, extensions=[trace_agent_extension()]),
         default_input_modes=["text/plain", "application/json"],
         default_output_modes=["text/plain", "text/markdown", "application/json"],
         skills=[
@@ -76,12 +78,13 @@ class Collaborator:
         *,
         redis: aioredis.Redis,
         http: httpx.AsyncClient,
-        registry: Registry | None = None,
+        registry: Registry,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.http = http
-        self.registry = registry or Registry(lambda: load_settings().agent_urls)
+        self.registry = registry
+        self.refreshed = asyncio.Event()  # set after each background refresh (observable by tests and probes)
         self.store = RedisStore(redis)
         self.discovery = Discovery(http, self.store, discovery_config(settings))
         self.executor = CollaboratorExecutor(
@@ -91,10 +94,13 @@ class Collaborator:
             self.store,
             RoutingConfig(settings.route_min_score, settings.route_tie_ratio, settings.request_timeout_s),
         )
+        self.traced_executor = TracingAgentExecutor(
+            self.executor, name="NetOps_Collaborator", config=TraceConfig.from_settings(settings)
+        )
 
     def app(self, public_url: str) -> Starlette:
         card = collaborator_card(public_url)
-        handler = DefaultRequestHandler(self.executor, InMemoryTaskStore(), card)
+        handler = DefaultRequestHandler(self.traced_executor, InMemoryTaskStore(), card)
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
             handler, rpc_url="/"
         )
@@ -115,6 +121,7 @@ class Collaborator:
                 await self.refresh()
             except Exception:
                 log.exception("card refresh failed; trying again on the next tick")
+            self.refreshed.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=self.settings.card_refresh_s)
             wake.clear()
@@ -140,13 +147,17 @@ class Collaborator:
 
 def build(settings: Settings, public_url: str) -> Starlette:
     """The collaborator app with its own clients, closed when the app shuts down."""
+    try:
+        registry = Registry(lambda: load_settings().agent_urls)  # re-read on SIGHUP and on the timer
+    except ValueError as exc:
+        raise SettingsError(f"setting NETOPS_AGENT_URLS is invalid: {exc}") from None
     http = make_http_client(
         connect_timeout_s=settings.agent_connect_timeout_s,
         read_timeout_s=settings.agent_read_timeout_s,
         token=settings.agent_token,
     )
     redis = aioredis.from_url(settings.redis_url)
-    return Collaborator(settings, redis=redis, http=http).app(public_url)
+    return Collaborator(settings, redis=redis, http=http, registry=registry).app(public_url)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -50,6 +50,7 @@ class ScriptedExecutor(AgentExecutor):
     received: list[Received] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -65,6 +66,7 @@ class ScriptedExecutor(AgentExecutor):
                 text, context_id, task.id, context.message.context_id, MessageToDict(context.message.metadata), headers
             )
         )
+        self.asked.set()
         updater = TaskUpdater(event_queue, task.id, context_id)
         await updater.update_status(
             TaskState.TASK_STATE_WORKING, new_text_message(f"{self.name} is looking at: {text}", context_id, task.id)
@@ -86,6 +88,9 @@ class ScriptedExecutor(AgentExecutor):
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         self.cancelled.set()
+        task = context.current_task
+        if task is not None:
+            await TaskUpdater(event_queue, task.id, task.context_id).cancel()
 
 
 class WireLog:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.client import A2ACardResolver, Client, ClientCallContext, ClientConfig, ClientFactory
 from a2a.helpers.proto_helpers import new_data_part
-from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse
+from a2a.types import ListTasksRequest, Message, Part, Role, SendMessageRequest, StreamResponse, Task
 from collab_cards import connectivity_card, performance_card
 from collab_servers import Running, ScriptedExecutor, agent_app, broken_card_app, serve
 
@@ -18,6 +18,8 @@ from agents.collaborator.forwarding import make_http_client
 from agents.collaborator.registry import Registry
 from agents.collaborator.server import Collaborator
 from agents.settings import Settings
+from agents.traceability import TRACE_EXTENSION_URI
+from agents.traceability.a2a import TracingAgentExecutor
 
 
 @pytest.fixture
@@ -38,7 +40,8 @@ def conn_executor() -> ScriptedExecutor:
 
 @pytest.fixture
 async def perf_agent(perf_executor: ScriptedExecutor) -> AsyncIterator[Running]:
-    async with serve(lambda url: agent_app(performance_card(url), perf_executor)) as running:
+    traced = TracingAgentExecutor(perf_executor, name="Performance_Agent")
+    async with serve(lambda url: agent_app(performance_card(url), traced)) as running:
         try:
             yield running
         finally:
@@ -64,13 +67,26 @@ class CollaboratorUnderTest:
     urls: list[str]
     http: httpx.AsyncClient
 
+    async def client(self) -> Client:
+        card = await A2ACardResolver(self.http, self.url).get_agent_card()
+        return ClientFactory(ClientConfig(httpx_client=self.http, streaming=True)).create(card)
+
+    async def tasks(self) -> list[Task]:
+        return list((await (await self.client()).list_tasks(ListTasksRequest())).tasks)
+
     def use(self, *agent_urls: str) -> None:
         """Point the collaborator's registry at these agents (as an edited NETOPS_AGENT_URLS would)."""
         self.urls[:] = agent_urls
         self.parts.registry.reload()
 
     async def ask(
-        self, text: str, *, context_id: str | None = None, task_id: str | None = None, data: dict | None = None
+        self,
+        text: str,
+        *,
+        context_id: str | None = None,
+        task_id: str | None = None,
+        data: dict | None = None,
+        trace: bool = False,
     ) -> list[StreamResponse]:
         """Send one message as the bot would, and collect every event of the answer."""
         message = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=[Part(text=text)])
@@ -81,9 +97,9 @@ class CollaboratorUnderTest:
             message.context_id = context_id
         if task_id:
             message.task_id = task_id
-        card = await A2ACardResolver(self.http, self.url).get_agent_card()
-        client = ClientFactory(ClientConfig(httpx_client=self.http, streaming=True)).create(card)
-        return [event async for event in client.send_message(SendMessageRequest(message=message))]
+        client = await self.client()
+        call = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI}) if trace else None
+        return [event async for event in client.send_message(SendMessageRequest(message=message), context=call)]
 
 
 def make_collaborator_fixture(**overrides):

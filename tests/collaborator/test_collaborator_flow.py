@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from a2a.types import StreamResponse, TaskState
+import asyncio
+import contextlib
+
+from a2a.types import CancelTaskRequest, StreamResponse, TaskState
 from collab_servers import Running, ScriptedExecutor
 from conftest import CollaboratorUnderTest
 from google.protobuf.json_format import MessageToDict
@@ -59,7 +62,7 @@ async def test_the_callers_metadata_reaches_the_agent(
 ) -> None:
     collaborator.use(perf_agent.url)
     await collaborator.ask("retransmissions on the orders service")
-    assert perf_executor.received[0].metadata == {"netops": {"channel": "C1", "thread_ts": "1.0", "user": "U1"}}
+    assert perf_executor.received[0].metadata["netops"] == {"channel": "C1", "thread_ts": "1.0", "user": "U1"}
 
 
 async def test_follow_ups_in_a_conversation_reach_the_same_remote_context(
@@ -147,3 +150,19 @@ async def test_a_remediation_with_a_malformed_instance_id_is_rejected(
     assert states(events) == ["TASK_STATE_REJECTED"]
     assert "no valid EC2 instance id" in final_text(events)
     assert not perf_executor.received
+
+
+async def test_cancelling_a_question_cancels_the_remote_task(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    asking = asyncio.create_task(collaborator.ask("retransmissions, then hang"))
+    await asyncio.wait_for(perf_executor.asked.wait(), timeout=10)
+    (task,) = await collaborator.tasks()
+    cancelled = await (await collaborator.client()).cancel_task(CancelTaskRequest(id=task.id))
+    await asyncio.wait_for(perf_executor.cancelled.wait(), timeout=10)
+
+    assert TaskState.Name(cancelled.status.state) == "TASK_STATE_CANCELED"
+    asking.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asking

@@ -119,3 +119,20 @@ async def test_an_agent_that_answers_again_is_no_longer_down(http, redis_client,
     assert down[0].source == "down"
     assert back[0].source == "fetched"
     assert again[0].source == "cache"
+
+
+async def test_a_replica_trusts_its_own_copy_briefly_then_looks_at_redis_again(
+    http, redis_client, perf_agent: Running
+) -> None:
+    clock = Clock()
+    discovery = _discovery(http, redis_client, clock, local_ttl_s=5.0)
+    await discovery.discover([perf_agent.url])
+    await redis_client.flushdb()  # the shared cache is gone (say, evicted)
+    clock.now += 4
+    within = await discovery.discover([perf_agent.url])
+    requests_within = len(perf_agent.wire.card_requests())
+    clock.now += 2
+    after = await discovery.discover([perf_agent.url])
+
+    assert within[0].source == "cache" and requests_within == 1
+    assert after[0].source == "fetched" and len(perf_agent.wire.card_requests()) == 2

@@ -1,0 +1,176 @@
+"""Latency added by the collaborator: the same question straight to an agent, and through it.
+
+    uv run python bench/bench_collaborator.py [--n 300]
+
+Starts two real processes on 127.0.0.1: a test agent (this file with --agent PORT) and
+`netops agent collaborator` pointed at it (Redis at REDIS_URL). Both paths request the trace
+extension, as the bot does, and each question through the collaborator starts a new
+conversation. Questions alternate between the two paths so drift hits both alike. Timed: from
+sending to the end of the answer stream. Last line: the added p50 and p99 in ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientFactory
+from a2a.types import Message, Part, Role, SendMessageRequest
+
+from agents.traceability import TRACE_EXTENSION_URI
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "Why are there TCP retransmissions between the app and the database?"
+
+
+def serve_agent(port: int) -> None:
+    """The test agent: a performance-like card, one status update, one artifact, done."""
+    import uvicorn
+    from a2a.helpers.proto_helpers import new_task_from_user_message, new_text_message, new_text_part
+    from a2a.server.agent_execution import AgentExecutor
+    from a2a.server.request_handlers import DefaultRequestHandler
+    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+    from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+    from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, TaskState
+    from starlette.applications import Starlette
+
+    from agents.traceability.a2a import TracingAgentExecutor
+
+    class Answer(AgentExecutor):
+        async def execute(self, context, event_queue) -> None:
+            task = context.current_task or new_task_from_user_message(context.message)
+            if context.current_task is None:
+                await event_queue.enqueue_event(task)
+            updater = TaskUpdater(event_queue, task.id, task.context_id)
+            await updater.update_status(
+                TaskState.TASK_STATE_WORKING, new_text_message("Looking…", task.context_id, task.id)
+            )
+            await updater.add_artifact([new_text_part("No retransmissions found.")], name="answer")
+            await updater.complete()
+
+        async def cancel(self, context, event_queue) -> None:
+            return None
+
+    url = f"http://127.0.0.1:{port}/"
+    card = AgentCard(
+        name="Performance_Agent",
+        description="Diagnoses AWS network performance problems.",
+        version="1.0.0",
+        supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")],
+        capabilities=AgentCapabilities(streaming=True),
+        default_input_modes=["text/plain"],
+        default_output_modes=["text/plain"],
+        skills=[
+            AgentSkill(
+                id="analyze_network_performance",
+                name="Analyze network performance",
+                description="TCP analysis of traffic mirroring captures: retransmissions, round-trip time.",
+                tags=["performance", "tcp-analysis", "traffic-mirroring"],
+            )
+        ],
+    )
+    handler = DefaultRequestHandler(TracingAgentExecutor(Answer(), name="Performance_Agent"), InMemoryTaskStore(), card)
+    app = Starlette(
+        routes=create_agent_card_routes(card, cache_control="max-age=300") + create_jsonrpc_routes(handler, "/")
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_until_up(http: httpx.AsyncClient, url: str, deadline_s: float = 30.0) -> None:
+    end = time.monotonic() + deadline_s
+    while True:
+        try:
+            if (await http.get(url + "/.well-known/agent-card.json")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > end:
+            raise SystemExit(f"{url} did not come up within {deadline_s:g} s")
+        await asyncio.sleep(0.1)
+
+
+async def one(client, call: ClientCallContext) -> float:
+    message = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=[Part(text=QUESTION)])
+    start = time.perf_counter()
+    last = None
+    async for event in client.send_message(SendMessageRequest(message=message), context=call):
+        last = event
+    elapsed = (time.perf_counter() - start) * 1000.0
+    if last is None or last.status_update.status.state != 3:  # TASK_STATE_COMPLETED
+        raise SystemExit(f"unexpected answer: {last}")
+    return elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def run(n: int, warmup: int, agent_url: str, collab_url: str) -> None:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
+        await wait_until_up(http, agent_url)
+        await wait_until_up(http, collab_url)
+        factory = ClientFactory(ClientConfig(httpx_client=http, streaming=True))
+        direct = factory.create(await A2ACardResolver(http, agent_url).get_agent_card())
+        via = factory.create(await A2ACardResolver(http, collab_url).get_agent_card())
+        call = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI})
+        for _ in range(warmup):
+            await one(direct, call)
+            await one(via, call)
+        straight, through = [], []
+        for _ in range(n):
+            straight.append(await one(direct, call))
+            through.append(await one(via, call))
+    p50s, p99s = pct(straight, 50), pct(straight, 99)
+    p50c, p99c = pct(through, 50), pct(through, 99)
+    print(f"questions per path: {n} (after {warmup} warm-up)")
+    print(f"straight to the agent:     p50 {p50s:7.2f} ms   p99 {p99s:7.2f} ms")
+    print(f"through the collaborator:  p50 {p50c:7.2f} ms   p99 {p99c:7.2f} ms")
+    ratio = p50c / p50s
+    print(f"added by the collaborator: p50 +{p50c - p50s:.2f} ms, p99 +{p99c - p99s:.2f} ms (p50 ratio {ratio:.2f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--agent", type=int, help=argparse.SUPPRESS)  # internal: serve the test agent
+    args = parser.parse_args()
+    if args.agent:
+        serve_agent(args.agent)
+        return
+    agent_port, collab_port = free_port(), free_port()
+    agent_url, collab_url = f"http://127.0.0.1:{agent_port}", f"http://127.0.0.1:{collab_port}"
+    env = {**os.environ, "NETOPS_AGENT_URLS": agent_url, "NETOPS_LOG_LEVEL": "WARNING"}
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    procs = [
+        subprocess.Popen([sys.executable, __file__, "--agent", str(agent_port)], cwd=ROOT, env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "agents.cli", "agent", "collaborator", "--port", str(collab_port)], cwd=ROOT, env=env
+        ),
+    ]
+    try:
+        asyncio.run(run(args.n, args.warmup, agent_url, collab_url))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
