@@ -77,6 +77,38 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Overall deadline for one question through the agents."
     )
 
+    # --- collaborator ---
+    card_refresh_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the collaborator re-reads NETOPS_AGENT_URLS and refreshes stale cards.",
+    )
+    card_default_ttl_s: float = Field(
+        default=60.0, ge=0, description="How long a card stays fresh when its response has no Cache-Control."
+    )
+    card_max_ttl_s: float = Field(
+        default=3600.0, ge=0, description="Upper bound on a card's freshness, whatever its Cache-Control says."
+    )
+    agent_retry_base_s: float = Field(
+        default=2.0, gt=0, description="First retry delay for an agent marked down; doubles on each failure."
+    )
+    agent_retry_max_s: float = Field(default=300.0, gt=0, description="Longest retry delay for an agent marked down.")
+    agent_connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Connect timeout of the collaborator's calls to agents."
+    )
+    agent_read_timeout_s: float = Field(
+        default=90.0, gt=0, description="Longest silence allowed mid-stream from an agent before giving up."
+    )
+    route_min_score: float = Field(
+        default=1.5, ge=0, description="Routing score under which the collaborator asks the operator to clarify."
+    )
+    route_tie_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="A runner-up scoring this share of the best score or more is a tie: the collaborator asks back.",
+    )
+
     # --- approvals ---
     approvers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Slack user ids allowed to approve fixes."

@@ -1,0 +1,309 @@
+"""One turn of the collaborator: discover, select, forward, relay the remote agent's events.
+
+The remote agent's status updates are relayed as they arrive, its artifacts unchanged (only
+the task and context ids become ours), its INPUT_REQUIRED too. Per collaborator context, the
+remote context of each agent is kept in Redis, so a follow-up from the same Slack thread lands in
+the same remote conversation; a reply to an agent's question goes back to that agent and task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.tasks import TaskUpdater
+from a2a.types import (
+    CancelTaskRequest,
+    Message,
+    Part,
+    Role,
+    StreamResponse,
+    Task,
+    TaskArtifactUpdateEvent,
+    TaskState,
+    TaskStatus,
+    TaskStatusUpdateEvent,
+)
+from a2a.utils.errors import A2AError
+from google.protobuf.json_format import MessageToDict
+
+from agents.collaborator.discovery import AgentStatus, Discovery
+from agents.collaborator.forwarding import (
+    Forwarder,
+    describe_failure,
+    ends_turn,
+    is_connection_failure,
+    outbound_message,
+)
+from agents.collaborator.registry import Registry
+from agents.collaborator.requests import Request, read_request
+from agents.collaborator.selection import Agent, Decision, decide
+from agents.collaborator.store import Conversation, RedisStore
+from agents.traceability import CallType, TraceStep, current_tracer
+from agents.traceability.a2a import TURN_ENDING_STATES
+
+log = logging.getLogger(__name__)
+
+_WAITS_FOR_CALLER = {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
+_FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED}
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    min_score: float
+    tie_ratio: float
+    deadline_s: float
+
+
+@dataclass
+class _Turn:
+    """The state of one turn: our task, the conversation, and who is being asked."""
+
+    task: Task
+    updater: TaskUpdater
+    queue: EventQueue
+    conversation: Conversation
+    agent: Agent | None = None
+    remote_task_id: str | None = None
+
+
+class CollaboratorExecutor(AgentExecutor):
+    def __init__(
+        self,
+        registry: Registry,
+        discovery: Discovery,
+        forwarder: Forwarder,
+        store: RedisStore,
+        config: RoutingConfig,
+    ) -> None:
+        self._registry = registry
+        self._discovery = discovery
+        self._forwarder = forwarder
+        self._store = store
+        self._config = config
+        self._running: dict[str, _Turn] = {}
+
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        task = context.current_task
+        if task is None:
+            task = Task(
+                id=context.task_id,
+                context_id=context.context_id,
+                status=TaskStatus(state=TaskState.TASK_STATE_SUBMITTED),
+                history=[context.message],
+            )
+            await event_queue.enqueue_event(task)
+        # design.md: on a task-only follow-up RequestContext.context_id is a fresh UUID; the task's is right.
+        updater = TaskUpdater(event_queue, task.id, task.context_id)
+        turn = _Turn(task, updater, event_queue, await self._store.load_conversation(task.context_id))
+        self._running[task.id] = turn
+        try:
+            async with asyncio.timeout(self._config.deadline_s):
+                await self._run(turn, context.message)
+        except TimeoutError as exc:
+            name = turn.agent.name if turn.agent else "The collaborator"
+            await self._fail(turn, describe_failure(name, exc, deadline_s=self._config.deadline_s))
+        finally:
+            self._running.pop(task.id, None)
+            await self._store.save_conversation(task.context_id, turn.conversation)
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        turn = self._running.get(context.task_id or "")
+        if turn is not None and turn.agent is not None and turn.remote_task_id:
+            try:
+                await self._forwarder.client(turn.agent).cancel_task(CancelTaskRequest(id=turn.remote_task_id))
+            except (A2AError, OSError) as exc:
+                log.warning("could not cancel %s's task: %s", turn.agent.name, exc)
+        task = context.current_task
+        if task is not None:
+            await TaskUpdater(event_queue, task.id, task.context_id).cancel()
+
+    async def _run(self, turn: _Turn, message: Message) -> None:
+        request = read_request(message)
+        if request.problem:
+            await turn.updater.update_status(TaskState.TASK_STATE_REJECTED, self._text(turn, request.problem))
+            return
+        statuses = await self.discover()
+        agents = [s.agent for s in statuses if s.agent is not None]
+        unavailable = [s.error for s in statuses if s.error]
+        agent, text = await self._choose(turn, request, agents, unavailable)
+        if agent is None:
+            return
+        turn.agent = agent
+        await self._forward(turn, agent, message, text)
+
+    async def discover(self) -> list[AgentStatus]:
+        urls = self._registry.urls()
+        async with TraceStep("discover agents", CallType.TOOL, {"agents": len(urls)}) as step:
+            statuses = await self._discovery.discover(urls)
+            step.set_attribute("available", [s.agent.name for s in statuses if s.agent is not None])
+            step.set_attribute("sources", {s.url: s.source for s in statuses})
+            unavailable = [s.error for s in statuses if s.error]
+            if unavailable:
+                step.set_attribute("unavailable", unavailable)
+            return statuses
+
+    async def _choose(
+        self, turn: _Turn, request: Request, agents: list[Agent], unavailable: list[str]
+    ) -> tuple[Agent | None, str | None]:
+        """The agent to ask and the text to send it (None: the caller's parts as they are)."""
+        conv = turn.conversation
+        if conv.pending_agent and not request.remediation:
+            pending = next((a for a in agents if a.url == conv.pending_agent), None)
+            if pending is not None:
+                await self._working(turn, f"Passing your answer to {pending.name}, which asked for it.")
+                return pending, None
+            conv.pending_agent = conv.pending_task = None
+        question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
+        with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
+            decision = self.select(question, agents, remediation=request.remediation)
+            step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
+            step.set_attribute("decision", decision.explain())
+            if decision.failure:
+                step.end_step(error=decision.failure)
+        if decision.clarification is not None:
+            conv.clarifying = question
+            await turn.updater.requires_input(self._text(turn, _with_unavailable(decision.clarification, unavailable)))
+            return None, None
+        if decision.pick is None:
+            await self._fail(turn, _with_unavailable(decision.failure or decision.reason, unavailable))
+            return None, None
+        conv.clarifying = None
+        await self._working(turn, f"Asking {decision.explain()}")
+        return decision.pick.agent, (question if question != request.text else None)
+
+    def select(self, question: str, agents: list[Agent], *, remediation: bool) -> Decision:
+        return decide(
+            question,
+            agents,
+            min_score=self._config.min_score,
+            tie_ratio=self._config.tie_ratio,
+            remediation=remediation,
+        )
+
+    async def _forward(self, turn: _Turn, agent: Agent, message: Message, text: str | None) -> None:
+        conv = turn.conversation
+        resume = conv.pending_task if conv.pending_agent == agent.url else None
+        outbound = outbound_message(
+            message, text=text, remote_context_id=conv.remote_contexts.get(agent.url), remote_task_id=resume
+        )
+        conv.pending_agent = conv.pending_task = None
+        final: StreamResponse | None = None
+        try:
+            async for event in self._forwarder.send(agent, outbound):
+                if final is None and ends_turn(event):
+                    final = event  # relayed once the stream closes, so the call's trace step has ended
+                elif final is None:
+                    await self._relay(turn, agent, event)
+        except asyncio.CancelledError:
+            _blame_call_step(agent, describe_failure(agent.name, TimeoutError(), deadline_s=self._config.deadline_s))
+            raise
+        except Exception as exc:
+            sentence = describe_failure(agent.name, exc)
+            _blame_call_step(agent, sentence)
+            if is_connection_failure(exc):
+                await self._discovery.mark_down(agent.url, sentence)
+            log.warning("forwarding to %s failed: %r", agent.url, exc)
+            await self._fail(turn, sentence)
+            return
+        if final is not None:
+            await self._relay(turn, agent, final)
+            return
+        sentence = f"{agent.name} ended its answer without finishing the task; check its logs."
+        _blame_call_step(agent, sentence)
+        await self._fail(turn, sentence)
+
+    async def _relay(self, turn: _Turn, agent: Agent, event: StreamResponse) -> bool:
+        """Pass one remote event on; True when it ended the turn."""
+        kind = event.WhichOneof("payload")
+        if kind == "task":
+            remote = event.task
+            turn.conversation.remote_contexts[agent.url] = remote.context_id
+            turn.remote_task_id = remote.id
+            if remote.status.state not in TURN_ENDING_STATES:
+                return False
+            for artifact in remote.artifacts:  # a non-streaming agent answers with the finished task
+                await self._artifact(turn, TaskArtifactUpdateEvent(artifact=artifact))
+            return await self._status(turn, agent, TaskStatusUpdateEvent(status=remote.status))
+        if kind == "artifact_update":
+            await self._artifact(turn, event.artifact_update)
+            return False
+        if kind == "status_update":
+            return await self._status(turn, agent, event.status_update)
+        if kind == "message":
+            if event.message.context_id:
+                turn.conversation.remote_contexts[agent.url] = event.message.context_id
+            await turn.updater.complete(self._rewrap(turn, event.message))
+            return True
+        return False
+
+    async def _artifact(self, turn: _Turn, update: TaskArtifactUpdateEvent) -> None:
+        relayed = TaskArtifactUpdateEvent()
+        relayed.CopyFrom(update)
+        relayed.task_id, relayed.context_id = turn.task.id, turn.task.context_id
+        await turn.queue.enqueue_event(relayed)
+
+    async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> bool:
+        state = update.status.state
+        message = self._rewrap(turn, update.status.message) if update.status.HasField("message") else None
+        metadata = MessageToDict(update.metadata) if update.HasField("metadata") else None
+        if state in _WAITS_FOR_CALLER:
+            turn.conversation.pending_agent = agent.url
+            turn.conversation.pending_task = turn.remote_task_id
+        elif state in _FAILED:
+            said = _text_of(message) or "no reason given"
+            message = self._text(turn, f"{agent.name} could not answer: {said}")
+        elif state not in TURN_ENDING_STATES:
+            state = TaskState.TASK_STATE_WORKING
+        await turn.updater.update_status(state, message, metadata=metadata)
+        return state in TURN_ENDING_STATES
+
+    async def _working(self, turn: _Turn, text: str) -> None:
+        await turn.updater.update_status(TaskState.TASK_STATE_WORKING, self._text(turn, text))
+
+    async def _fail(self, turn: _Turn, sentence: str) -> None:
+        await turn.updater.failed(self._text(turn, sentence))
+
+    def _text(self, turn: _Turn, text: str) -> Message:
+        return Message(
+            message_id=str(uuid.uuid4()),
+            role=Role.ROLE_AGENT,
+            parts=[Part(text=text)],
+            task_id=turn.task.id,
+            context_id=turn.task.context_id,
+        )
+
+    def _rewrap(self, turn: _Turn, remote: Message) -> Message:
+        message = Message()
+        message.CopyFrom(remote)
+        message.task_id, message.context_id = turn.task.id, turn.task.context_id
+        message.role = Role.ROLE_AGENT
+        return message
+
+
+def _blame_call_step(agent: Agent, sentence: str) -> None:
+    """Put the failure sentence on the traced call's AGENT step, so the trace's failing step says it."""
+    tracer = current_tracer()
+    if tracer is None:
+        return
+    name = f"call {agent.name}"
+    for record in reversed(tracer.local_steps()):
+        if record.name == name:
+            record.error = sentence
+            return
+
+
+def _text_of(message: Message | None) -> str:
+    if message is None:
+        return ""
+    return " ".join(part.text for part in message.parts if part.HasField("text")).strip()
+
+
+def _with_unavailable(text: str, unavailable: list[str]) -> str:
+    if not unavailable:
+        return text
+    return text + "\nUnavailable right now: " + "; ".join(unavailable) + "."

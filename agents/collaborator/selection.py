@@ -1,0 +1,201 @@
+"""Which agent answers a question, with a score and the reasons a person can check.
+
+Pure: cards in, a `Decision` out. Each skill of each card is one document (name,
+description, tags, examples); a skill scores
+    BM25(question, skill text) + TAG_WEIGHT × matched tags + INTENT_WEIGHT × intents served,
+and an agent scores as its best skill. The collaborator asks back (INPUT_REQUIRED) rather than
+guess when the best score is under the threshold or a second agent is within the tie ratio.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from a2a.types import AgentCard
+
+from agents.collaborator.intents import matched_intents
+from agents.collaborator.text import terms, tokens
+
+REMEDIATION_TAG = "remediation"
+K1 = 1.2
+B = 0.75
+TAG_WEIGHT = 1.5
+INTENT_WEIGHT = 1.5
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A discovered agent: where it is and its checked card."""
+
+    url: str
+    card: AgentCard
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One agent's best skill for the question, and what earned its score."""
+
+    agent: Agent
+    skill_id: str
+    skill_name: str
+    score: float
+    bm25: float
+    matched_words: tuple[str, ...]
+    matched_tags: tuple[str, ...]
+    intents: tuple[str, ...]
+
+    def reasons(self) -> list[str]:
+        """Why this skill scored, in words (empty when nothing matched)."""
+        out = []
+        if self.matched_tags:
+            out.append("matched tags " + ", ".join(self.matched_tags))
+        if self.intents:
+            out.append("intent " + ", ".join(self.intents))
+        if self.matched_words:
+            out.append(f"words {', '.join(self.matched_words)} (BM25 {self.bm25:.2f})")
+        return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A pick, or no pick and a clarifying question; `candidates` best first, one per agent."""
+
+    pick: Candidate | None
+    candidates: tuple[Candidate, ...]
+    reason: str
+    clarification: str | None = None
+    failure: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def explain(self) -> str:
+        """One line for people and traces: the pick and why, or why there is none."""
+        if self.pick is None:
+            return self.reason
+        why = "; ".join(self.pick.reasons()) or "no term matched"
+        return f"{self.pick.agent.name} ({self.pick.skill_id}, score {self.pick.score:.2f}): {why}"
+
+
+@dataclass(frozen=True)
+class _Doc:
+    agent: Agent
+    skill_id: str
+    skill_name: str
+    tags: tuple[str, ...]
+    terms: Counter[str]
+    length: int
+
+
+def _documents(agents: Sequence[Agent], required_tag: str | None) -> list[_Doc]:
+    docs = []
+    for agent in agents:
+        for skill in agent.card.skills:
+            tags = tuple(tag.lower() for tag in skill.tags)
+            if required_tag and required_tag not in tags:
+                continue
+            text = " ".join([skill.name, skill.id.replace("_", " "), skill.description, *tags, *skill.examples])
+            words = terms(text.replace("-", " "))
+            docs.append(_Doc(agent, skill.id, skill.name, tags, Counter(words), len(words)))
+    return docs
+
+
+def _tag_matches(tags: Sequence[str], question: set[str]) -> list[str]:
+    """Tags all of whose words appear in the question.
+
+    Partial matches earn nothing here: one generic word ("network" of "network-monitoring")
+    would otherwise outweigh the specific ones, and BM25 already credits single words.
+    """
+    matched = []
+    for tag in tags:
+        parts = set(tokens(tag.replace("-", " ")))
+        if parts and parts <= question:
+            matched.append(tag)
+    return matched
+
+
+def score_candidates(question: str, agents: Sequence[Agent], *, required_tag: str | None = None) -> list[Candidate]:
+    """Every agent's best-scoring skill for the question, best agent first."""
+    docs = _documents(agents, required_tag)
+    if not docs:
+        return []
+    q_terms = terms(question.replace("-", " "))
+    q_set = set(q_terms)
+    intents = matched_intents(q_set)
+    avg_len = sum(d.length for d in docs) / len(docs) or 1.0
+    n_docs = len(docs)
+    df = Counter(term for d in docs for term in set(d.terms))
+    best: dict[str, Candidate] = {}
+    for doc in docs:
+        bm25, words = 0.0, []
+        for term in dict.fromkeys(q_terms):
+            tf = doc.terms.get(term, 0)
+            if not tf:
+                continue
+            idf = math.log((n_docs - df[term] + 0.5) / (df[term] + 0.5) + 1.0)
+            bm25 += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc.length / avg_len))
+            words.append(term.replace("_", " "))
+        tags = _tag_matches(doc.tags, q_set)
+        served = [intent.name for intent in intents if intent.tags & set(doc.tags)]
+        score = bm25 + TAG_WEIGHT * len(tags) + INTENT_WEIGHT * len(served)
+        cand = Candidate(doc.agent, doc.skill_id, doc.skill_name, score, bm25, tuple(words), tuple(tags), tuple(served))
+        current = best.get(doc.agent.url)
+        if current is None or cand.score > current.score:
+            best[doc.agent.url] = cand
+    return sorted(best.values(), key=lambda c: (-c.score, c.agent.name))
+
+
+def decide(
+    question: str,
+    agents: Sequence[Agent],
+    *,
+    min_score: float,
+    tie_ratio: float,
+    remediation: bool = False,
+) -> Decision:
+    """Pick the agent for a question, or say why not and what to ask the operator.
+
+    A remediation request goes only to agents with a skill tagged `remediation`; if exactly
+    one has such a skill it is picked whatever the words say, since nothing else may take it.
+    """
+    required = REMEDIATION_TAG if remediation else None
+    candidates = tuple(score_candidates(question, agents, required_tag=required))
+    if not candidates:
+        if remediation:
+            failure = (
+                "No available agent declares a remediation skill, so the fix cannot be applied; "
+                "check that the Performance Agent is up."
+            )
+        else:
+            failure = "No agent is available to answer; check NETOPS_AGENT_URLS and that the agents are running."
+        return Decision(None, candidates, failure, failure=failure)
+    top = candidates[0]
+    if remediation and len(candidates) == 1:
+        return Decision(top, candidates, f"{top.agent.name} is the only agent with a remediation skill")
+    runner_up = candidates[1] if len(candidates) > 1 else None
+    if top.score < min_score and not remediation:
+        reason = f"best score {top.score:.2f} ({top.agent.name}) is below the threshold {min_score:.2f}"
+        return Decision(None, candidates, reason, clarification=clarifying_question(agents, reason))
+    if runner_up is not None and runner_up.score >= top.score * tie_ratio:
+        reason = (
+            f"{top.agent.name} ({top.score:.2f}) and {runner_up.agent.name} ({runner_up.score:.2f}) "
+            "fit about equally well"
+        )
+        return Decision(None, candidates, reason, clarification=clarifying_question(agents, reason))
+    return Decision(top, candidates, "best score")
+
+
+def clarifying_question(agents: Sequence[Agent], reason: str) -> str:
+    """The question put back to the operator: what each agent can do, with an example to copy."""
+    lines = [f"I'm not sure which agent should take this ({reason}). Could you say more? The agents can:"]
+    for agent in sorted(agents, key=lambda a: a.name):
+        for skill in agent.card.skills:
+            example = f' e.g. "{skill.examples[0]}"' if skill.examples else ""
+            tags = ", ".join(skill.tags[:4])
+            lines.append(f"• {agent.name}: {skill.name} ({tags}){example}")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Fixtures for the collaborator tests: real test agents on 127.0.0.1, a shared HTTP client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientFactory
+from a2a.helpers.proto_helpers import new_data_part
+from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse
+from collab_cards import connectivity_card, performance_card
+from collab_servers import Running, ScriptedExecutor, agent_app, broken_card_app, serve
+
+from agents.collaborator.forwarding import make_http_client
+from agents.collaborator.registry import Registry
+from agents.collaborator.server import Collaborator
+from agents.settings import Settings
+from agents.traceability import TRACE_EXTENSION_URI
+from agents.traceability.a2a import TracingAgentExecutor
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
+        yield client
+
+
+@pytest.fixture
+def perf_executor() -> ScriptedExecutor:
+    return ScriptedExecutor("Performance_Agent")
+
+
+@pytest.fixture
+def conn_executor() -> ScriptedExecutor:
+    return ScriptedExecutor("Connectivity_Agent")
+
+
+@pytest.fixture
+async def perf_agent(perf_executor: ScriptedExecutor) -> AsyncIterator[Running]:
+    traced = TracingAgentExecutor(perf_executor, name="Performance_Agent")
+    async with serve(lambda url: agent_app(performance_card(url), traced)) as running:
+        try:
+            yield running
+        finally:
+            perf_executor.release.set()  # a test that made it hang is over
+
+
+@pytest.fixture
+async def conn_agent(conn_executor: ScriptedExecutor) -> AsyncIterator[Running]:
+    async with serve(lambda url: agent_app(connectivity_card(url), conn_executor)) as running:
+        yield running
+
+
+@pytest.fixture
+async def broken_agent() -> AsyncIterator[Running]:
+    async with serve(lambda _url: broken_card_app()) as running:
+        yield running
+
+
+@dataclass
+class CollaboratorUnderTest:
+    url: str
+    parts: Collaborator
+    urls: list[str]
+    http: httpx.AsyncClient
+
+    def use(self, *agent_urls: str) -> None:
+        """Point the collaborator's registry at these agents (as an edited NETOPS_AGENT_URLS would)."""
+        self.urls[:] = agent_urls
+        self.parts.registry.reload()
+
+    async def ask(
+        self,
+        text: str,
+        *,
+        context_id: str | None = None,
+        task_id: str | None = None,
+        data: dict | None = None,
+        trace: bool = False,
+    ) -> list[StreamResponse]:
+        """Send one message as the bot would, and collect every event of the answer."""
+        message = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=[Part(text=text)])
+        if data is not None:
+            message.parts.append(new_data_part(data))
+        message.metadata.update({"netops": {"channel": "C1", "thread_ts": "1.0", "user": "U1"}})
+        if context_id:
+            message.context_id = context_id
+        if task_id:
+            message.task_id = task_id
+        card = await A2ACardResolver(self.http, self.url).get_agent_card()
+        client = ClientFactory(ClientConfig(httpx_client=self.http, streaming=True)).create(card)
+        call = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI}) if trace else None
+        return [event async for event in client.send_message(SendMessageRequest(message=message), context=call)]
+
+
+def make_collaborator_fixture(**overrides):
+    @pytest.fixture
+    async def fixture(redis_client) -> AsyncIterator[CollaboratorUnderTest]:
+        settings = Settings(**{"request_timeout_s": 10.0, "agent_read_timeout_s": 5.0, **overrides})
+        urls: list[str] = []
+        token = settings.agent_token
+        async with (
+            make_http_client(connect_timeout_s=2.0, read_timeout_s=settings.agent_read_timeout_s, token=token) as out,
+            httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as caller,
+        ):
+            parts = Collaborator(settings, redis=redis_client, http=out, registry=Registry(lambda: list(urls)))
+            async with serve(parts.app) as running:
+                yield CollaboratorUnderTest(running.url, parts, urls, caller)
+
+    return fixture
+
+
+collaborator = make_collaborator_fixture()
+impatient_collaborator = make_collaborator_fixture(agent_read_timeout_s=0.5)
+hurried_collaborator = make_collaborator_fixture(request_timeout_s=1.0)
+guarded_collaborator = make_collaborator_fixture(agent_token="s3cret-token")

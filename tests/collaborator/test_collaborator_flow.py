@@ -1,0 +1,149 @@
+"""Questions through a real collaborator to real test agents, over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from a2a.types import StreamResponse, TaskState
+from collab_servers import Running, ScriptedExecutor
+from conftest import CollaboratorUnderTest
+from google.protobuf.json_format import MessageToDict
+
+REMEDIATE = {
+    "kind": "netops.remediate/v1",
+    "approval_token": "signed-elsewhere",
+    "instance_id": "i-0123456789abcdef0",
+    "stack_name": "netops-lab",
+}
+
+
+def states(events: list[StreamResponse]) -> list[str]:
+    return [TaskState.Name(e.status_update.status.state) for e in events if e.HasField("status_update")]
+
+
+def status_texts(events: list[StreamResponse]) -> list[str]:
+    return [
+        " ".join(p.text for p in e.status_update.status.message.parts)
+        for e in events
+        if e.HasField("status_update") and e.status_update.status.HasField("message")
+    ]
+
+
+def artifacts(events: list[StreamResponse]):
+    return [e.artifact_update.artifact for e in events if e.HasField("artifact_update")]
+
+
+def final_text(events: list[StreamResponse]) -> str:
+    return status_texts(events)[-1]
+
+
+async def test_a_question_reaches_the_fitting_agent_and_its_answer_streams_back_unchanged(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, conn_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(conn_agent.url, perf_agent.url)
+    question = "Why are there TCP retransmissions between the app and the database?"
+    events = await collaborator.ask(question)
+
+    assert states(events) == ["TASK_STATE_WORKING", "TASK_STATE_WORKING", "TASK_STATE_COMPLETED"]
+    routed, remote_status, _ = status_texts(events)
+    assert routed.startswith("Asking Performance_Agent (analyze_network_performance")
+    assert remote_status == f"Performance_Agent is looking at: {question}"
+    (artifact,) = artifacts(events)
+    assert artifact.name == "answer"
+    assert artifact.parts[0].text == f"Performance_Agent answer to: {question}"
+    assert MessageToDict(artifact.parts[1].data) == {"kind": "test.answer/v1", "agent": "Performance_Agent"}
+    assert MessageToDict(artifact.metadata)["origin"] == "Performance_Agent"
+    assert [r.text for r in perf_executor.received] == [question]
+
+
+async def test_the_callers_metadata_reaches_the_agent(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    await collaborator.ask("retransmissions on the orders service")
+    assert perf_executor.received[0].metadata["netops"] == {"channel": "C1", "thread_ts": "1.0", "user": "U1"}
+
+
+async def test_follow_ups_in_a_conversation_reach_the_same_remote_context(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    first = await collaborator.ask("retransmissions on the orders service")
+    context_id = first[0].task.context_id
+    await collaborator.ask("and what about latency since 09:00?", context_id=context_id)
+    other = await collaborator.ask("latency on the payments service")
+
+    one, two, three = perf_executor.received
+    assert two.context_id == one.context_id
+    assert three.context_id != one.context_id
+    assert other[0].task.context_id != context_id
+
+
+async def test_an_agents_question_is_relayed_and_the_reply_returns_to_its_task(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    first = await collaborator.ask("retransmissions, ask me which instance")
+    task = first[0].task
+    reply = await collaborator.ask("i-0abc", context_id=task.context_id, task_id=task.id)
+    again = await collaborator.ask("thanks, and the latency?", context_id=task.context_id)
+
+    assert states(first)[-1] == "TASK_STATE_INPUT_REQUIRED" and final_text(first) == "Which instance?"
+    asked, answered, later = perf_executor.received
+    assert (answered.task_id, answered.context_id) == (asked.task_id, asked.context_id)
+    assert answered.text == "i-0abc"  # routed back to the asking agent although it scores nothing
+    assert states(reply)[-1] == "TASK_STATE_COMPLETED"
+    assert later.context_id == asked.context_id and later.task_id != asked.task_id
+    assert states(again)[-1] == "TASK_STATE_COMPLETED"
+
+
+async def test_an_ambiguous_question_is_asked_back_and_the_reply_completes_it(
+    collaborator: CollaboratorUnderTest,
+    perf_agent: Running,
+    conn_agent: Running,
+    perf_executor: ScriptedExecutor,
+    conn_executor: ScriptedExecutor,
+) -> None:
+    collaborator.use(perf_agent.url, conn_agent.url)
+    first = await collaborator.ask("something is wrong with the network")
+    context_id = first[0].task.context_id
+    assert not perf_executor.received and not conn_executor.received
+    second = await collaborator.ask("we see retransmissions", context_id=context_id)
+
+    assert states(first) == ["TASK_STATE_INPUT_REQUIRED"]
+    clarification = final_text(first)
+    assert "Performance_Agent: Analyze network performance" in clarification
+    assert "Connectivity_Agent: Check reachability" in clarification
+    assert states(second)[-1] == "TASK_STATE_COMPLETED"
+    assert [r.text for r in perf_executor.received] == ["something is wrong with the network\nwe see retransmissions"]
+
+
+async def test_a_remediation_goes_only_to_the_agent_with_a_remediation_skill(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, conn_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(conn_agent.url, perf_agent.url)
+    events = await collaborator.ask("check the route tables", data=REMEDIATE)  # words that favour Connectivity
+
+    assert states(events)[-1] == "TASK_STATE_COMPLETED"
+    assert "remediate_tcp_retransmissions" in status_texts(events)[0]
+    assert perf_executor.received[0].text == "check the route tables"
+
+
+async def test_a_remediation_fails_when_no_agent_can_remediate(
+    collaborator: CollaboratorUnderTest, conn_agent: Running, conn_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(conn_agent.url)
+    events = await collaborator.ask("apply TCP fixes to i-0123456789abcdef0", data=REMEDIATE)
+
+    assert states(events) == ["TASK_STATE_FAILED"]
+    assert final_text(events).startswith("No available agent declares a remediation skill")
+    assert not conn_executor.received
+
+
+async def test_a_remediation_with_a_malformed_instance_id_is_rejected(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    events = await collaborator.ask("apply fixes", data={**REMEDIATE, "instance_id": "i-1; rm -rf /"})
+
+    assert states(events) == ["TASK_STATE_REJECTED"]
+    assert "no valid EC2 instance id" in final_text(events)
+    assert not perf_executor.received
