@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import RedisError, ResponseError, WatchError
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +113,19 @@ class JobWorker:
         self.processed = 0
 
     async def run(self) -> None:
-        await self._queue.ensure_group(self._group)
+        """Reads and runs jobs until `stop()`; a Redis outage (or a flushed group) is waited out."""
+        group_ready = False
         while not self._stopping.is_set():
             try:
+                if not group_ready:
+                    await self._queue.ensure_group(self._group)
+                    group_ready = True
                 await self._slots.acquire()
                 self._slots.release()
                 jobs = await self._reclaim() or await self._read()
-            except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
-                log.warning("job queue: Redis unreachable (%s); retrying in 1 s", exc)
+            except RedisError as exc:
+                group_ready = group_ready and "NOGROUP" not in str(exc)
+                log.warning("job queue: Redis failed (%s); retrying in 1 s", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), 1.0)
                 continue
