@@ -25,6 +25,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError, WatchError
 
+from bot.redis_text import as_text
+
 log = logging.getLogger(__name__)
 
 JOB_STREAM = "netops:jobs"
@@ -44,10 +46,6 @@ class Job:
 Handler = Callable[[Job], Awaitable[None]]
 
 
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 class JobQueue:
     def __init__(self, redis: aioredis.Redis, stream: str = JOB_STREAM) -> None:
         self._redis = redis
@@ -57,7 +55,7 @@ class JobQueue:
         """The new entry id, or None when `dedupe_key` was already seen (a duplicate delivery)."""
         body = {"kind": kind, "payload": json.dumps(payload)}
         if dedupe_key is None:
-            return _s(await self._redis.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True))
+            return as_text(await self._redis.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True))
         key = f"netops:dedupe:{dedupe_key}"
         async with self._redis.pipeline(transaction=True) as pipe:
             try:
@@ -70,7 +68,7 @@ class JobQueue:
                 _, entry_id = await pipe.execute()
             except WatchError:
                 return None  # a concurrent duplicate wrote the key first
-        return _s(entry_id)
+        return as_text(entry_id)
 
     async def ensure_group(self, group: str = JOB_GROUP) -> None:
         try:
@@ -159,14 +157,14 @@ class JobWorker:
             if not body:  # trimmed from the stream while pending: nothing to run
                 await self._redis.xack(self._stream, self._group, entry_id)
                 continue
-            log.info("job queue: reclaimed %s from a consumer that stopped", _s(entry_id))
+            log.info("job queue: reclaimed %s from a consumer that stopped", as_text(entry_id))
             jobs.append(self._job(entry_id, body, deliveries=2))
         return jobs
 
     @staticmethod
     def _job(entry_id: bytes | str, body: dict[Any, Any], deliveries: int = 1) -> Job:
-        fields = {_s(k): _s(v) for k, v in body.items()}
-        return Job(_s(entry_id), fields.get("kind", ""), json.loads(fields.get("payload", "{}")), deliveries)
+        fields = {as_text(k): as_text(v) for k, v in body.items()}
+        return Job(as_text(entry_id), fields.get("kind", ""), json.loads(fields.get("payload", "{}")), deliveries)
 
     async def _keep_claimed(self, entry_id: str) -> None:
         while True:
