@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from urllib.parse import parse_qs
 
 import pytest
 import redis.asyncio as aioredis
-from bot_fake_slack import block_text
-from conftest import Harness, redis_url_of
+from bot_fake_agent import FakeAgent
+from bot_fake_slack import FakeSlack, block_text
+from bot_slack_requests import command_body
+from conftest import Harness, make_settings, redis_url_of
 
 from agents.cli import main
 from agents.settings import SettingsError, load_settings
 from bot.audit import AuditLog
-from bot.server import check_settings
+from bot.server import check_settings, serve
 
 
 async def test_healthz_and_readyz_answer_when_redis_and_the_collaborator_do(harness: Harness) -> None:
@@ -70,3 +74,31 @@ def test_netops_audit_says_what_to_do_when_redis_is_unreachable(
     monkeypatch.setenv("REDIS_URL", closed_port_url.replace("http://", "redis://") + "/0")
     assert main(["audit"]) == 1
     assert "unreachable" in capsys.readouterr().err
+
+
+async def test_socket_mode_acks_an_envelope_and_answers_in_the_thread(
+    redis_client: aioredis.Redis, fake_slack: FakeSlack, agent: FakeAgent
+) -> None:
+    settings = make_settings(
+        redis_client, fake_slack.url, collaborator_url=agent.url, slack_app_token="xapp-test-token"
+    )
+    bot = asyncio.create_task(serve(settings, port=0, host="127.0.0.1"))
+    try:
+        await fake_slack.wait_for(lambda s: s.of("socket.connect"))
+        payload = parse_qs(command_body("why is payments slow?").decode())
+        envelope = {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {key: values[0] for key, values in payload.items()},
+        }
+        await fake_slack.send_envelope(envelope)
+        acks = await fake_slack.wait_for(lambda s: [a for a in s.socket_acks if a.get("envelope_id") == "env-1"])
+        assert acks[0].get("payload") in (None, {})  # the empty ack: the answer goes in a thread
+        await fake_slack.wait_for(
+            lambda s: any("Packet loss" in block_text(m.get("blocks")) for m in s.messages().values())
+        )
+    finally:
+        bot.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bot
