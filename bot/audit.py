@@ -13,6 +13,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bot.redis_text import as_text
+
 AUDIT_STREAM = "netops:audit"
 AUDIT_MAXLEN = 100_000
 
@@ -36,20 +38,18 @@ class AuditLog:
         """Appends one entry; `fields` must hold no secrets (tokens are never passed here)."""
         body = {"event": event, "fields": json.dumps(fields, sort_keys=True, default=str)}
         entry_id = await self._redis.xadd(AUDIT_STREAM, body, maxlen=AUDIT_MAXLEN, approximate=True)
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return as_text(entry_id)
 
     async def entries(self, count: int = 100) -> list[AuditEntry]:
         """The newest `count` entries, oldest first."""
         raw = await self._redis.xrevrange(AUDIT_STREAM, count=count)
         entries = []
         for entry_id, body in reversed(raw):
-            decoded = {_s(k): _s(v) for k, v in body.items()}
-            entries.append(AuditEntry(_s(entry_id), decoded.get("event", "?"), json.loads(decoded.get("fields", "{}"))))
+            decoded = {as_text(k): as_text(v) for k, v in body.items()}
+            entries.append(
+                AuditEntry(as_text(entry_id), decoded.get("event", "?"), json.loads(decoded.get("fields", "{}")))
+            )
         return entries
-
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def format_entry(entry: AuditEntry) -> str:

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import RedisError, ResponseError, WatchError
+
+from bot.redis_text import as_text
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,6 @@ class Job:
 Handler = Callable[[Job], Awaitable[None]]
 
 
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 class JobQueue:
     def __init__(self, redis: aioredis.Redis, stream: str = JOB_STREAM) -> None:
         self._redis = redis
@@ -57,7 +55,7 @@ class JobQueue:
         """The new entry id, or None when `dedupe_key` was already seen (a duplicate delivery)."""
         body = {"kind": kind, "payload": json.dumps(payload)}
         if dedupe_key is None:
-            return _s(await self._redis.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True))
+            return as_text(await self._redis.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True))
         key = f"netops:dedupe:{dedupe_key}"
         async with self._redis.pipeline(transaction=True) as pipe:
             try:
@@ -70,7 +68,7 @@ class JobQueue:
                 _, entry_id = await pipe.execute()
             except WatchError:
                 return None  # a concurrent duplicate wrote the key first
-        return _s(entry_id)
+        return as_text(entry_id)
 
     async def ensure_group(self, group: str = JOB_GROUP) -> None:
         try:
@@ -113,14 +111,19 @@ class JobWorker:
         self.processed = 0
 
     async def run(self) -> None:
-        await self._queue.ensure_group(self._group)
+        """Reads and runs jobs until `stop()`; a Redis outage (or a flushed group) is waited out."""
+        group_ready = False
         while not self._stopping.is_set():
             try:
+                if not group_ready:
+                    await self._queue.ensure_group(self._group)
+                    group_ready = True
                 await self._slots.acquire()
                 self._slots.release()
                 jobs = await self._reclaim() or await self._read()
-            except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
-                log.warning("job queue: Redis unreachable (%s); retrying in 1 s", exc)
+            except RedisError as exc:
+                group_ready = group_ready and "NOGROUP" not in str(exc)
+                log.warning("job queue: Redis failed (%s); retrying in 1 s", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), 1.0)
                 continue
@@ -154,14 +157,14 @@ class JobWorker:
             if not body:  # trimmed from the stream while pending: nothing to run
                 await self._redis.xack(self._stream, self._group, entry_id)
                 continue
-            log.info("job queue: reclaimed %s from a consumer that stopped", _s(entry_id))
+            log.info("job queue: reclaimed %s from a consumer that stopped", as_text(entry_id))
             jobs.append(self._job(entry_id, body, deliveries=2))
         return jobs
 
     @staticmethod
     def _job(entry_id: bytes | str, body: dict[Any, Any], deliveries: int = 1) -> Job:
-        fields = {_s(k): _s(v) for k, v in body.items()}
-        return Job(_s(entry_id), fields.get("kind", ""), json.loads(fields.get("payload", "{}")), deliveries)
+        fields = {as_text(k): as_text(v) for k, v in body.items()}
+        return Job(as_text(entry_id), fields.get("kind", ""), json.loads(fields.get("payload", "{}")), deliveries)
 
     async def _keep_claimed(self, entry_id: str) -> None:
         while True:

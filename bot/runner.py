@@ -25,6 +25,7 @@ from bot.blocks.trace import trace_blocks
 from bot.collaborator import CollaboratorError, Final, Progress
 from bot.jobs import Job
 from bot.progress import Throttle
+from bot.redis_text import as_text
 from bot.results import StoredResult, new_result_id
 from bot.services import Services
 from bot.surface import SurfaceError
@@ -79,7 +80,7 @@ class JobRunner:
         key = f"netops:jobstate:{job.entry_id}"
         existing = await self._s.redis.hget(key, name)
         if existing is not None:
-            return existing.decode() if isinstance(existing, bytes) else str(existing)
+            return as_text(existing)
         ts = await post()
         await self._s.redis.hset(key, name, ts)
         await self._s.redis.expire(key, JOB_STATE_TTL_S)

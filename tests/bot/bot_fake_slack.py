@@ -33,6 +33,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     _ts: int = 1_700_000_000
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)  # what the app sent back over Socket Mode
+    _to_socket: asyncio.Queue[dict[str, Any]] | None = None
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
 
@@ -41,8 +43,10 @@ class FakeSlack:
 
     async def start(self) -> str:
         self._changed = asyncio.Condition()
+        self._to_socket = asyncio.Queue()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -77,7 +81,8 @@ class FakeSlack:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.headers.get("Authorization") != "Bearer xoxb-test-token":
+        expected = "Bearer xapp-test-token" if method == "apps.connections.open" else "Bearer xoxb-test-token"
+        if request.headers.get("Authorization") != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.rate_limit_next.get(method):
             self.rate_limit_next[method] -= 1
@@ -90,9 +95,42 @@ class FakeSlack:
             self._changed.notify_all()
         return web.json_response(body)
 
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Delivers one Socket Mode envelope to the connected app."""
+        assert self._to_socket is not None
+        await self._to_socket.put(envelope)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's Socket Mode WebSocket: `hello`, then envelopes out and acks (envelope_id) in."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}})
+        assert self._changed is not None and self._to_socket is not None
+        async with self._changed:
+            self.calls.append(Call("socket.connect", {}, {}))
+            self._changed.notify_all()
+
+        async def outgoing() -> None:
+            while True:
+                await ws.send_json(await self._to_socket.get())  # type: ignore[union-attr]
+
+        sender = asyncio.create_task(outgoing())
+        try:
+            async for message in ws:
+                if message.type != web.WSMsgType.TEXT:
+                    continue
+                async with self._changed:
+                    self.socket_acks.append(json.loads(message.data))
+                    self._changed.notify_all()
+        finally:
+            sender.cancel()
+        return ws
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": "T0001", "user": "netops"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
         if method == "chat.postMessage":
             self._ts += 1
             return {"ok": True, "channel": args.get("channel"), "ts": f"{self._ts}.000200"}

@@ -12,12 +12,12 @@ from starlette.types import ASGIApp
 
 
 @asynccontextmanager
-async def serving(make_app: Callable[[str], ASGIApp]) -> AsyncIterator[str]:
+async def serving(make_app: Callable[[str], ASGIApp], lifespan: str = "off") -> AsyncIterator[str]:
     """Binds first (so the URL is known), builds the app for that URL, serves it; yields the URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(url), log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(make_app(url), log_level="warning", lifespan=lifespan))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from bot_fake_slack import action_values, block_text
@@ -185,3 +186,40 @@ async def test_an_agent_failure_shows_its_reason_in_the_thread(harness: Harness)
         lambda s: [m for m in s.messages().values() if "could not answer" in block_text(m.get("blocks"))]
     )
     assert "AccessDenied reading s3://captures/raw-captures/" in block_text(failed[0]["blocks"])
+
+
+async def test_a_second_mention_in_an_incident_thread_continues_its_conversation(harness: Harness) -> None:
+    from bot_fake_agent import DIAGNOSIS, HEALTHY
+
+    harness.agent.answers = [DIAGNOSIS, HEALTHY]
+    incident = "1700003000.000100"
+    await harness.event(mention_event("<@UBOT0001> why is payments slow?", ts="1700003001.000100", thread_ts=incident))
+    await harness.slack.wait_for(lambda s: len(_results(s)) == 1)
+    await harness.event(mention_event("<@UBOT0001> and the db side?", ts="1700003002.000100", thread_ts=incident))
+    await harness.slack.wait_for(lambda s: len(_results(s)) == 2)
+    assert all(m["thread_ts"] == incident for m in _results(harness.slack))
+    first, second = harness.agent.received
+    assert second.context_id == first.context_id
+
+
+async def test_an_agent_that_never_answers_times_out_with_a_clear_message(harness_factory) -> None:  # type: ignore[no-untyped-def]
+    harness = await harness_factory(request_timeout_s=0.5)
+    harness.agent.gate = asyncio.Event()
+    try:
+        await harness.command("why?")
+        failed = await harness.slack.wait_for(
+            lambda s: [m for m in s.messages().values() if "did not answer within" in block_text(m.get("blocks"))]
+        )
+        assert "NETOPS_REQUEST_TIMEOUT_S" in block_text(failed[0]["blocks"])
+    finally:
+        harness.agent.gate.set()
+
+
+async def test_redis_down_is_told_to_the_asker_and_the_bot_keeps_answering(harness_factory, closed_port_url) -> None:  # type: ignore[no-untyped-def]
+    harness = await harness_factory(redis_url=closed_port_url.replace("http://", "redis://") + "/0")
+    response = await harness.command("why?")
+    assert response.status_code == 200
+    assert response.json()["text"].startswith("NetOps cannot queue your question because its Redis is unreachable")
+    assert (await harness.http.get(harness.url + "/healthz")).status_code == 200
+    ready = await harness.http.get(harness.url + "/readyz")
+    assert ready.status_code == 503 and ready.json()["redis"].startswith("unreachable")
