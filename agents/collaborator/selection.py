@@ -201,7 +201,8 @@ def decide(
     runner_up = candidates[1] if len(candidates) > 1 else None
     if top.score < min_score and not remediation:
         reason = f"best score {top.score:.2f} ({top.agent.name}) is below the threshold {min_score:.2f}"
-        return Decision(None, candidates, reason, clarification=clarifying_question(agents, reason))
+        why = "the question does not clearly match what any agent does"
+        return Decision(None, candidates, reason, clarification=clarifying_question(agents, why))
     if runner_up is not None and runner_up.score >= top.score * tie_ratio:
         reason = (
             f"{top.agent.name} ({top.score:.2f}) and {runner_up.agent.name} ({runner_up.score:.2f}) "

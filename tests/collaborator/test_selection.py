@@ -73,7 +73,8 @@ def test_a_tie_between_agents_asks_back_listing_what_each_can_do() -> None:
 
 def test_a_question_below_the_threshold_asks_back_with_examples() -> None:
     decision = decide("hello", AGENTS, min_score=MIN_SCORE, tie_ratio=TIE_RATIO)
-    assert "below the threshold" in decision.clarification
+    assert decision.reason == "best score 0.00 (Connectivity_Agent) is below the threshold 1.50"
+    assert "the question does not clearly match what any agent does" in decision.clarification
     assert '"Can the web server reach the database on port 5432?"' in decision.clarification
 
 
