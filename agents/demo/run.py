@@ -57,7 +57,7 @@ async def read_line(prompt: str) -> str:
 
 
 class Transcript:
-    """Prints each message of the session's thread once, and again (marked) when it is edited."""
+    """Prints each message of the session's thread once; an edit prints only the lines it added."""
 
     def __init__(self, session: Any, write: Write) -> None:
         self.session = session
@@ -73,7 +73,12 @@ class Transcript:
             previous = self.shown.get(message.ts)
             if previous == text:
                 continue
-            self.write(text if previous is None else f"(updated) {text}")
+            if previous is None:
+                self.write(text)
+            else:  # an edit (a button replaced by its outcome): only the lines it added
+                before = set(previous.splitlines())
+                added = [line for line in text.splitlines() if line not in before]
+                self.write("(the message above was updated)\n" + "\n".join(added))
             self.write("")
             self.shown[message.ts] = text
 

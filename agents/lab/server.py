@@ -264,7 +264,7 @@ class Lab:
             s3=self.client("s3"),
             cloudwatch=self.client("cloudwatch"),
             bucket=self.bucket,
-            mirrored_instance_id=ids.db_instance_id,
+            mirrored_instance_id=ids.app_instance_id,
         )
         self._seed_history()
         self._front_door.flowmonitor = FlowMonitorService(

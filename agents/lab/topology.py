@@ -44,7 +44,7 @@ class LabIds:
     db_subnet_id: str
     app_instance_id: str
     db_instance_id: str
-    db_eni_id: str
+    mirrored_eni_id: str  # the app instance's interface
     mirror_target_id: str
     mirror_filter_id: str
     mirror_session_id: str
@@ -108,8 +108,8 @@ def stack_template() -> str:
                 "Description": "Instance with the TCP settings to fix (the app host)",
                 "Value": {"Ref": "AppInstance"},
             },
-            "AppInstanceId": {"Description": "App host", "Value": {"Ref": "AppInstance"}},
-            "DbInstanceId": {"Description": "Database host (traffic-mirrored)", "Value": {"Ref": "DbInstance"}},
+            "AppInstanceId": {"Description": "App host (traffic-mirrored)", "Value": {"Ref": "AppInstance"}},
+            "DbInstanceId": {"Description": "Database host", "Value": {"Ref": "DbInstance"}},
             "VpcId": {"Description": "Lab VPC", "Value": {"Ref": "Vpc"}},
         },
     }

@@ -49,12 +49,17 @@ def test_vpc_has_app_and_db_subnets_in_both_azs(shared_lab: Lab) -> None:
     }
 
 
-def test_mirror_session_watches_the_db_interface(shared_lab: Lab) -> None:
+def test_mirror_session_watches_the_app_interface(shared_lab: Lab) -> None:
     ec2 = shared_lab.client("ec2")
     [session] = ec2.describe_traffic_mirror_sessions()["TrafficMirrorSessions"]
     [target] = ec2.describe_traffic_mirror_targets()["TrafficMirrorTargets"]
     [mirror_filter] = ec2.describe_traffic_mirror_filters()["TrafficMirrorFilters"]
-    assert session["NetworkInterfaceId"] == shared_lab.ids.db_eni_id
+    assert session["NetworkInterfaceId"] == shared_lab.ids.mirrored_eni_id
+    app = shared_lab.client("ec2").describe_instances(InstanceIds=[shared_lab.ids.app_instance_id])
+    assert (
+        app["Reservations"][0]["Instances"][0]["NetworkInterfaces"][0]["NetworkInterfaceId"]
+        == session["NetworkInterfaceId"]
+    )
     assert session["TrafficMirrorTargetId"] == target["TrafficMirrorTargetId"]
     assert session["TrafficMirrorFilterId"] == mirror_filter["TrafficMirrorFilterId"]
     assert (session["VirtualNetworkId"], session["PacketLength"]) == (
@@ -64,12 +69,12 @@ def test_mirror_session_watches_the_db_interface(shared_lab: Lab) -> None:
     assert target["Type"] == "network-interface"
 
 
-def test_bucket_holds_rotated_captures_of_the_db_instance(shared_lab: Lab) -> None:
+def test_bucket_holds_rotated_captures_of_the_mirrored_app_instance(shared_lab: Lab) -> None:
     listed = shared_lab.client("s3").list_objects_v2(Bucket=shared_lab.bucket, Prefix=topology.CAPTURE_PREFIX)
     keys = [o["Key"] for o in listed["Contents"]]
     config = LabConfig()
     assert len(keys) == config.history_minutes // config.capture_interval_minutes
-    assert {KEY.match(k)["instance"] for k in keys} == {shared_lab.ids.db_instance_id}
+    assert {KEY.match(k)["instance"] for k in keys} == {shared_lab.ids.app_instance_id}
 
 
 def test_seeded_captures_were_uploaded_before_the_collectors_publication_lag(shared_lab: Lab) -> None:

@@ -78,7 +78,7 @@ def test_after_the_fix_over_ssm_the_newest_capture_and_datapoint_are_healthy(fre
         CommandId=command["CommandId"], InstanceId=instance_id, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
     )
     key, result = _newest_capture(fresh_lab)
-    assert key > capture_key(fresh_lab.ids.db_instance_id, datetime.now(UTC) - timedelta(minutes=1))
+    assert key > capture_key(fresh_lab.ids.app_instance_id, datetime.now(UTC) - timedelta(minutes=1))
     assert _app_to_db(result).retransmissions == 0
     end = datetime.now(UTC) + timedelta(minutes=1)
     points = fresh_lab.client("cloudwatch").get_metric_statistics(
