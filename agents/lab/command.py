@@ -1,8 +1,9 @@
 """`netops lab`: run the embedded AWS lab on its own, for the agents or a shell to use.
 
 Prints the endpoint and the `export` lines that point boto3 (and the agents' settings) at it,
-then serves until Ctrl-C or SIGTERM. The lab's data lives in a temporary directory removed on
-exit, so every run starts from the same incident.
+then serves until Ctrl-C or SIGTERM. It uses moto's default account, so the bucket name is the
+same on every run; the lab's data lives in a temporary directory removed on exit, so every run
+starts from the same incident.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def describe(lab: Lab) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from agents.lab.server import Lab
+    from agents.lab.server import Lab, LabConfig
 
     stop = threading.Event()
 
@@ -48,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, _on_signal)
     try:
-        with Lab() as lab:
+        with Lab(config=LabConfig(account_id=topology.ACCOUNT_ID)) as lab:
             print(describe(lab), flush=True)
             print("Serving; Ctrl-C stops the lab.", flush=True)
             try:
