@@ -2,7 +2,9 @@
 
 moto's SendCommand answers Success without running anything, so an unverified fix would look
 verified. Here the script really runs (under bash, on the lab host's simulated `/proc/sys`
-and qdisc state) and GetCommandInvocation returns its real exit code and output.
+and qdisc state) and GetCommandInvocation returns its real exit code and output. That is not a
+sandbox: the script runs as this user on this machine, which is why the lab listens on
+127.0.0.1 only and accepts only the lab's own instance ids.
 
 As on AWS, SendCommand answers at once with the command Pending and the script runs in the
 background. GetCommandInvocation waits briefly (`settle_s`) for a running invocation to
@@ -138,6 +140,7 @@ class SsmService:
             "TimeoutSeconds": int(timeout_s),
         }
         with self._lock:
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
             self._commands[command_id] = command
             for instance_id in instance_ids:
                 invocation = _Invocation(command_id, instance_id, command["Comment"], now)
