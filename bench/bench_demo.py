@@ -35,7 +35,7 @@ ANALYSIS_TOOLS = ("analyze_network_flow_monitor", "analyze_traffic_mirroring_log
 class Run:
     conversation_s: float
     tools_in_trace_s: float | None  # None: the traces carried no tool steps
-    steps: dict[str, float]  # top-level step name -> seconds, summed over the answers
+    steps: dict[str, float]  # step name -> seconds, summed over the answers' traces (nested steps overlap)
     direct_tools_s: float
 
 
@@ -81,8 +81,7 @@ def _split(traces: list) -> tuple[float | None, dict[str, float]]:
             if step.call_type.upper() == "TOOL" and step.name in ANALYSIS_TOOLS:
                 tools += seconds
                 found = True
-            if step.parent_step_id is None:
-                steps[step.name] = steps.get(step.name, 0.0) + seconds
+            steps[step.name] = steps.get(step.name, 0.0) + seconds
     return (tools if found else None), steps
 
 
@@ -125,10 +124,10 @@ def main() -> int:
     else:
         tools = statistics.median(r.direct_tools_s for r in runs)
         source = "the traces carried no tool steps, so from the direct baseline"
-    print("top-level steps (median seconds over runs):")
-    names = sorted({name for r in runs for name in r.steps})
-    for name in names:
-        print(f"  {name}: {statistics.median(r.steps.get(name, 0.0) for r in runs):.2f} s")
+    print("slowest steps in the traces (median seconds per conversation; nested steps overlap their parents):")
+    medians = {name: statistics.median(r.steps.get(name, 0.0) for r in runs) for r in runs for name in r.steps}
+    for name, seconds in sorted(medians.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {seconds:6.2f} s  {name}")
     print(f"direct baseline (analysis tools alone): {statistics.median(r.direct_tools_s for r in runs):.2f} s")
     share = max(0.0, 1 - tools / median) if median else 0.0
     print(
