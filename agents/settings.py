@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     trace_tracebacks: bool = Field(default=False, description="Record tracebacks in failed trace steps (redacted).")
     trace_max_bytes: int = Field(default=256 * 1024, gt=1024, description="Size cap of one trace.")
     otel_enabled: bool = Field(default=False, description="Export trace steps as OpenTelemetry spans.")
+    trace_prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Model prices in USD per million tokens, as JSON: {"model-id": {"input": 3.0, "output": 15.0}};'
+        " extends and overrides the built-in table.",
+    )
 
     # --- LLM (optional) ---
     llm_mode: Literal["none", "bedrock", "openai"] = Field(
@@ -121,6 +126,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 
     _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
+
+    @field_validator("trace_prices")
+    @classmethod
+    def _prices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        from agents.traceability.cost import parse_price
+
+        for model, price in value.items():
+            parse_price(model, price)
+        return value
 
     @field_validator("agent_urls", "collaborator_url", "slack_api_url")
     @classmethod

@@ -1,0 +1,56 @@
+"""What a process decides about its traces, built once from `Settings` and handed to the tracers.
+
+Kept apart from `Settings` so that the hot path reads a few plain attributes and so that
+library users (tests, the benchmark) can trace without building settings at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agents.traceability.cost import DEFAULT_PRICE_TABLE, PriceTable
+
+if TYPE_CHECKING:
+    from agents.settings import Settings
+    from agents.traceability.model import ResponseTrace
+
+DEFAULT_MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TraceConfig:
+    """`tracebacks`: record (redacted) tracebacks of failed steps; `max_bytes`: the size cap of an
+    exported trace; `on_finish`: called with the local steps when a trace ends (the OpenTelemetry
+    export hooks in here)."""
+
+    prices: PriceTable = DEFAULT_PRICE_TABLE
+    tracebacks: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+    on_finish: Callable[[ResponseTrace], None] | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TraceConfig:
+        """The process's trace configuration; starts the OpenTelemetry export when it is enabled."""
+        on_finish = None
+        if settings.otel_enabled:
+            try:
+                from agents.traceability.otel import exporter_from_settings
+            except ImportError:
+                from agents.settings import SettingsError, env_name
+
+                raise SettingsError(
+                    f"setting {env_name('otel_enabled')} is on but the OpenTelemetry SDK is not installed;"
+                    " install the `otel` extra or turn the setting off"
+                ) from None
+            on_finish = exporter_from_settings(settings).export
+        return cls(
+            prices=PriceTable.with_overrides(settings.trace_prices),
+            tracebacks=settings.trace_tracebacks,
+            max_bytes=settings.trace_max_bytes,
+            on_finish=on_finish,
+        )
+
+
+DEFAULT_CONFIG = TraceConfig()
