@@ -1,8 +1,10 @@
 """`netops analyze-pcap FILE... [--json]`: Wireshark's TCP analysis of captures, fast.
 
 Each file is analysed on its own; a file that cannot be read gets its one-sentence error and
-the others are still analysed. The exit code is 0 when at least one file was analysed without
-error, 1 when every file failed (so a script can tell "nothing usable" from "some answers").
+the others are still analysed. A file fails when nothing in it could be analysed; one cut short
+(or stopped by --deadline-s) after some packets keeps its error message but answers for those
+packets. The exit code is 1 when every file failed, else 0 (so a script can tell "nothing
+usable" from "some answers").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
             print(json.dumps(result.to_json(), separators=(",", ":")))
     else:
         print(render_table(shown, flows=args.flows), end="")
-    return 0 if any(result.error is None for result in results) else 1
+    return 1 if all(result.failed for result in results) else 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
