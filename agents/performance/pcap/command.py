@@ -29,6 +29,16 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if all(result.failed for result in results) else 0
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "analyze-pcap",
@@ -38,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="pcap, pcapng, optionally gzip-compressed")
     parser.add_argument("--json", action="store_true", help="one JSON object a line per file")
     parser.add_argument("--merge", action="store_true", help="one combined answer for all files (rotated captures)")
-    parser.add_argument("--flows", type=int, default=5, help="worst flows listed per file in the table (default 5)")
+    parser.add_argument("--flows", type=_count, default=5, help="worst flows listed per file in the table (default 5)")
     parser.add_argument(
         "--deadline-s",
         type=float,
