@@ -78,3 +78,17 @@ def test_merge_prints_one_combined_answer(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert len(lines) == 1
     assert json.loads(lines[0])["counts"]["tcp_packets"] == 78
+
+
+def test_a_capture_cut_short_still_answers_with_exit_code_zero(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cut = tmp_path / "rotated.pcap"
+    cut.write_bytes(SYNTHETIC.read_bytes()[:-30])
+
+    code = main(["analyze-pcap", "--json", str(cut)])
+
+    line = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert line["counts"]["tcp_packets"] == 38
+    assert "cut short" in line["error"]
