@@ -115,12 +115,14 @@ class TimedReader:
         self._body = body
         self.seconds = 0.0
         self.bytes = 0
+        self.largest_read = 0
 
     def read(self, size: int = -1) -> bytes:
         started = time.perf_counter()
         data = self._body.read(size)
         self.seconds += time.perf_counter() - started
         self.bytes += len(data)
+        self.largest_read = max(self.largest_read, len(data))
         return data
 
     def readable(self) -> bool:
@@ -258,6 +260,7 @@ def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: 
         report.bytes_analyzed += timed.bytes
         step.set_attribute("s3_read_s", round(timed.seconds, 4))
         step.set_attribute("analyze_s", round(elapsed - timed.seconds, 4))
+        step.set_attribute("largest_read", timed.largest_read)  # proof of streaming: far below the size
         if result.error:
             step.set_attribute("analyzer_error", result.error)
             report.file_errors.append({"key": obj.key, "error": result.error})
