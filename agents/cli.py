@@ -18,7 +18,7 @@ from agents.settings import SettingsError
 COMMAND_MODULES: tuple[str, ...] = (
     "agents.config_command",
     "agents.agent_command",
-    "agents.analyze_pcap_command",
+    "agents.performance.pcap.command",
 )
 
 

@@ -114,7 +114,12 @@ NOT_A_CAPTURE = "not a pcap or pcapng file"
 
 def read_records(stream: BinaryIO) -> Iterator[Record]:
     """Yield every packet record of a pcap/pcapng (optionally gzipped) stream, in file order."""
-    head = stream.read(4)
+    head = b""
+    while len(head) < 4:  # network streams may return short reads
+        more = stream.read(4 - len(head))
+        if not more:
+            break
+        head += more
     src = _Source(stream, head)
     if head[:2] == b"\x1f\x8b":
         src.enable_gzip()

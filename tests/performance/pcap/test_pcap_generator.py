@@ -11,6 +11,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pcap_corpus import run_tshark
 
 from agents.performance.pcap import analyze_path, analyze_stream
@@ -146,3 +148,38 @@ def test_truncated_frames_keep_their_true_segment_length(tmp_path: Path) -> None
     assert cut.stat().st_size < full.stat().st_size / 4
     assert truncated.counts == whole.counts
     assert [f.bytes for f in truncated.flows] == [f.bytes for f in whole.flows]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**32),
+    loss=st.floats(0.0, 0.3),
+    reorder=st.floats(0.0, 0.3),
+    rtt_ms=st.floats(0.2, 50.0),
+    burst=st.integers(1, 40),
+    link=st.sampled_from(["ethernet", "sll2-vxlan"]),
+)
+def test_random_generated_captures_match_live_tshark(
+    tmp_path: Path, seed: int, loss: float, reorder: float, rtt_ms: float, burst: int, link: str
+) -> None:
+    flows = [
+        FlowSpec(
+            client=(f"10.0.1.{i + 1}", 41000 + i),
+            segments=60,
+            loss_rate=loss,
+            reorder_rate=reorder,
+            rtt_s=rtt_ms / 1000 * (1 + i),
+            burst=burst,
+            dup_acks=i,
+            reset=i == 1,
+            start_s=i * 0.001,
+        )
+        for i in range(3)
+    ]
+    path = tmp_path / f"random-{seed}.pcap"
+    write_capture(path, flows, link=link, seed=seed, start_time=1_700_000_000.0)
+
+    ours, theirs = analyze_path(path), run_tshark(path)
+
+    assert ours.frames == theirs["frames"]
+    assert ours.ack_rtt["count"] == len(theirs["rtts"])

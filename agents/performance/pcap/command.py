@@ -1,8 +1,10 @@
 """`netops analyze-pcap FILE... [--json]`: Wireshark's TCP analysis of captures, fast.
 
 Each file is analysed on its own; a file that cannot be read gets its one-sentence error and
-the others are still analysed. The exit code is 0 when at least one file was analysed without
-error, 1 when every file failed (so a script can tell "nothing usable" from "some answers").
+the others are still analysed. A file fails when nothing in it could be analysed; one cut short
+(or stopped by --deadline-s) after some packets keeps its error message but answers for those
+packets. The exit code is 1 when every file failed, else 0 (so a script can tell "nothing
+usable" from "some answers").
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ def _run(args: argparse.Namespace) -> int:
             print(json.dumps(result.to_json(), separators=(",", ":")))
     else:
         print(render_table(shown, flows=args.flows), end="")
-    return 0 if any(result.error is None for result in results) else 1
+    return 1 if all(result.failed for result in results) else 0
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="pcap, pcapng, optionally gzip-compressed")
     parser.add_argument("--json", action="store_true", help="one JSON object a line per file")
     parser.add_argument("--merge", action="store_true", help="one combined answer for all files (rotated captures)")
-    parser.add_argument("--flows", type=int, default=5, help="worst flows listed per file in the table (default 5)")
+    parser.add_argument("--flows", type=_count, default=5, help="worst flows listed per file in the table (default 5)")
     parser.add_argument(
         "--deadline-s",
         type=float,
