@@ -27,9 +27,10 @@ from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
 from agents.performance.approval import redeem_approval
 from agents.performance.diagnosis import diagnose
 from agents.performance.llm.loop import LlmError
-from agents.performance.planner import FIX, FLOW_MONITOR, MIRRORING, Plan, ToolCall, plan
+from agents.performance.planner import FIX, FLOW_MONITOR, MAX_WINDOW_MINUTES, MIRRORING, Plan, ToolCall, plan
 from agents.performance.render import render_markdown
 from agents.performance.tools.aws import AwsProblem, aws_step
+from agents.performance.tools.fix_script import INSTANCE_ID_RE
 from agents.performance.tools.flow_monitor import FlowMonitorReport, TimeWindow, analyze_network_flow_monitor
 from agents.performance.tools.mirroring import MirroringReport, analyze_traffic_mirroring_logs
 from agents.performance.tools.remediation import apply_fix, dry_run, resolve_instance
@@ -125,8 +126,11 @@ class ToolRunner:
         return await asyncio.to_thread(self._traced, call, handler)
 
     def _traced(self, call: ToolCall, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        with TraceStep(call.name, CallType.TOOL, parameters=call.args):
-            return handler(call.args)
+        try:
+            with TraceStep(call.name, CallType.TOOL, parameters=call.args):
+                return handler(call.args)
+        except (ValueError, TypeError) as exc:  # arguments a model made up: tell it, do not crash the turn
+            return {"error": f"bad arguments for {call.name}: {exc}"}
 
     def _region(self, args: dict[str, Any]) -> str:
         region = str(args.get("region") or self.settings.aws_region)
@@ -140,7 +144,7 @@ class ToolRunner:
 
     def _flow_monitor(self, args: dict[str, Any]) -> dict[str, Any]:
         region = self._region(args)
-        minutes = float(args.get("window_minutes") or self.settings.analysis_window_minutes)
+        minutes = _minutes(args.get("window_minutes"), self.settings.analysis_window_minutes)
         clients = self.pool.get(region)
         self.progress(f"Querying Network Flow Monitor in {region} (last {minutes:g} minutes)…")
         report = analyze_network_flow_monitor(
@@ -166,8 +170,8 @@ class ToolRunner:
             clients.s3,
             s3_bucket_name=str(bucket),
             prefix=str(args.get("prefix") or self.settings.capture_prefix),
-            time_window_minutes=float(args.get("time_window_minutes") or self.settings.analysis_window_minutes),
-            target_instance_id=args.get("target_instance_id"),
+            time_window_minutes=_minutes(args.get("time_window_minutes"), self.settings.analysis_window_minutes),
+            target_instance_id=_instance_or_none(args.get("target_instance_id")),
             max_files=min(
                 int(args.get("max_files") or self.settings.capture_max_files), self.settings.capture_max_files
             ),
@@ -190,6 +194,22 @@ class ToolRunner:
             return {"error": resolved.problems[0].advice if resolved.problems else "no instance"}
         rec = dry_run(resolved.instance_id, resolved.stack_name, persist=self.settings.persist_sysctl)
         return {"dry_run": True, **rec.to_dict()}
+
+
+def _minutes(value: Any, default: float) -> float:
+    """A window length from a planner's arguments: a positive number of minutes, at most a week."""
+    minutes = float(value) if value not in (None, "") else default
+    if not minutes > 0:
+        raise ValueError(f"a time window must be a positive number of minutes, not {value!r}")
+    return min(minutes, MAX_WINDOW_MINUTES)
+
+
+def _instance_or_none(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not INSTANCE_ID_RE.match(str(value)):
+        raise ValueError(f"{value!r} is not an EC2 instance id")
+    return str(value)
 
 
 @dataclass

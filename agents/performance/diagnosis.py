@@ -9,6 +9,7 @@ apart from ours, because a degraded AWS network is not something TCP tuning fixe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.performance.answer import (
@@ -199,7 +200,7 @@ def diagnose(
     *,
     stack_name: str | None,
     persist: bool,
-    extra_problems: list[AwsProblem] = (),  # type: ignore[assignment]
+    extra_problems: Sequence[AwsProblem] = (),
 ) -> Diagnosis:
     """The answer's data part for a diagnosis (kind netops.diagnosis/v1)."""
     findings: list[Finding] = []
