@@ -42,6 +42,11 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _SERVICES = ("ec2", "s3", "cloudwatch", "ssm", "cloudformation", "sts")
 
 
+def region_or_default(value: Any, default: str) -> str:
+    """A region someone supplied, if it is a region name at all; otherwise the default."""
+    return str(value) if value and _REGION.match(str(value)) else default
+
+
 @dataclass
 class AwsClients:
     ec2: Any
@@ -133,8 +138,7 @@ class ToolRunner:
             return {"error": f"bad arguments for {call.name}: {exc}"}
 
     def _region(self, args: dict[str, Any]) -> str:
-        region = str(args.get("region") or self.settings.aws_region)
-        return region if _REGION.match(region) else self.settings.aws_region
+        return region_or_default(args.get("region"), self.settings.aws_region)
 
     def _account_id(self, clients: AwsClients) -> str | None:
         if self.pool.account_id is None:
@@ -327,8 +331,7 @@ class PerformanceAgent:
         return Outcome(answer, render_markdown(answer), ok=remediation.status == "Success")
 
     def _region(self, request: dict[str, Any]) -> str:
-        region = str(request.get("region") or self.settings.aws_region)
-        return region if _REGION.match(region) else self.settings.aws_region
+        return region_or_default(request.get("region"), self.settings.aws_region)
 
     @staticmethod
     def _refused(instance: str, reason: str) -> Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
 from agents.performance.diagnosis import RETRANSMISSION_WARNING, diagnose
 from agents.performance.render import render_markdown
 from agents.performance.tools.aws import AwsProblem
@@ -131,3 +132,27 @@ def test_markdown_shows_headline_findings_and_the_recommended_changes() -> None:
     assert text.splitlines()[0].startswith("🔴 **3.0% of segments retransmitted")
     assert f"**Recommended fix for `{INSTANCE}`** (needs an approval):" in text
     assert "- net.core.rmem_max → 134217728 (if lower)" in text
+
+
+def test_markdown_of_a_verified_fix_shows_before_and_after() -> None:
+    remediation = Remediation(
+        INSTANCE,
+        "cmd-1",
+        "Success",
+        True,
+        before={"net.core.rmem_max": "212992"},
+        after={"net.core.rmem_max": "134217728"},
+        skipped=["net.ipv4.tcp_wmem"],
+    )
+    text = render_markdown(Answer(REMEDIATION_KIND, "ok", f"TCP fixes applied to {INSTANCE}.", remediation=remediation))
+    assert "| net.core.rmem_max | 212992 | 134217728 |" in text
+    assert "Skipped (not on this kernel): net.ipv4.tcp_wmem" in text
+    assert "\n\n\n" not in text
+
+
+def test_markdown_of_a_refusal_is_just_the_reason() -> None:
+    remediation = Remediation(INSTANCE, None, "Refused", False, error="Refused: the approval has expired.")
+    text = render_markdown(
+        Answer(REMEDIATION_KIND, "warning", "Refused: the approval has expired.", remediation=remediation)
+    )
+    assert text == "🟠 **Refused: the approval has expired.**\n"
