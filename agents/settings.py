@@ -173,6 +173,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
         return value
 
+    @field_validator("aws_endpoint_url", "nfm_endpoint_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
 
 _ENV_NAMES = {
     name: (
