@@ -38,7 +38,7 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.performance.agent import ClientPool
+from agents.performance.aws_clients import ClientPool
 from agents.performance.pcap import analyze_stream
 from agents.performance.pcap.generator import FlowSpec, write_capture
 from agents.performance.server import create_app

@@ -1,219 +1,32 @@
-"""The Performance Agent's logic, apart from A2A: run a plan's tools, diagnose, remediate.
+"""The Performance Agent's logic, apart from A2A: diagnose a question, remediate on approval.
 
-boto3 is synchronous, so each tool runs in a worker thread (contextvars are copied, so its
-TOOL step nests under the request's trace); progress from inside a tool is bridged back to
-the event loop in order. Clients are created once per region per process and closed on
-shutdown. The deterministic planner and the LLM planners drive the same `ToolRunner`, and
-the data part always comes from `diagnose` over the tools' structured reports, so a model
-can word the answer but cannot invent findings.
+The data part always comes from `diagnose` over the tools' structured reports, so a model (in
+LLM mode) can word the answer but cannot invent findings. A remediation is checked (approval
+signature and expiry first, before any AWS call; then the instance; then single use in Redis)
+before one SSM command is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import threading
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import redis.asyncio as aioredis
-from botocore.config import Config
 
 from agents.approval_token import ApprovalTokenError, verify
 from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
 from agents.performance.approval import redeem_approval
+from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.diagnosis import diagnose
 from agents.performance.llm.loop import LlmError
-from agents.performance.planner import FIX, FLOW_MONITOR, MAX_WINDOW_MINUTES, MIRRORING, Plan, ToolCall, plan
+from agents.performance.planner import Plan, plan
 from agents.performance.render import render_markdown
-from agents.performance.tools.aws import AwsProblem, aws_step
-from agents.performance.tools.fix_script import INSTANCE_ID_RE
-from agents.performance.tools.flow_monitor import FlowMonitorReport, TimeWindow, analyze_network_flow_monitor
-from agents.performance.tools.mirroring import MirroringReport, analyze_traffic_mirroring_logs
-from agents.performance.tools.remediation import apply_fix, dry_run, resolve_instance
+from agents.performance.runner import Emit, Progress, ToolRunner
+from agents.performance.tools.aws import AwsProblem
+from agents.performance.tools.remediation import apply_fix, resolve_instance
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
-
-Emit = Callable[[str], Awaitable[None]]
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_SERVICES = ("ec2", "s3", "cloudwatch", "ssm", "cloudformation", "sts")
-
-
-def region_or_default(value: Any, default: str) -> str:
-    """A region someone supplied, if it is a region name at all; otherwise the default."""
-    return str(value) if value and _REGION.match(str(value)) else default
-
-
-@dataclass
-class AwsClients:
-    ec2: Any
-    s3: Any
-    cloudwatch: Any
-    ssm: Any
-    cloudformation: Any
-    sts: Any
-    nfm: Any
-
-    def close(self) -> None:
-        for client in vars(self).values():
-            client.close()
-
-
-class ClientPool:
-    """boto3 clients per region, created on first use and kept for the process's life."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._clients: dict[str, AwsClients] = {}
-        self._lock = threading.Lock()
-        self.account_id: str | None = None  # from STS, once per process
-
-    def get(self, region: str) -> AwsClients:
-        if not _REGION.match(region):
-            raise ValueError(f"{region!r} is not an AWS region name")
-        with self._lock:
-            if region not in self._clients:
-                self._clients[region] = self._create(region)
-            return self._clients[region]
-
-    def _create(self, region: str) -> AwsClients:
-        attempts = self._settings.aws_max_attempts
-        config = Config(retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=5, read_timeout=60)
-        endpoint = self._settings.aws_endpoint_url
-        made = {s: boto3.client(s, region_name=region, endpoint_url=endpoint, config=config) for s in _SERVICES}
-        nfm_endpoint = self._settings.nfm_endpoint_url or endpoint
-        made["nfm"] = boto3.client("networkflowmonitor", region_name=region, endpoint_url=nfm_endpoint, config=config)
-        return AwsClients(**made)
-
-    def close(self) -> None:
-        with self._lock:
-            for clients in self._clients.values():
-                clients.close()
-            self._clients.clear()
-
-
-class Progress:
-    """A thread-safe `progress(text)` that delivers status texts to the loop in call order."""
-
-    def __init__(self, emit: Emit, loop: asyncio.AbstractEventLoop) -> None:
-        self._emit = emit
-        self._loop = loop
-        self._pending: list[Future] = []
-
-    def __call__(self, text: str) -> None:
-        self._pending.append(asyncio.run_coroutine_threadsafe(self._emit(text), self._loop))
-
-    async def drain(self) -> None:
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in self._pending))
-        self._pending.clear()
-
-
-@dataclass
-class ToolRunner:
-    """Runs named tools with arguments and keeps their structured reports for the diagnosis."""
-
-    settings: Settings
-    pool: ClientPool
-    progress: Progress
-    flow_monitor: FlowMonitorReport | None = None
-    mirroring: MirroringReport | None = None
-    problems: list[AwsProblem] = field(default_factory=list)
-
-    async def run(self, call: ToolCall) -> dict[str, Any]:
-        """Run one tool; returns its report as JSON-able data (what an LLM planner sees)."""
-        handlers = {FLOW_MONITOR: self._flow_monitor, MIRRORING: self._mirroring, FIX: self._fix_dry_run}
-        handler = handlers.get(call.name)
-        if handler is None:
-            return {"error": f"there is no tool named {call.name!r}"}
-        return await asyncio.to_thread(self._traced, call, handler)
-
-    def _traced(self, call: ToolCall, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        try:
-            with TraceStep(call.name, CallType.TOOL, parameters=call.args):
-                return handler(call.args)
-        except (ValueError, TypeError) as exc:  # arguments a model made up: tell it, do not crash the turn
-            return {"error": f"bad arguments for {call.name}: {exc}"}
-
-    def _region(self, args: dict[str, Any]) -> str:
-        return region_or_default(args.get("region"), self.settings.aws_region)
-
-    def _account_id(self, clients: AwsClients) -> str | None:
-        if self.pool.account_id is None:
-            with aws_step("sts.get_caller_identity", self.problems):
-                self.pool.account_id = clients.sts.get_caller_identity()["Account"]
-        return self.pool.account_id
-
-    def _flow_monitor(self, args: dict[str, Any]) -> dict[str, Any]:
-        region = self._region(args)
-        minutes = _minutes(args.get("window_minutes"), self.settings.analysis_window_minutes)
-        clients = self.pool.get(region)
-        self.progress(f"Querying Network Flow Monitor in {region} (last {minutes:g} minutes)…")
-        report = analyze_network_flow_monitor(
-            clients.nfm,
-            clients.cloudwatch,
-            region=region,
-            account_id=self._account_id(clients),
-            window=TimeWindow.last(minutes),
-            query_timeout_s=self.settings.nfm_query_timeout_s,
-            progress=self.progress,
-        )
-        self.flow_monitor = report
-        return report.to_dict()
-
-    def _mirroring(self, args: dict[str, Any]) -> dict[str, Any]:
-        bucket = args.get("s3_bucket_name") or self.settings.capture_bucket
-        clients = self.pool.get(self._region(args))
-        if not bucket:
-            return {"error": "no capture bucket: set NETOPS_CAPTURE_BUCKET or name the bucket in the question"}
-        self.progress(f"Listing Traffic Mirroring captures in s3://{bucket}…")
-        report = analyze_traffic_mirroring_logs(
-            clients.ec2,
-            clients.s3,
-            s3_bucket_name=str(bucket),
-            prefix=str(args.get("prefix") or self.settings.capture_prefix),
-            time_window_minutes=_minutes(args.get("time_window_minutes"), self.settings.analysis_window_minutes),
-            target_instance_id=_instance_or_none(args.get("target_instance_id")),
-            max_files=min(
-                int(args.get("max_files") or self.settings.capture_max_files), self.settings.capture_max_files
-            ),
-            byte_budget=self.settings.capture_byte_budget,
-            progress=self.progress,
-        )
-        self.mirroring = report
-        return report.to_dict()
-
-    def _fix_dry_run(self, args: dict[str, Any]) -> dict[str, Any]:
-        clients = self.pool.get(self._region(args))
-        resolved = resolve_instance(
-            clients.ec2,
-            clients.cloudformation,
-            instance_id=args.get("instance_id"),
-            stack_name=args.get("stack_name") or self.settings.stack_name,
-        )
-        self.problems.extend(resolved.problems)
-        if resolved.instance_id is None:
-            return {"error": resolved.problems[0].advice if resolved.problems else "no instance"}
-        rec = dry_run(resolved.instance_id, resolved.stack_name, persist=self.settings.persist_sysctl)
-        return {"dry_run": True, **rec.to_dict()}
-
-
-def _minutes(value: Any, default: float) -> float:
-    """A window length from a planner's arguments: a positive number of minutes, at most a week."""
-    minutes = float(value) if value not in (None, "") else default
-    if not minutes > 0:
-        raise ValueError(f"a time window must be a positive number of minutes, not {value!r}")
-    return min(minutes, MAX_WINDOW_MINUTES)
-
-
-def _instance_or_none(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    if not INSTANCE_ID_RE.match(str(value)):
-        raise ValueError(f"{value!r} is not an EC2 instance id")
-    return str(value)
 
 
 @dataclass

@@ -26,7 +26,8 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from agents.performance.agent import ClientPool, PerformanceAgent
+from agents.performance.agent import PerformanceAgent
+from agents.performance.aws_clients import ClientPool
 from agents.performance.card import AGENT_NAME, CARD_CACHE_CONTROL, build_card
 from agents.performance.executor import PerformanceExecutor
 from agents.settings import Settings

@@ -22,7 +22,7 @@ from a2a.helpers import get_data_parts, get_text_parts
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
 from botocore.stub import ANY, Stubber
 
-from agents.performance.agent import ClientPool
+from agents.performance.aws_clients import ClientPool
 from agents.performance.server import create_app
 from agents.performance.tools.flow_monitor import DESTINATION_CATEGORIES, METRICS
 from agents.settings import Settings, load_settings
