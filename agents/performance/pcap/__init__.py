@@ -14,17 +14,26 @@ from typing import BinaryIO
 from agents.performance.pcap.capture import CaptureError, read_records
 from agents.performance.pcap.decode import SUPPORTED_LINKTYPES
 from agents.performance.pcap.result import AnalysisResult, FlowStats, merge_results
-from agents.performance.pcap.tcp import DeadlineExceeded, analyze_records
+from agents.performance.pcap.tcp import MAX_CONVERSATIONS, DeadlineExceeded, analyze_records
 
 __all__ = ["AnalysisResult", "FlowStats", "analyze_path", "analyze_stream", "merge_results"]
 
 
-def analyze_stream(stream: BinaryIO, *, name: str, deadline_s: float | None = 30.0) -> AnalysisResult:
-    """Analyse one capture read from `stream`; counts cover what was read even on error."""
+def analyze_stream(
+    stream: BinaryIO,
+    *,
+    name: str,
+    deadline_s: float | None = 30.0,
+    max_conversations: int = MAX_CONVERSATIONS,
+) -> AnalysisResult:
+    """Analyse one capture read from `stream`; counts cover what was read even on error.
+
+    `max_conversations` bounds the connections held at once (memory), see `tcp._sweep`.
+    """
     result = AnalysisResult(file=name)
     started = time.monotonic()
     try:
-        linktypes = analyze_records(read_records(stream), result, deadline_s)
+        linktypes = analyze_records(read_records(stream), result, deadline_s, max_conversations)
     except CaptureError as exc:
         result.error = str(exc)
         if result.packets:

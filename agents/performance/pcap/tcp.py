@@ -39,8 +39,9 @@ Known differences from tshark, on purpose:
 - IP fragments after the first are counted (`ip_fragments`), not reassembled: a segment split
   into IP fragments is not analysed (tshark reassembles it in the last fragment's frame; a
   first fragment is shown by both, with no analysis).
-- Conversations idle for `IDLE_OPEN_S` (open) or `IDLE_CLOSED_S` (after RST, or FIN both
-  ways) of capture time are dropped to bound memory: a packet after that starts a new stream.
+- Conversations idle for `IDLE_OPEN_S` (open) or `IDLE_CLOSED_S` (after RST, FIN both ways,
+  or never answered) of capture time are dropped to bound memory, and so are the longest idle
+  beyond `MAX_CONVERSATIONS` live ones: a packet after that starts a new stream.
 - Timestamps whose fraction is out of range (a microsecond field of a million or more) are
   taken at face value; tshark's 32-bit arithmetic wraps them (only RTTs can differ).
 - MPTCP's tolerated duplicate ACKs (RFC 8684 section 3.3.5) are counted as duplicate ACKs;
@@ -78,6 +79,7 @@ FAST_RT_NS = 20_000_000
 DEFAULT_OOO_NS = 3_000_000
 IDLE_OPEN_S = 600
 IDLE_CLOSED_S = 60
+MAX_CONVERSATIONS = 100_000  # beyond this many live connections, the longest idle are dropped
 SWEEP_EVERY = 4096  # packets between idle sweeps (at least; more when many flows are live)
 DEADLINE_EVERY = 4096
 
@@ -138,7 +140,12 @@ class _Conv:
         self.closed = False
 
 
-def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_s: float | None) -> set[int]:
+def analyze_records(
+    records: Iterable[Record],
+    result: AnalysisResult,
+    deadline_s: float | None,
+    max_conversations: int = MAX_CONVERSATIONS,
+) -> set[int]:
     """Run the analysis over the records, filling `result` even when interrupted.
 
     Returns the link types seen, so the caller can tell "no TCP" from "nothing we can decode".
@@ -175,7 +182,7 @@ def analyze_records(records: Iterable[Record], result: AnalysisResult, deadline_
                     raise DeadlineExceeded
                 if frame >= next_sweep:
                     peak = max(peak, len(table) // 2)
-                    _sweep(table, by_tuple, finished, ts)
+                    _sweep(table, by_tuple, finished, ts, max_conversations)
                     next_sweep = frame + max(SWEEP_EVERY, 2 * len(table))
             frame += 1
             if lt != last_lt:
@@ -485,16 +492,25 @@ def _forget(table: dict, by_tuple: dict, conv: _Conv) -> FlowStats:
     return conv.flow
 
 
-def _sweep(table: dict, by_tuple: dict, finished: list[FlowStats], now: int) -> None:
-    """Drop conversations idle long enough (capture time), keeping their flow statistics."""
+def _sweep(table: dict, by_tuple: dict, finished: list[FlowStats], now: int, max_conversations: int) -> None:
+    """Drop conversations idle long enough (capture time), keeping their flow statistics.
+
+    Closed connections, and those never answered (a SYN scan), go after `IDLE_CLOSED_S`; the
+    rest after `IDLE_OPEN_S`. Past `max_conversations` live ones, the longest idle go first.
+    """
     open_cut = now - IDLE_OPEN_S * 1_000_000_000
     closed_cut = now - IDLE_CLOSED_S * 1_000_000_000
-    stale = {
-        id(conv): conv
-        for conv, _a, _b in table.values()
-        if conv.last_ts < open_cut or (conv.closed and conv.last_ts < closed_cut)
-    }
-    for conv in stale.values():
+    live = {id(entry[0]): entry for entry in table.values()}
+    stale = [
+        conv
+        for conv, fwd, rev in live.values()
+        if conv.last_ts < open_cut or ((conv.closed or not (fwd.seen and rev.seen)) and conv.last_ts < closed_cut)
+    ]
+    if len(live) - len(stale) > max_conversations:
+        gone = {id(conv) for conv in stale}
+        rest = sorted((entry[0] for key, entry in live.items() if key not in gone), key=lambda conv: conv.last_ts)
+        stale += rest[: len(rest) - max_conversations * 3 // 4]
+    for conv in stale:
         finished.append(_forget(table, by_tuple, conv))
     if len(finished) > 2 * KEPT_FLOWS:
         finished[:] = worst_flows(finished)

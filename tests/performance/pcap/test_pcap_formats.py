@@ -50,7 +50,7 @@ def _block(order: str, btype: int, body: bytes) -> bytes:
 
 
 def _pcapng(packets: list[Packet], *, order: str = "<", sections: int = 2) -> bytes:
-    """Several sections, each with two interfaces of different timestamp resolutions."""
+    """Several sections, each with two interfaces: Ethernet in microseconds, raw IP in nanoseconds."""
     out = []
     per_section = -(-len(packets) // sections)
     for s in range(sections):
@@ -59,10 +59,12 @@ def _pcapng(packets: list[Packet], *, order: str = "<", sections: int = 2) -> by
         out.append(_block(order, 0x00000BAD, b"skip me"))
         nano_opt = struct.pack(order + "HH", 9, 1) + b"\x09\0\0\0" + struct.pack(order + "HH", 0, 0)
         out.append(_block(order, 1, struct.pack(order + "HHI", 1, 0, 65535)))  # microseconds
-        out.append(_block(order, 1, struct.pack(order + "HHI", 1, 0, 65535) + nano_opt))  # nanoseconds
+        out.append(_block(order, 1, struct.pack(order + "HHI", 101, 0, 65535) + nano_opt))  # raw IP, ns
         for i, (ts, frame, origlen) in enumerate(packets[s * per_section : (s + 1) * per_section]):
             iface = i % 2
             units = ts if iface else ts // 1000
+            if iface:
+                frame, origlen = frame[14:], origlen - 14
             body = struct.pack(order + "IIIII", iface, units >> 32, units & 0xFFFFFFFF, len(frame), origlen) + frame
             out.append(_block(order, 6, body))
     return b"".join(out)
@@ -110,7 +112,7 @@ VARIANTS: dict[str, Callable[[], bytes]] = {
     "pcap-big-endian-micro": lambda: _pcap(PACKETS, order=">"),
     "pcap-little-endian-nano": lambda: _pcap(PACKETS, nano=True),
     "pcap-big-endian-nano": lambda: _pcap(PACKETS, order=">", nano=True),
-    "pcapng-two-sections-two-interfaces": lambda: _pcapng(PACKETS),
+    "pcapng-two-sections-two-link-types": lambda: _pcapng(PACKETS),
     "pcapng-big-endian": lambda: _pcapng(PACKETS, order=">", sections=3),
     "pcap-gzip": lambda: gzip.compress(_pcap(PACKETS)),
     "pcapng-gzip": lambda: gzip.compress(_pcapng(PACKETS)),

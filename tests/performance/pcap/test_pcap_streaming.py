@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,22 @@ def test_peak_memory_does_not_grow_with_the_capture_length(tmp_path: Path) -> No
     # held whole, the long file alone would add 14 MB; kept state, about 15 MB more
     assert long.stat().st_size > 7 * short.stat().st_size
     assert long_kib - short_kib < 6 * 1024, (short_kib, long_kib)
+
+
+def _syn_scan(count: int) -> bytes:
+    """`count` SYNs to distinct ports, 1 ms apart, none answered (raw-IP pcap)."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)]
+    for i in range(count):
+        tcp = struct.pack("!HHIIBBHHH", 50000, 1 + i % 65000, i, 0, 0x50, 0x02, 1024, 0, 0)
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0, b"\x0a\0\0\x09", bytes([10, 1, i >> 16 & 255, i >> 8 & 255])
+        )
+        out.append(struct.pack("<IIII", 1000 + i // 1000, i % 1000 * 1000, 40, 40) + ip + tcp)
+    return b"".join(out)
+
+
+def test_a_syn_scan_cannot_exhaust_memory() -> None:
+    result = analyze_stream(io.BytesIO(_syn_scan(30_000)), name="scan", max_conversations=1000)
+
+    assert result.counts["streams"] == 30_000 and result.counts["syns"] == 30_000
+    assert result.peak_conversations < 2 * 1000 + 4096

@@ -41,6 +41,17 @@ HANDSHAKE = [
     (10.1, True, ACK, C_ISN + 1, S_ISN + 1, 0),
 ]
 C, S = C_ISN + 1, S_ISN + 1  # first data sequence numbers
+# three segments; the second is lost beyond the capture point, so the server's ACKs repeat C + 100
+LOSS_THEN_DUPLICATE_ACKS = [
+    *HANDSHAKE,
+    (20, True, ACK, C, S, 100),
+    (20.1, True, ACK, C + 100, S, 100),
+    (20.2, True, ACK, C + 200, S, 100),
+    (30, False, ACK, S, C + 100, 0),
+    (30.1, False, ACK, S, C + 100, 0),
+    (30.2, False, ACK, S, C + 100, 0),
+    (30.3, False, ACK, S, C + 100, 0),
+]
 
 SCENARIOS = {
     "rto-retransmission": (
@@ -58,28 +69,14 @@ SCENARIOS = {
     ),
     "fast-retransmission-after-duplicate-acks": (
         [
-            *HANDSHAKE,
-            (20, True, ACK, C, S, 100),
-            (20.1, True, ACK, C + 100, S, 100),
-            (20.2, True, ACK, C + 200, S, 100),
-            (30, False, ACK, S, C + 100, 0),
-            (30.1, False, ACK, S, C + 100, 0),
-            (30.2, False, ACK, S, C + 100, 0),
-            (30.3, False, ACK, S, C + 100, 0),
+            *LOSS_THEN_DUPLICATE_ACKS,
             (31, True, ACK, C + 100, S, 100),
         ],
         {"duplicate_acks": [8, 9, 10], "retransmissions": [11], "fast_retransmissions": [11]},
     ),
     "no-fast-retransmission-20-ms-after-the-last-duplicate-ack": (
         [
-            *HANDSHAKE,
-            (20, True, ACK, C, S, 100),
-            (20.1, True, ACK, C + 100, S, 100),
-            (20.2, True, ACK, C + 200, S, 100),
-            (30, False, ACK, S, C + 100, 0),
-            (30.1, False, ACK, S, C + 100, 0),
-            (30.2, False, ACK, S, C + 100, 0),
-            (30.3, False, ACK, S, C + 100, 0),
+            *LOSS_THEN_DUPLICATE_ACKS,
             (51, True, ACK, C + 100, S, 100),
         ],
         {"duplicate_acks": [8, 9, 10], "retransmissions": [11]},
