@@ -94,7 +94,14 @@ def _mirrored_findings(report: MirroringReport) -> tuple[list[Finding], list[Mir
                     f"{report.files_analyzed} captures, {counts.get('tcp_packets', 0)} TCP packets, "
                     f"{counts.get('retransmissions', 0)} retransmissions in {len(report.flows)} flows."
                 ),
-                evidence=Evidence(source="traffic_mirroring"),
+                evidence=Evidence(
+                    source="traffic_mirroring",
+                    extra={
+                        "captures": report.files_analyzed,
+                        "tcp_packets": counts.get("tcp_packets", 0),
+                        "retransmissions": counts.get("retransmissions", 0),
+                    },
+                ),
             )
         )
     if report.cap_note:

@@ -67,6 +67,12 @@ def test_a_rate_below_the_threshold_is_reported_ok_without_a_fix() -> None:
     assert answer.recommendation is None
     assert answer.headline_severity == "ok"
     assert answer.findings[0].severity == "ok"
+    assert answer.findings[0].evidence.to_dict() == {
+        "source": "traffic_mirroring",
+        "captures": 1,
+        "tcp_packets": 1000,
+        "retransmissions": 30,
+    }
 
 
 def test_a_tiny_flow_is_not_judged_by_its_rate() -> None:
