@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from agents.approval_token import ApprovalTokenError, verify
 from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
@@ -117,6 +118,11 @@ class PerformanceAgent:
                 )
         except ApprovalTokenError as exc:
             return self._refused(resolved.instance_id, f"Refused: {exc}.")
+        except RedisError:
+            reason = (
+                "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
+            )
+            return self._refused(resolved.instance_id, reason)
         await emit(f"Applying TCP fixes to {resolved.instance_id} over SSM (approved by {claims.approver})…")
         s = self.settings
         with TraceStep("fix_retransmissions", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
