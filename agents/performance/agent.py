@@ -97,11 +97,13 @@ class PerformanceAgent:
         return text
 
     async def remediate(self, request: dict[str, Any], emit: Emit) -> Outcome:
-        instance_id = request.get("instance_id")
-        stack_name = request.get("stack_name") or self.settings.stack_name
+        instance_id, stack_name, token = (
+            _text(request.get(k)) for k in ("instance_id", "stack_name", "approval_token")
+        )
+        stack_name = stack_name or self.settings.stack_name
         secret = self.settings.approval_secret.get_secret_value() if self.settings.approval_secret else ""
         try:
-            verify(request.get("approval_token"), secret)  # refuse early, before any AWS call
+            verify(token, secret)  # refuse early, before any AWS call
         except ApprovalTokenError as exc:
             return self._refused(str(instance_id or stack_name), f"Refused: {exc}.")
         clients = self.pool.get(self._region(request))
@@ -113,9 +115,7 @@ class PerformanceAgent:
             return self._refused(str(instance_id or stack_name), reason)
         try:
             with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
-                claims = await redeem_approval(
-                    request.get("approval_token"), instance_id=resolved.instance_id, secret=secret, redis=self.redis
-                )
+                claims = await redeem_approval(token, instance_id=resolved.instance_id, secret=secret, redis=self.redis)
         except ApprovalTokenError as exc:
             return self._refused(resolved.instance_id, f"Refused: {exc}.")
         except RedisError:
@@ -157,3 +157,8 @@ class PerformanceAgent:
         remediation = Remediation(instance_id=instance, command_id=None, status="Refused", verified=False, error=reason)
         answer = Answer(REMEDIATION_KIND, "warning", reason, remediation=remediation)
         return Outcome(answer, render_markdown(answer), ok=False, refused=reason)
+
+
+def _text(value: Any) -> str | None:
+    """A field of the request as text (JSON may carry anything); the validators after this judge it."""
+    return None if value in (None, "") else str(value)

@@ -105,3 +105,11 @@ async def test_without_redis_the_approval_cannot_be_checked_and_nothing_reaches_
     assert reply.final_state == "TASK_STATE_REJECTED"
     assert "Redis is unreachable" in reply.data["remediation"]["error"]
     assert _commands(aws) == []
+
+
+async def test_an_instance_that_does_not_exist_is_refused_before_ssm(perf_agent, http, aws) -> None:
+    ghost = "i-0123456789abcdef0"
+    reply = await ask(http, perf_agent.url, *_request(ghost, _token(ghost)))
+    assert reply.final_state == "TASK_STATE_REJECTED"
+    assert "could not find" in reply.data["remediation"]["error"]
+    assert _commands(aws) == []
