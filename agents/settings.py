@@ -162,6 +162,11 @@ class Settings(BaseSettings):
     nfm_query_timeout_s: float = Field(
         default=60, gt=0, description="How long Network Flow Monitor queries may run before they are stopped."
     )
+    push_allow_private_urls: bool = Field(
+        default=False,
+        description="Let A2A push notifications go to private or loopback addresses (the local lab); "
+        "off = public addresses only, so a caller cannot aim the agent at the VPC.",
+    )
     aws_max_attempts: int = Field(
         default=3, ge=1, le=10, description="Attempts per AWS call, retries included (botocore standard mode)."
     )
@@ -206,6 +211,13 @@ class Settings(BaseSettings):
         for url in urls:
             if not str(url).startswith(("http://", "https://")):
                 raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return value
+
+    @field_validator("aws_endpoint_url", "nfm_endpoint_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         return value
 
 

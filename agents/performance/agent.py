@@ -1,195 +1,33 @@
-"""The Performance Agent's logic, apart from A2A: run a plan's tools, diagnose, remediate.
+"""The Performance Agent's logic, apart from A2A: diagnose a question, remediate on approval.
 
-boto3 is synchronous, so each tool runs in a worker thread (contextvars are copied, so its
-TOOL step nests under the request's trace); progress from inside a tool is bridged back to
-the event loop in order. Clients are created once per region per process and closed on
-shutdown. The deterministic planner and the LLM planners drive the same `ToolRunner`, and
-the data part always comes from `diagnose` over the tools' structured reports, so a model
-can word the answer but cannot invent findings.
+The data part always comes from `diagnose` over the tools' structured reports, so a model (in
+LLM mode) can word the answer but cannot invent findings. A remediation is checked (approval
+signature and expiry first, before any AWS call; then the instance; then single use in Redis)
+before one SSM command is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import threading
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import redis.asyncio as aioredis
-from botocore.config import Config
+from redis.exceptions import RedisError
 
 from agents.approval_token import ApprovalTokenError, verify
 from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
 from agents.performance.approval import redeem_approval
+from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.diagnosis import diagnose
 from agents.performance.llm.loop import LlmError
-from agents.performance.planner import FIX, FLOW_MONITOR, MIRRORING, Plan, ToolCall, plan
+from agents.performance.planner import Plan, plan
 from agents.performance.render import render_markdown
-from agents.performance.tools.aws import AwsProblem, aws_step
-from agents.performance.tools.flow_monitor import FlowMonitorReport, TimeWindow, analyze_network_flow_monitor
-from agents.performance.tools.mirroring import MirroringReport, analyze_traffic_mirroring_logs
-from agents.performance.tools.remediation import apply_fix, dry_run, resolve_instance
+from agents.performance.runner import Emit, Progress, ToolRunner
+from agents.performance.tools.aws import AwsProblem
+from agents.performance.tools.remediation import apply_fix, resolve_instance
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
-
-Emit = Callable[[str], Awaitable[None]]
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_SERVICES = ("ec2", "s3", "cloudwatch", "ssm", "cloudformation", "sts")
-
-
-@dataclass
-class AwsClients:
-    ec2: Any
-    s3: Any
-    cloudwatch: Any
-    ssm: Any
-    cloudformation: Any
-    sts: Any
-    nfm: Any
-
-    def close(self) -> None:
-        for client in vars(self).values():
-            client.close()
-
-
-class ClientPool:
-    """boto3 clients per region, created on first use and kept for the process's life."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._clients: dict[str, AwsClients] = {}
-        self._lock = threading.Lock()
-        self.account_id: str | None = None  # from STS, once per process
-
-    def get(self, region: str) -> AwsClients:
-        if not _REGION.match(region):
-            raise ValueError(f"{region!r} is not an AWS region name")
-        with self._lock:
-            if region not in self._clients:
-                self._clients[region] = self._create(region)
-            return self._clients[region]
-
-    def _create(self, region: str) -> AwsClients:
-        attempts = self._settings.aws_max_attempts
-        config = Config(retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=5, read_timeout=60)
-        endpoint = self._settings.aws_endpoint_url
-        made = {s: boto3.client(s, region_name=region, endpoint_url=endpoint, config=config) for s in _SERVICES}
-        nfm_endpoint = self._settings.nfm_endpoint_url or endpoint
-        made["nfm"] = boto3.client("networkflowmonitor", region_name=region, endpoint_url=nfm_endpoint, config=config)
-        return AwsClients(**made)
-
-    def close(self) -> None:
-        with self._lock:
-            for clients in self._clients.values():
-                clients.close()
-            self._clients.clear()
-
-
-class Progress:
-    """A thread-safe `progress(text)` that delivers status texts to the loop in call order."""
-
-    def __init__(self, emit: Emit, loop: asyncio.AbstractEventLoop) -> None:
-        self._emit = emit
-        self._loop = loop
-        self._pending: list[Future] = []
-
-    def __call__(self, text: str) -> None:
-        self._pending.append(asyncio.run_coroutine_threadsafe(self._emit(text), self._loop))
-
-    async def drain(self) -> None:
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in self._pending))
-        self._pending.clear()
-
-
-@dataclass
-class ToolRunner:
-    """Runs named tools with arguments and keeps their structured reports for the diagnosis."""
-
-    settings: Settings
-    pool: ClientPool
-    progress: Progress
-    flow_monitor: FlowMonitorReport | None = None
-    mirroring: MirroringReport | None = None
-    problems: list[AwsProblem] = field(default_factory=list)
-
-    async def run(self, call: ToolCall) -> dict[str, Any]:
-        """Run one tool; returns its report as JSON-able data (what an LLM planner sees)."""
-        handlers = {FLOW_MONITOR: self._flow_monitor, MIRRORING: self._mirroring, FIX: self._fix_dry_run}
-        handler = handlers.get(call.name)
-        if handler is None:
-            return {"error": f"there is no tool named {call.name!r}"}
-        return await asyncio.to_thread(self._traced, call, handler)
-
-    def _traced(self, call: ToolCall, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        with TraceStep(call.name, CallType.TOOL, parameters=call.args):
-            return handler(call.args)
-
-    def _region(self, args: dict[str, Any]) -> str:
-        region = str(args.get("region") or self.settings.aws_region)
-        return region if _REGION.match(region) else self.settings.aws_region
-
-    def _account_id(self, clients: AwsClients) -> str | None:
-        if self.pool.account_id is None:
-            with aws_step("sts.get_caller_identity", self.problems):
-                self.pool.account_id = clients.sts.get_caller_identity()["Account"]
-        return self.pool.account_id
-
-    def _flow_monitor(self, args: dict[str, Any]) -> dict[str, Any]:
-        region = self._region(args)
-        minutes = float(args.get("window_minutes") or self.settings.analysis_window_minutes)
-        clients = self.pool.get(region)
-        self.progress(f"Querying Network Flow Monitor in {region} (last {minutes:g} minutes)…")
-        report = analyze_network_flow_monitor(
-            clients.nfm,
-            clients.cloudwatch,
-            region=region,
-            account_id=self._account_id(clients),
-            window=TimeWindow.last(minutes),
-            query_timeout_s=self.settings.nfm_query_timeout_s,
-            progress=self.progress,
-        )
-        self.flow_monitor = report
-        return report.to_dict()
-
-    def _mirroring(self, args: dict[str, Any]) -> dict[str, Any]:
-        bucket = args.get("s3_bucket_name") or self.settings.capture_bucket
-        clients = self.pool.get(self._region(args))
-        if not bucket:
-            return {"error": "no capture bucket: set NETOPS_CAPTURE_BUCKET or name the bucket in the question"}
-        self.progress(f"Listing Traffic Mirroring captures in s3://{bucket}…")
-        report = analyze_traffic_mirroring_logs(
-            clients.ec2,
-            clients.s3,
-            s3_bucket_name=str(bucket),
-            prefix=str(args.get("prefix") or self.settings.capture_prefix),
-            time_window_minutes=float(args.get("time_window_minutes") or self.settings.analysis_window_minutes),
-            target_instance_id=args.get("target_instance_id"),
-            max_files=min(
-                int(args.get("max_files") or self.settings.capture_max_files), self.settings.capture_max_files
-            ),
-            byte_budget=self.settings.capture_byte_budget,
-            progress=self.progress,
-        )
-        self.mirroring = report
-        return report.to_dict()
-
-    def _fix_dry_run(self, args: dict[str, Any]) -> dict[str, Any]:
-        clients = self.pool.get(self._region(args))
-        resolved = resolve_instance(
-            clients.ec2,
-            clients.cloudformation,
-            instance_id=args.get("instance_id"),
-            stack_name=args.get("stack_name") or self.settings.stack_name,
-        )
-        self.problems.extend(resolved.problems)
-        if resolved.instance_id is None:
-            return {"error": resolved.problems[0].advice if resolved.problems else "no instance"}
-        rec = dry_run(resolved.instance_id, resolved.stack_name, persist=self.settings.persist_sysctl)
-        return {"dry_run": True, **rec.to_dict()}
 
 
 @dataclass
@@ -259,11 +97,13 @@ class PerformanceAgent:
         return text
 
     async def remediate(self, request: dict[str, Any], emit: Emit) -> Outcome:
-        instance_id = request.get("instance_id")
-        stack_name = request.get("stack_name") or self.settings.stack_name
+        instance_id, stack_name, token = (
+            _text(request.get(k)) for k in ("instance_id", "stack_name", "approval_token")
+        )
+        stack_name = stack_name or self.settings.stack_name
         secret = self.settings.approval_secret.get_secret_value() if self.settings.approval_secret else ""
         try:
-            verify(request.get("approval_token"), secret)  # refuse early, before any AWS call
+            verify(token, secret)  # refuse early, before any AWS call
         except ApprovalTokenError as exc:
             return self._refused(str(instance_id or stack_name), f"Refused: {exc}.")
         clients = self.pool.get(self._region(request))
@@ -275,11 +115,14 @@ class PerformanceAgent:
             return self._refused(str(instance_id or stack_name), reason)
         try:
             with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
-                claims = await redeem_approval(
-                    request.get("approval_token"), instance_id=resolved.instance_id, secret=secret, redis=self.redis
-                )
+                claims = await redeem_approval(token, instance_id=resolved.instance_id, secret=secret, redis=self.redis)
         except ApprovalTokenError as exc:
             return self._refused(resolved.instance_id, f"Refused: {exc}.")
+        except RedisError:
+            reason = (
+                "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
+            )
+            return self._refused(resolved.instance_id, reason)
         await emit(f"Applying TCP fixes to {resolved.instance_id} over SSM (approved by {claims.approver})…")
         s = self.settings
         with TraceStep("fix_retransmissions", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
@@ -307,11 +150,15 @@ class PerformanceAgent:
         return Outcome(answer, render_markdown(answer), ok=remediation.status == "Success")
 
     def _region(self, request: dict[str, Any]) -> str:
-        region = str(request.get("region") or self.settings.aws_region)
-        return region if _REGION.match(region) else self.settings.aws_region
+        return region_or_default(request.get("region"), self.settings.aws_region)
 
     @staticmethod
     def _refused(instance: str, reason: str) -> Outcome:
         remediation = Remediation(instance_id=instance, command_id=None, status="Refused", verified=False, error=reason)
         answer = Answer(REMEDIATION_KIND, "warning", reason, remediation=remediation)
         return Outcome(answer, render_markdown(answer), ok=False, refused=reason)
+
+
+def _text(value: Any) -> str | None:
+    """A field of the request as text (JSON may carry anything); the validators after this judge it."""
+    return None if value in (None, "") else str(value)

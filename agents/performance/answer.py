@@ -101,7 +101,6 @@ class Answer:
 
 
 _SEVERITY = {"enum": ["critical", "warning", "ok", "info"]}
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
 ANSWER_SCHEMA: dict[str, Any] = {

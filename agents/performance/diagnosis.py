@@ -9,6 +9,7 @@ apart from ours, because a degraded AWS network is not something TCP tuning fixe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.performance.answer import (
@@ -93,7 +94,14 @@ def _mirrored_findings(report: MirroringReport) -> tuple[list[Finding], list[Mir
                     f"{report.files_analyzed} captures, {counts.get('tcp_packets', 0)} TCP packets, "
                     f"{counts.get('retransmissions', 0)} retransmissions in {len(report.flows)} flows."
                 ),
-                evidence=Evidence(source="traffic_mirroring"),
+                evidence=Evidence(
+                    source="traffic_mirroring",
+                    extra={
+                        "captures": report.files_analyzed,
+                        "tcp_packets": counts.get("tcp_packets", 0),
+                        "retransmissions": counts.get("retransmissions", 0),
+                    },
+                ),
             )
         )
     if report.cap_note:
@@ -199,7 +207,7 @@ def diagnose(
     *,
     stack_name: str | None,
     persist: bool,
-    extra_problems: list[AwsProblem] = (),  # type: ignore[assignment]
+    extra_problems: Sequence[AwsProblem] = (),
 ) -> Diagnosis:
     """The answer's data part for a diagnosis (kind netops.diagnosis/v1)."""
     findings: list[Finding] = []

@@ -20,12 +20,14 @@ from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import BasePushNotificationSender, InMemoryPushNotificationConfigStore, InMemoryTaskStore
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
+from a2a.utils.push_url_validator import validate_push_notification_url
 from starlette.applications import Starlette
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from agents.performance.agent import ClientPool, PerformanceAgent
+from agents.performance.agent import PerformanceAgent
+from agents.performance.aws_clients import ClientPool
 from agents.performance.card import AGENT_NAME, CARD_CACHE_CONTROL, build_card
 from agents.performance.executor import PerformanceExecutor
 from agents.settings import Settings
@@ -54,6 +56,10 @@ class BearerAuth(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+async def _allow_any_http_url(url: str) -> bool:
+    return url.startswith(("http://", "https://"))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -71,6 +77,7 @@ def create_app(
     card = build_card(public_url, bearer_required=bool(token))
     agent = PerformanceAgent(settings, pool, redis, llm=llm)
     push_store = InMemoryPushNotificationConfigStore()
+    push_url_ok = _allow_any_http_url if settings.push_allow_private_urls else validate_push_notification_url
     handler = DefaultRequestHandler(
         agent_executor=TracingAgentExecutor(
             PerformanceExecutor(agent), name=AGENT_NAME, config=TraceConfig.from_settings(settings)
@@ -78,7 +85,8 @@ def create_app(
         task_store=InMemoryTaskStore(),
         agent_card=card,
         push_config_store=push_store,
-        push_sender=BasePushNotificationSender(push_client, push_store),
+        push_sender=BasePushNotificationSender(push_client, push_store, push_url_validator=push_url_ok),
+        push_url_validator=push_url_ok,
     )
 
     @contextlib.asynccontextmanager

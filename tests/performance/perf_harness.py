@@ -22,7 +22,7 @@ from a2a.helpers import get_data_parts, get_text_parts
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
 from botocore.stub import ANY, Stubber
 
-from agents.performance.agent import ClientPool
+from agents.performance.aws_clients import ClientPool
 from agents.performance.server import create_app
 from agents.performance.tools.flow_monitor import DESTINATION_CATEGORIES, METRICS
 from agents.settings import Settings, load_settings
@@ -170,6 +170,10 @@ class Reply:
         ]
 
     @property
+    def context_id(self) -> str:
+        return next(e.task.context_id for e in self.events if e.HasField("task"))
+
+    @property
     def artifacts(self) -> list[Any]:
         return [e.artifact_update.artifact for e in self.events if e.HasField("artifact_update")]
 
@@ -185,13 +189,15 @@ class Reply:
         return "\n".join(get_text_parts(artifact.parts))
 
 
-async def ask(http: httpx.AsyncClient, url: str, *parts: Part, token: str | None = None) -> Reply:
+async def ask(
+    http: httpx.AsyncClient, url: str, *parts: Part, token: str | None = None, context_id: str | None = None
+) -> Reply:
     """Send one user message through a real a2a-sdk client (card → ClientFactory), requesting the trace."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     card = await A2ACardResolver(http, url).get_agent_card()
     http.headers.update(headers)
     client = ClientFactory(ClientConfig(httpx_client=http, streaming=True)).create(card)
-    message = Message(role=Role.ROLE_USER, message_id=str(uuid.uuid4()), parts=list(parts))
+    message = Message(role=Role.ROLE_USER, message_id=str(uuid.uuid4()), parts=list(parts), context_id=context_id)
     message.metadata.update({"netops": {"channel": "C1", "thread_ts": "1.2", "user": "U1"}})
     events = [e async for e in traced_send_message(client, SendMessageRequest(message=message), agent_name="perf")]
     return Reply(events)

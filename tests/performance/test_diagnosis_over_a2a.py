@@ -118,3 +118,12 @@ def _plain(struct: Any) -> Any:
     from google.protobuf.json_format import MessageToDict
 
     return MessageToDict(struct) if hasattr(struct, "DESCRIPTOR") else struct
+
+
+async def test_a_follow_up_in_the_same_context_is_answered_in_that_context(perf_agent, lab, http) -> None:
+    stub_no_monitors(perf_agent.nfm)
+    first = await ask(http, perf_agent.url, Part(text="retransmissions in the captures?"))
+    second = await ask(http, perf_agent.url, Part(text="and over the last 2 hours?"), context_id=first.context_id)
+    assert second.final_state == "TASK_STATE_COMPLETED"
+    assert second.context_id == first.context_id
+    assert "last 120 minutes" in second.markdown

@@ -158,3 +158,46 @@ async def test_a_failing_model_falls_back_to_the_built_in_planner_and_says_so(mo
     assert reply.data["recommendation"]["instance_id"] == lab.client_instance
     [failed] = [s for s in _trace(reply).steps if s.name.startswith("llm ")]
     assert failed.error
+
+
+async def test_bad_tool_arguments_from_the_model_go_back_to_it_as_an_error(moto_url, lab, redis_client, http):
+    bad_call = {
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_9",
+                "type": "function",
+                "function": {
+                    "name": "analyze_traffic_mirroring_logs",
+                    "arguments": json.dumps({"time_window_minutes": -5}),
+                },
+            }
+        ],
+    }
+    fake = FakeOpenAI([(200, _chat(bad_call, (100, 10))), (200, _chat({"content": MODEL_TEXT}, (200, 20)))])
+    async with fake.serve() as base_url:
+        settings = agent_settings(moto_url, llm_mode="openai", llm_model="gpt-4o-mini", llm_base_url=base_url)
+        llm = ToolLoop(OpenAIChat.from_settings(settings), default_region="us-east-1")
+        async with serve_performance_agent(settings, redis_client, llm=llm) as agent:
+            stub_no_monitors(agent.nfm)
+            reply = await ask(http, agent.url, Part(text="why is the app slow?"))
+    tool_message = fake.requests[1]["body"]["messages"][-1]
+    assert "bad arguments for analyze_traffic_mirroring_logs" in tool_message["content"]
+    # No tool produced evidence, so the built-in planner answered rather than the model's unfounded text.
+    assert reply.markdown != MODEL_TEXT
+    assert reply.data["recommendation"]["instance_id"] == lab.client_instance
+
+
+async def test_a_bedrock_error_falls_back_to_the_built_in_planner(moto_url, lab, redis_client, http):
+    bedrock = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(bedrock)
+    stub.add_client_error("converse", "AccessDeniedException", "You don't have access to the model", 403)
+    stub.activate()
+    llm = ToolLoop(BedrockConverse(bedrock, BEDROCK_MODEL), default_region="us-east-1")
+    async with serve_performance_agent(agent_settings(moto_url), redis_client, llm=llm) as agent:
+        stub_no_monitors(agent.nfm)
+        reply = await ask(http, agent.url, Part(text="why is the app slow?"))
+    [model_error] = [f for f in reply.data["findings"] if f["evidence"].get("code") == "ModelError"]
+    assert "AccessDeniedException" in model_error["detail"]
+    assert reply.final_state == "TASK_STATE_COMPLETED"
+    assert reply.data["recommendation"]["instance_id"] == lab.client_instance

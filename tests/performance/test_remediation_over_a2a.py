@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 import jsonschema
+import redis.asyncio as aioredis
 from a2a.helpers import new_data_part
 from a2a.types import Part
-from perf_harness import ask
+from perf_harness import agent_settings, ask, serve_performance_agent
 
 from agents.approval_token import ApprovalClaims, sign
 from agents.performance.answer import ANSWER_SCHEMA
@@ -94,3 +95,21 @@ async def test_the_instance_comes_from_the_stack_when_none_is_named(perf_agent, 
     [command] = _commands(aws)
     assert reply.data["remediation"]["instance_id"] == lab.stack_instance
     assert reply.data["remediation"]["command_id"] == command["CommandId"]
+
+
+async def test_without_redis_the_approval_cannot_be_checked_and_nothing_reaches_ssm(moto_url, lab, http, aws) -> None:
+    unreachable = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    async with serve_performance_agent(agent_settings(moto_url), unreachable) as agent:
+        reply = await ask(http, agent.url, *_request(lab.client_instance, _token(lab.client_instance)))
+    await unreachable.aclose()
+    assert reply.final_state == "TASK_STATE_REJECTED"
+    assert "Redis is unreachable" in reply.data["remediation"]["error"]
+    assert _commands(aws) == []
+
+
+async def test_an_instance_that_does_not_exist_is_refused_before_ssm(perf_agent, http, aws) -> None:
+    ghost = "i-0123456789abcdef0"
+    reply = await ask(http, perf_agent.url, *_request(ghost, _token(ghost)))
+    assert reply.final_state == "TASK_STATE_REJECTED"
+    assert "could not find" in reply.data["remediation"]["error"]
+    assert _commands(aws) == []

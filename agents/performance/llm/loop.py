@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agents.performance.planner import FIX, FLOW_MONITOR, MIRRORING, Plan, ToolCall
@@ -92,7 +92,6 @@ class ToolLoop:
     backend: ModelBackend
     default_region: str
     max_turns: int = MAX_TURNS
-    turns: int = field(default=0, init=False)
 
     async def answer(self, question: str, plan: Plan, runner: Any) -> str:
         """Run the model's tool calls through `runner`; the model's final text is returned."""

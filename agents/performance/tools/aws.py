@@ -58,7 +58,9 @@ def describe_aws_error(exc: Exception, operation: str, resource: str | None = No
         advice = "The agent has no valid AWS credentials: refresh them (AWS_PROFILE or the instance role) and restart."
     elif code == "EndpointConnectionError":
         advice = f"The AWS endpoint for {operation} could not be reached: check the region and AWS_ENDPOINT_URL."
-    elif code in {"ResourceNotFoundException", "ValidationError", "ValidationException"}:
+    elif code in {"ResourceNotFoundException", "ValidationError", "ValidationException"} or code.endswith(
+        ("NotFound", ".Malformed")
+    ):
         advice = f"AWS could not find or accept what {operation} asked for{what}: check the name and region."
     else:
         advice = f"{operation} failed with {code}: check the agent's logs and the AWS console, then ask again."

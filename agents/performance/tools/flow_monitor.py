@@ -164,6 +164,17 @@ def _list_monitors(nfm: Any, problems: list[AwsProblem], progress: Callable[[str
             )
         )
     active = [m for m in monitors if m.get("monitorStatus") == "ACTIVE"]
+    if monitors and not active:
+        states = ", ".join(f"{m.get('monitorName')} is {m.get('monitorStatus')}" for m in monitors[:5])
+        problems.append(
+            AwsProblem(
+                operation="networkflowmonitor.list_monitors",
+                code="NoActiveMonitors",
+                message=f"no Network Flow Monitor monitor is active ({states})",
+                advice="Activate a monitor (or fix the one in ERROR) in the Network Flow Monitor console, "
+                "then ask again.",
+            )
+        )
     progress(f"Querying Network Flow Monitor: {len(active)} active of {len(monitors)} monitors…")
     details = []
     for summary in active[:MAX_MONITORS]:

@@ -11,9 +11,11 @@ benchmark) can tell transfer, analysis and our own overhead from each other.
 
 from __future__ import annotations
 
+import contextvars
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
@@ -79,6 +81,7 @@ class MirroringReport:
     s3_read_s: float = 0.0
     analyze_s: float = 0.0
     problems: list[AwsProblem] = field(default_factory=list)
+    address_book: dict[str, str] = field(default_factory=dict, repr=False)  # private IP → instance id
 
     @property
     def analyzed(self) -> bool:
@@ -112,12 +115,14 @@ class TimedReader:
         self._body = body
         self.seconds = 0.0
         self.bytes = 0
+        self.largest_read = 0
 
     def read(self, size: int = -1) -> bytes:
         started = time.perf_counter()
         data = self._body.read(size)
         self.seconds += time.perf_counter() - started
         self.bytes += len(data)
+        self.largest_read = max(self.largest_read, len(data))
         return data
 
     def readable(self) -> bool:
@@ -187,9 +192,14 @@ def _describe_mirroring(ec2: Any, report: MirroringReport) -> None:
         enis = sorted({s["source_eni"] for s in report.sessions if s["source_eni"]})
         if enis:
             described = ec2.describe_network_interfaces(NetworkInterfaceIds=enis).get("NetworkInterfaces", [])
-            owner = {e["NetworkInterfaceId"]: (e.get("Attachment") or {}).get("InstanceId") for e in described}
+            by_id = {e["NetworkInterfaceId"]: e for e in described}
             for session in report.sessions:
-                session["source_instance"] = owner.get(session["source_eni"])
+                eni = by_id.get(session["source_eni"], {})
+                session["source_instance"] = (eni.get("Attachment") or {}).get("InstanceId")
+                session["source_ip"] = eni.get("PrivateIpAddress")
+            vpcs = sorted({e["VpcId"] for e in described if e.get("VpcId")})
+            if vpcs:
+                report.address_book.update(_addresses(ec2, [{"Name": "vpc-id", "Values": vpcs}]))
 
 
 def _resolve_instances(ec2: Any, ips: Iterable[str], report: MirroringReport) -> dict[str, str]:
@@ -198,14 +208,20 @@ def _resolve_instances(ec2: Any, ips: Iterable[str], report: MirroringReport) ->
         return {}
     found: dict[str, str] = {}
     with aws_step("ec2.describe_network_interfaces", report.problems, parameters={"ips": len(ips)}):
-        pages = ec2.get_paginator("describe_network_interfaces").paginate(
-            Filters=[{"Name": "addresses.private-ip-address", "Values": ips}]
-        )
-        for page in pages:
-            for eni in page.get("NetworkInterfaces", []):
-                instance = (eni.get("Attachment") or {}).get("InstanceId")
-                if not instance:
-                    continue
+        found = _addresses(ec2, [{"Name": "addresses.private-ip-address", "Values": ips}])
+    return found
+
+
+def _addresses(ec2: Any, filters: list[dict[str, Any]], max_pages: int = 5) -> dict[str, str]:
+    """Private IP → instance id for the ENIs matching `filters` (a bounded number of pages)."""
+    found: dict[str, str] = {}
+    pages = ec2.get_paginator("describe_network_interfaces").paginate(
+        Filters=filters, PaginationConfig={"MaxItems": max_pages * 1000, "PageSize": 1000}
+    )
+    for page in pages:
+        for eni in page.get("NetworkInterfaces", []):
+            instance = (eni.get("Attachment") or {}).get("InstanceId")
+            if instance:
                 for address in eni.get("PrivateIpAddresses", []):
                     found[address["PrivateIpAddress"]] = instance
     return found
@@ -230,9 +246,10 @@ def _list_captures(s3: Any, report: MirroringReport, target_instance_id: str | N
 def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: Callable, deadline_s: float) -> Any:
     result = None
     with aws_step("s3.analyze_capture", report.problems, parameters={"key": obj.key, "bytes": obj.size}) as step:
+        started = time.perf_counter()
         body = s3.get_object(Bucket=report.bucket, Key=obj.key)["Body"]
         timed = TimedReader(body)
-        started = time.perf_counter()
+        timed.seconds = time.perf_counter() - started  # the GET's own round trip is S3 transfer too
         try:
             result = analyze(timed, name=obj.key, deadline_s=deadline_s)  # the analyzer un-gzips by itself
         finally:
@@ -243,6 +260,7 @@ def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: 
         report.bytes_analyzed += timed.bytes
         step.set_attribute("s3_read_s", round(timed.seconds, 4))
         step.set_attribute("analyze_s", round(elapsed - timed.seconds, 4))
+        step.set_attribute("largest_read", timed.largest_read)  # proof of streaming: far below the size
         if result.error:
             step.set_attribute("analyzer_error", result.error)
             report.file_errors.append({"key": obj.key, "error": result.error})
@@ -313,7 +331,40 @@ def analyze_traffic_mirroring_logs(
             )
         )
         return report
-    _describe_mirroring(ec2, report)
+    # What is mirrored only explains the evidence: look it up beside the S3 work, off the critical path.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirroring-ec2") as side:
+        described = side.submit(contextvars.copy_context().run, _describe_mirroring, ec2, report)
+        results = _list_and_analyze(
+            s3, report, target_instance_id, max_files, byte_budget, per_file_deadline_s, progress, analyze
+        )
+        described.result()
+    good = [r for r in results if not r.error]
+    if good:
+        merged = merge(good)
+        data = merged.to_json()
+        report.counts, report.ack_rtt = data.get("counts", {}), data.get("ack_rtt", {})
+        known = report.address_book  # the mirrored sources' VPCs, looked up beside the analysis
+        addresses = {a for f in merged.flows for a in (f.src, f.dst)}
+        resolved = {**known, **_resolve_instances(ec2, addresses - known.keys(), report)}
+        mirrored = {s["source_instance"] for s in report.sessions if s.get("source_instance")}
+        report.flows = _flow_rows(merged, resolved, mirrored)
+    progress(
+        f"Traffic mirroring: {report.files_analyzed} captures analyzed, {len(report.flows)} flows, "
+        f"{report.counts.get('retransmissions', 0)} retransmissions."
+    )
+    return report
+
+
+def _list_and_analyze(
+    s3: Any,
+    report: MirroringReport,
+    target_instance_id: str | None,
+    max_files: int,
+    byte_budget: int,
+    per_file_deadline_s: float,
+    progress: Callable[[str], None],
+    analyze: Callable,
+) -> list[Any]:
     objects = _list_captures(s3, report, target_instance_id)
     report.files_total, report.bytes_total = len(objects), sum(o.size for o in objects)
     chosen: list[CaptureObject] = []
@@ -328,23 +379,11 @@ def analyze_traffic_mirroring_logs(
             f"analyzed {len(chosen)} of {len(objects)} files "
             f"({human_bytes(sum(o.size for o in chosen))} of {human_bytes(report.bytes_total)})"
         )
-    progress(f"Analyzing {len(chosen)} of {len(objects)} captures from s3://{s3_bucket_name}/{prefix}…")
+    progress(f"Analyzing {len(chosen)} of {len(objects)} captures from s3://{report.bucket}/{report.prefix}…")
     results = []
     for obj in chosen:
         result = _analyze_one(s3, obj, report, analyze, per_file_deadline_s)
         if result is not None:
             report.files_analyzed += 1
             results.append(result)
-    good = [r for r in results if not r.error]
-    if good:
-        merged = merge(good)
-        data = merged.to_json()
-        report.counts, report.ack_rtt = data.get("counts", {}), data.get("ack_rtt", {})
-        addresses = {a for f in merged.flows for a in (f.src, f.dst)}
-        mirrored = {s["source_instance"] for s in report.sessions if s.get("source_instance")}
-        report.flows = _flow_rows(merged, _resolve_instances(ec2, addresses, report), mirrored)
-    progress(
-        f"Traffic mirroring: {report.files_analyzed} captures analyzed, {len(report.flows)} flows, "
-        f"{report.counts.get('retransmissions', 0)} retransmissions."
-    )
-    return report
+    return results

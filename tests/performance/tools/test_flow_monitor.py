@@ -236,3 +236,27 @@ def test_failed_query_is_reported_and_its_rows_are_not_read(nfm: Any, aws: Any) 
 )
 def test_values_are_converted_by_their_unit(value: float, unit: str, metric: str, expected: float) -> None:
     assert convert(value, unit, metric) == expected
+
+
+def test_monitor_pages_are_all_read_and_inactive_monitors_are_reported(nfm: Any, aws: Any) -> None:
+    with Stubber(nfm) as stub:
+        stub.add_response("list_monitors", {"monitors": [], "nextToken": "page-2"})
+        stub.add_response(
+            "list_monitors",
+            {
+                "monitors": [
+                    {
+                        "monitorArn": "arn:aws:networkflowmonitor:us-east-1:123456789012:monitor/b",
+                        "monitorName": "b",
+                        "monitorStatus": "INACTIVE",
+                    }
+                ]
+            },
+            {"nextToken": "page-2"},
+        )
+        report = _run(nfm, aws("cloudwatch"))
+        stub.assert_no_pending_responses()
+    assert report.monitors == []  # the only monitor is inactive: nothing to query
+    [problem] = report.problems
+    assert problem.code == "NoActiveMonitors"
+    assert "b is INACTIVE" in problem.message
