@@ -113,7 +113,7 @@ class Collaborator:
     async def refresh(self) -> None:
         """Re-read the agent URLs and bring stale cards up to date (what the timer and SIGHUP do)."""
         self.registry.reload()
-        await self.discovery.discover(self.registry.urls())
+        await self.discovery.discover(self.registry.urls(), ahead_s=self.settings.card_refresh_s)
 
     async def refresh_forever(self, wake: asyncio.Event) -> None:
         while True:
