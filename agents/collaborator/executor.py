@@ -40,6 +40,7 @@ from agents.collaborator.forwarding import (
     outbound_message,
 )
 from agents.collaborator.keyed_lock import KeyedLock
+from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
@@ -80,7 +81,9 @@ class CollaboratorExecutor(AgentExecutor):
         forwarder: Forwarder,
         store: RedisStore,
         config: RoutingConfig,
+        llm: LlmRouter | None = None,
     ) -> None:
+        self._llm = llm
         self._registry = registry
         self._discovery = discovery
         self._forwarder = forwarder
@@ -170,7 +173,7 @@ class CollaboratorExecutor(AgentExecutor):
             conv.pending_agent = conv.pending_task = None
         question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
         with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
-            decision = self.select(question, agents, remediation=request.remediation)
+            decision = await self.select(question, agents, remediation=request.remediation)
             step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
             step.set_attribute("decision", decision.explain())
             if decision.failure:
@@ -186,14 +189,17 @@ class CollaboratorExecutor(AgentExecutor):
         await self._working(turn, f"Asking {decision.explain()}")
         return decision.pick.agent, (question if question != request.text else None)
 
-    def select(self, question: str, agents: list[Agent], *, remediation: bool) -> Decision:
-        return decide(
+    async def select(self, question: str, agents: list[Agent], *, remediation: bool) -> Decision:
+        decision = decide(
             question,
             agents,
             min_score=self._config.min_score,
             tie_ratio=self._config.tie_ratio,
             remediation=remediation,
         )
+        if self._llm is not None and not remediation:
+            decision = await self._llm.choose(question, agents, decision)
+        return decision
 
     async def _forward(self, turn: _Turn, agent: Agent, message: Message, text: str | None) -> None:
         conv = turn.conversation

@@ -27,6 +27,7 @@ from agents.collaborator.auth import BearerAuth
 from agents.collaborator.discovery import Discovery, DiscoveryConfig
 from agents.collaborator.executor import CollaboratorExecutor, RoutingConfig
 from agents.collaborator.forwarding import Forwarder, make_http_client
+from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
 from agents.settings import Settings, SettingsError, load_settings
@@ -79,7 +80,9 @@ class Collaborator:
         redis: aioredis.Redis,
         http: httpx.AsyncClient,
         registry: Registry,
+        llm_http: httpx.AsyncClient | None = None,
     ) -> None:
+        """`llm_http` turns on LLM routing (settings name the endpoint); without it the scorer routes."""
         self.settings = settings
         self.redis = redis
         self.http = http
@@ -87,12 +90,17 @@ class Collaborator:
         self.refreshed = asyncio.Event()  # set after each background refresh (observable by tests and probes)
         self.store = RedisStore(redis)
         self.discovery = Discovery(http, self.store, discovery_config(settings))
+        self.llm_http = llm_http
+        llm = None
+        if llm_http is not None:
+            llm = LlmRouter(llm_http, str(settings.llm_base_url), str(settings.llm_model), settings.llm_api_key)
         self.executor = CollaboratorExecutor(
             self.registry,
             self.discovery,
             Forwarder(http),
             self.store,
             RoutingConfig(settings.route_min_score, settings.route_tie_ratio, settings.request_timeout_s),
+            llm,
         )
         self.traced_executor = TracingAgentExecutor(
             self.executor, name="NetOps_Collaborator", config=TraceConfig.from_settings(settings)
@@ -142,6 +150,8 @@ class Collaborator:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
             await self.http.aclose()
+            if self.llm_http is not None:
+                await self.llm_http.aclose()
             await self.redis.aclose()
 
 
@@ -157,7 +167,22 @@ def build(settings: Settings, public_url: str) -> Starlette:
         token=settings.agent_token,
     )
     redis = aioredis.from_url(settings.redis_url)
-    return Collaborator(settings, redis=redis, http=http, registry=registry).app(public_url)
+    llm_http = llm_client(settings)
+    return Collaborator(settings, redis=redis, http=http, registry=registry, llm_http=llm_http).app(public_url)
+
+
+def llm_client(settings: Settings) -> httpx.AsyncClient | None:
+    """The model endpoint's client when LLM routing is on and possible; settings problems stop start-up."""
+    if not settings.route_llm:
+        return None
+    if settings.llm_mode != "openai":
+        log.warning(
+            "NETOPS_ROUTE_LLM needs NETOPS_LLM_MODE=openai (bedrock stays in the performance agent); the scorer routes"
+        )
+        return None
+    if not settings.llm_base_url or not settings.llm_model:
+        raise SettingsError("setting NETOPS_LLM_BASE_URL and NETOPS_LLM_MODEL are required when NETOPS_ROUTE_LLM=true")
+    return httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=settings.agent_connect_timeout_s))
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
