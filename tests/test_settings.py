@@ -51,3 +51,18 @@ def test_config_hides_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert "xoxb-very-secret" not in out
     assert "SLACK_BOT_TOKEN" in out
+
+
+def test_trace_prices_are_read_as_json_and_extend_the_price_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.traceability import TraceConfig
+
+    monkeypatch.setenv("NETOPS_TRACE_PRICES", '{"my-model": {"input": 1.0, "output": 2.0}}')
+    config = TraceConfig.from_settings(load_settings())
+    assert config.prices.cost("my-model", 1_000_000, 1_000_000) == 3.0
+    assert config.prices.cost("gpt-4o", 1_000_000, 0) == 2.5
+
+
+def test_a_malformed_trace_price_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETOPS_TRACE_PRICES", '{"my-model": {"input": 1.0}}')
+    with pytest.raises(SettingsError, match=r"NETOPS_TRACE_PRICES.*my-model"):
+        load_settings()

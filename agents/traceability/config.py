@@ -35,8 +35,15 @@ class TraceConfig:
         """The process's trace configuration; starts the OpenTelemetry export when it is enabled."""
         on_finish = None
         if settings.otel_enabled:
-            from agents.traceability.otel import exporter_from_settings
+            try:
+                from agents.traceability.otel import exporter_from_settings
+            except ImportError:
+                from agents.settings import SettingsError, env_name
 
+                raise SettingsError(
+                    f"setting {env_name('otel_enabled')} is on but the OpenTelemetry SDK is not installed;"
+                    " install the `otel` extra or turn the setting off"
+                ) from None
             on_finish = exporter_from_settings(settings).export
         return cls(
             prices=PriceTable.with_overrides(settings.trace_prices),

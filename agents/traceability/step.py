@@ -31,6 +31,8 @@ class TraceStep:
 
     Outside any `start_trace`, a step with no parent starts a trace of its own (reachable as
     `step.tracer`), so the outermost HOST step of a request needs no extra setup.
+    `activate=False` records the step without making it the current one: for steps held open
+    across the yields of an async generator, whose body runs in the consumer's context.
     """
 
     __slots__ = (
