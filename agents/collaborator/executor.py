@@ -51,6 +51,7 @@ from agents.traceability.a2a import TURN_ENDING_STATES
 log = logging.getLogger(__name__)
 
 _WAITS_FOR_CALLER = {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
+_MAX_CLARIFYING = 2000  # characters of an unanswered question kept while asking back
 _FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED}
 
 
@@ -179,7 +180,7 @@ class CollaboratorExecutor(AgentExecutor):
             if decision.failure:
                 step.end_step(error=decision.failure)
         if decision.clarification is not None:
-            conv.clarifying = question
+            conv.clarifying = question[-_MAX_CLARIFYING:]
             await turn.updater.requires_input(self._text(turn, _with_unavailable(decision.clarification, unavailable)))
             return None, None
         if decision.pick is None:
