@@ -39,6 +39,7 @@ from agents.collaborator.forwarding import (
     is_connection_failure,
     outbound_message,
 )
+from agents.collaborator.fresh_ids import FreshContextIds
 from agents.collaborator.keyed_lock import KeyedLock
 from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
@@ -92,6 +93,7 @@ class CollaboratorExecutor(AgentExecutor):
         self._config = config
         self._running: dict[str, _Turn] = {}
         self._conversations = KeyedLock()
+        self.fresh_ids = FreshContextIds()  # give it to the request context builder
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -112,7 +114,8 @@ class CollaboratorExecutor(AgentExecutor):
                 # Turns of one conversation run one at a time here, and each saves after its final
                 # event has gone out: the save is off the caller's path, yet the next turn sees it.
                 try:
-                    turn.conversation = await self._store.load_conversation(task.context_id)
+                    if not self.fresh_ids.claim(task.context_id):
+                        turn.conversation = await self._store.load_conversation(task.context_id)
                     await self._run(turn, context.message)
                 finally:
                     await self._store.save_conversation(task.context_id, turn.conversation)

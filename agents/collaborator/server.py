@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import redis.asyncio as aioredis
 import uvicorn
+from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore
@@ -108,7 +109,9 @@ class Collaborator:
 
     def app(self, public_url: str) -> Starlette:
         card = collaborator_card(public_url)
-        handler = DefaultRequestHandler(self.traced_executor, InMemoryTaskStore(), card)
+        tasks = InMemoryTaskStore()
+        contexts = SimpleRequestContextBuilder(task_store=tasks, context_id_generator=self.executor.fresh_ids)
+        handler = DefaultRequestHandler(self.traced_executor, tasks, card, request_context_builder=contexts)
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
             handler, rpc_url="/"
         )

@@ -196,3 +196,15 @@ async def test_an_agent_that_does_not_stream_is_relayed_from_its_finished_task(
         events = await collaborator.ask("retransmissions on orders")
     assert states(events)[-1] == "TASK_STATE_COMPLETED"
     assert artifacts(events)[0].parts[0].text == "Performance_Agent answer to: retransmissions on orders"
+
+
+async def test_a_reply_carrying_only_the_task_id_still_reaches_the_asking_agent(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    first = await collaborator.ask("retransmissions, ask me which instance")
+    reply = await collaborator.ask("i-0abc", task_id=first[0].task.id)  # the SDK invents a context here
+
+    asked, answered = perf_executor.received
+    assert (answered.task_id, answered.context_id) == (asked.task_id, asked.context_id)
+    assert states(reply)[-1] == "TASK_STATE_COMPLETED"
