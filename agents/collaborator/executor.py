@@ -176,7 +176,7 @@ class CollaboratorExecutor(AgentExecutor):
                 return pending, None
             conv.pending_agent = conv.pending_task = None
         question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
-        with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
+        async with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
             decision = await self.select(question, agents, remediation=request.remediation)
             step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
             step.set_attribute("decision", decision.explain())
