@@ -191,6 +191,8 @@ def llm_client(settings: Settings) -> httpx.AsyncClient | None:
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM (used by `netops agent collaborator`)."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app is up and reloads on it
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     configured = settings.collaborator_url
     public_url = configured if urlsplit(configured).port == port else f"http://{public_host}:{port}/"
