@@ -30,6 +30,7 @@ from a2a.types import (
 )
 from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
+from google.protobuf.struct_pb2 import Struct
 
 from agents.collaborator.discovery import AgentStatus, Discovery
 from agents.collaborator.forwarding import (
@@ -46,7 +47,7 @@ from agents.collaborator.registry import Registry
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
 from agents.collaborator.store import Conversation, RedisStore
-from agents.traceability import CallType, TraceStep, current_tracer
+from agents.traceability import TRACE_METADATA_KEY, CallType, TraceStep, current_tracer
 from agents.traceability.a2a import TURN_ENDING_STATES
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,13 @@ class CollaboratorExecutor(AgentExecutor):
     async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> None:
         state = update.status.state
         message = self._rewrap(turn, update.status.message) if update.status.HasField("message") else None
-        metadata = MessageToDict(update.metadata) if update.HasField("metadata") else None
+        metadata = None
+        if update.HasField("metadata"):
+            kept = Struct()
+            kept.CopyFrom(update.metadata)
+            if TRACE_METADATA_KEY in kept:  # already merged into our trace, which the tracing wrapper writes
+                del kept[TRACE_METADATA_KEY]
+            metadata = MessageToDict(kept) or None
         if state in _FAILED:
             said = _text_of(message) or "no reason given"
             message = self._text(turn, f"{agent.name} could not answer: {said}")
