@@ -20,7 +20,6 @@ import uvicorn
 from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-from a2a.server.tasks import InMemoryTaskStore
 from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
 from starlette.applications import Starlette
 
@@ -31,6 +30,7 @@ from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
+from agents.collaborator.task_store import BoundedTaskStore
 from agents.settings import Settings, SettingsError, load_settings
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
@@ -109,7 +109,7 @@ class Collaborator:
 
     def app(self, public_url: str) -> Starlette:
         card = collaborator_card(public_url)
-        tasks = InMemoryTaskStore()
+        tasks = BoundedTaskStore(self.settings.max_tasks)
         contexts = SimpleRequestContextBuilder(task_store=tasks, context_id_generator=self.executor.fresh_ids)
         handler = DefaultRequestHandler(self.traced_executor, tasks, card, request_context_builder=contexts)
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
