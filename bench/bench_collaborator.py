@@ -113,7 +113,10 @@ def serve_relay(port: int, agent_url: str) -> None:
                 card = await A2ACardResolver(http, agent_url).get_agent_card()
                 state["client"] = ClientFactory(ClientConfig(httpx_client=http, streaming=True)).create(card)
             out = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=context.message.parts)
-            async for event in state["client"].send_message(SendMessageRequest(message=out)):
+            # Pass the caller's extensions on, so the agent does the same (trace) work on both paths.
+            wanted = ",".join(sorted(context.requested_extensions))
+            call = ClientCallContext(service_parameters={"A2A-Extensions": wanted} if wanted else {})
+            async for event in state["client"].send_message(SendMessageRequest(message=out), context=call):
                 kind = event.WhichOneof("payload")
                 if kind == "artifact_update":
                     relayed = TaskArtifactUpdateEvent()
