@@ -20,7 +20,16 @@ import uvicorn
 from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
+from a2a.types import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentSkill,
+    HTTPAuthSecurityScheme,
+    SecurityRequirement,
+    SecurityScheme,
+    StringList,
+)
 from starlette.applications import Starlette
 
 from agents.collaborator.auth import BearerAuth
@@ -40,8 +49,9 @@ log = logging.getLogger(__name__)
 CARD_CACHE_CONTROL = "public, max-age=300"
 
 
-def collaborator_card(url: str) -> AgentCard:
-    return AgentCard(
+def collaborator_card(url: str, *, bearer_required: bool = False) -> AgentCard:
+    """The card the bot reads; it declares the bearer scheme when NETOPS_AGENT_TOKEN is set."""
+    card = AgentCard(
         name="NetOps_Collaborator",
         description="Routes NetOps questions to the agent whose skills fit, and streams its answer back.",
         version="1.0.0",
@@ -59,6 +69,12 @@ def collaborator_card(url: str) -> AgentCard:
             )
         ],
     )
+    if bearer_required:
+        card.security_schemes["bearer"].CopyFrom(
+            SecurityScheme(http_auth_security_scheme=HTTPAuthSecurityScheme(scheme="Bearer"))
+        )
+        card.security_requirements.append(SecurityRequirement(schemes={"bearer": StringList()}))
+    return card
 
 
 def discovery_config(settings: Settings) -> DiscoveryConfig:
@@ -108,7 +124,8 @@ class Collaborator:
         )
 
     def app(self, public_url: str) -> Starlette:
-        card = collaborator_card(public_url)
+        token = self.settings.agent_token
+        card = collaborator_card(public_url, bearer_required=token is not None)
         tasks = BoundedTaskStore(self.settings.max_tasks)
         contexts = SimpleRequestContextBuilder(task_store=tasks, context_id_generator=self.executor.fresh_ids)
         handler = DefaultRequestHandler(self.traced_executor, tasks, card, request_context_builder=contexts)
@@ -116,7 +133,6 @@ class Collaborator:
             handler, rpc_url="/"
         )
         app = Starlette(routes=routes, lifespan=self._lifespan)
-        token = self.settings.agent_token
         if token is not None:
             app.add_middleware(BearerAuth, token=token.get_secret_value())
         return app
