@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "agents.config_command",
     "agents.agent_command",
     "agents.collaborator.route_command",
+    "agents.performance.pcap.command",
 )
 
 
