@@ -18,11 +18,11 @@ from agents.settings import SettingsError
 COMMAND_MODULES: tuple[str, ...] = (
     "agents.config_command",
     "agents.agent_command",
-    "agents.lab.command",
-    "agents.demo.command",
-    "bot.command",
     "agents.performance.pcap.command",
     "agents.collaborator.route_command",
+    "bot.command",
+    "agents.lab.command",
+    "agents.demo.command",
 )
 
 

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     route_min_score: float = Field(
         default=1.5, ge=0, description="Routing score under which the collaborator asks the operator to clarify."
     )
+    max_tasks: int = Field(
+        default=2000, gt=0, description="Finished A2A tasks an agent keeps in memory; the oldest are forgotten."
+    )
+    route_llm: bool = Field(
+        default=False,
+        description="Let the LLM (NETOPS_LLM_MODE=openai) pick the agent, with the scorer as its fallback.",
+    )
     route_tie_ratio: float = Field(
         default=0.8,
         gt=0,

@@ -2,11 +2,12 @@
 
     uv run python bench/bench_collaborator.py [--n 300]
 
-Starts two real processes on 127.0.0.1: a test agent (this file with --agent PORT) and
-`netops agent collaborator` pointed at it (Redis at REDIS_URL). Both paths request the trace
-extension, as the bot does, and each question through the collaborator starts a new
-conversation. Questions alternate between the two paths so drift hits both alike. Timed: from
-sending to the end of the answer stream. Last line: the added p50 and p99 in ms.
+Starts three real processes on 127.0.0.1: a test agent (this file with --agent PORT),
+`netops agent collaborator` pointed at it (Redis at REDIS_URL), and, as a floor, a bare
+a2a-sdk relay in front of the same agent. All paths request the trace extension, as the bot
+does, and each question through the collaborator starts a new conversation. Questions rotate
+between the paths so drift hits all alike. Timed: from sending to the end of the answer
+stream. Last line: the added p50 and p99 in ms (collaborator vs straight to the agent).
 """
 
 from __future__ import annotations
@@ -85,6 +86,65 @@ def serve_agent(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
+def serve_relay(port: int, agent_url: str) -> None:
+    """The floor: a bare a2a-sdk relay (no discovery, routing, Redis or trace) in front of the agent.
+
+    Whatever the collaborator adds beyond this relay is the collaborator's own work; the rest
+    is the price of one more a2a-sdk hop (JSON-RPC, SSE, task store, event queue).
+    """
+    import uvicorn
+    from a2a.helpers.proto_helpers import new_task_from_user_message
+    from a2a.server.agent_execution import AgentExecutor
+    from a2a.server.request_handlers import DefaultRequestHandler
+    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+    from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+    from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, TaskArtifactUpdateEvent
+    from starlette.applications import Starlette
+
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+    state: dict = {}
+
+    class Relay(AgentExecutor):
+        async def execute(self, context, event_queue) -> None:
+            task = new_task_from_user_message(context.message)
+            await event_queue.enqueue_event(task)
+            updater = TaskUpdater(event_queue, task.id, task.context_id)
+            if "client" not in state:
+                card = await A2ACardResolver(http, agent_url).get_agent_card()
+                state["client"] = ClientFactory(ClientConfig(httpx_client=http, streaming=True)).create(card)
+            out = Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=context.message.parts)
+            # Pass the caller's extensions on, so the agent does the same (trace) work on both paths.
+            wanted = ",".join(sorted(context.requested_extensions))
+            call = ClientCallContext(service_parameters={"A2A-Extensions": wanted} if wanted else {})
+            async for event in state["client"].send_message(SendMessageRequest(message=out), context=call):
+                kind = event.WhichOneof("payload")
+                if kind == "artifact_update":
+                    relayed = TaskArtifactUpdateEvent()
+                    relayed.CopyFrom(event.artifact_update)
+                    relayed.task_id, relayed.context_id = task.id, task.context_id
+                    await event_queue.enqueue_event(relayed)
+                elif kind == "status_update":
+                    await updater.update_status(event.status_update.status.state)
+
+        async def cancel(self, context, event_queue) -> None:
+            return None
+
+    url = f"http://127.0.0.1:{port}/"
+    card = AgentCard(
+        name="Relay",
+        description="A bare relay.",
+        version="1.0.0",
+        supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")],
+        capabilities=AgentCapabilities(streaming=True),
+        default_input_modes=["text/plain"],
+        default_output_modes=["text/plain"],
+        skills=[AgentSkill(id="relay", name="Relay", description="Relays.", tags=["relay"])],
+    )
+    handler = DefaultRequestHandler(Relay(), InMemoryTaskStore(), card)
+    app = Starlette(routes=create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/"))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,26 +180,31 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def run(n: int, warmup: int, agent_url: str, collab_url: str) -> None:
+async def run(n: int, warmup: int, agent_url: str, collab_url: str, relay_url: str, *, trace: bool) -> None:
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
-        await wait_until_up(http, agent_url)
-        await wait_until_up(http, collab_url)
+        for url in (agent_url, collab_url, relay_url):
+            await wait_until_up(http, url)
         factory = ClientFactory(ClientConfig(httpx_client=http, streaming=True))
         direct = factory.create(await A2ACardResolver(http, agent_url).get_agent_card())
         via = factory.create(await A2ACardResolver(http, collab_url).get_agent_card())
-        call = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI})
+        relay = factory.create(await A2ACardResolver(http, relay_url).get_agent_card())
+        call = ClientCallContext(service_parameters={"A2A-Extensions": TRACE_EXTENSION_URI} if trace else {})
         for _ in range(warmup):
-            await one(direct, call)
-            await one(via, call)
-        straight, through = [], []
+            for client in (direct, via, relay):
+                await one(client, call)
+        straight, through, relayed = [], [], []
         for _ in range(n):
             straight.append(await one(direct, call))
             through.append(await one(via, call))
+            relayed.append(await one(relay, call))
     p50s, p99s = pct(straight, 50), pct(straight, 99)
     p50c, p99c = pct(through, 50), pct(through, 99)
+    p50r, p99r = pct(relayed, 50), pct(relayed, 99)
     print(f"questions per path: {n} (after {warmup} warm-up)")
     print(f"straight to the agent:     p50 {p50s:7.2f} ms   p99 {p99s:7.2f} ms")
+    print(f"through a bare SDK relay:  p50 {p50r:7.2f} ms   p99 {p99r:7.2f} ms   (the price of one more hop)")
     print(f"through the collaborator:  p50 {p50c:7.2f} ms   p99 {p99c:7.2f} ms")
+    print(f"collaborator beyond the bare relay: p50 +{p50c - p50r:.2f} ms, p99 +{p99c - p99r:.2f} ms")
     ratio = p50c / p50s
     print(f"added by the collaborator: p50 +{p50c - p50s:.2f} ms, p99 +{p99c - p99s:.2f} ms (p50 ratio {ratio:.2f}x)")
 
@@ -148,13 +213,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--no-trace", action="store_true", help="do not request the trace extension")
     parser.add_argument("--agent", type=int, help=argparse.SUPPRESS)  # internal: serve the test agent
+    parser.add_argument("--relay", nargs=2, help=argparse.SUPPRESS)  # internal: PORT AGENT_URL
     args = parser.parse_args()
     if args.agent:
         serve_agent(args.agent)
         return
-    agent_port, collab_port = free_port(), free_port()
+    if args.relay:
+        serve_relay(int(args.relay[0]), args.relay[1])
+        return
+    agent_port, collab_port, relay_port = free_port(), free_port(), free_port()
     agent_url, collab_url = f"http://127.0.0.1:{agent_port}", f"http://127.0.0.1:{collab_port}"
+    relay_url = f"http://127.0.0.1:{relay_port}"
     env = {**os.environ, "NETOPS_AGENT_URLS": agent_url, "NETOPS_LOG_LEVEL": "WARNING"}
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     procs = [
@@ -162,9 +233,10 @@ def main() -> None:
         subprocess.Popen(
             [sys.executable, "-m", "agents.cli", "agent", "collaborator", "--port", str(collab_port)], cwd=ROOT, env=env
         ),
+        subprocess.Popen([sys.executable, __file__, "--relay", str(relay_port), agent_url], cwd=ROOT, env=env),
     ]
     try:
-        asyncio.run(run(args.n, args.warmup, agent_url, collab_url))
+        asyncio.run(run(args.n, args.warmup, agent_url, collab_url, relay_url, trace=not args.no_trace))
     finally:
         for proc in procs:
             proc.terminate()

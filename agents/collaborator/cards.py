@@ -23,8 +23,13 @@ class CardError(ValueError):
     """The card cannot be used; the message says what is wrong with it."""
 
 
+MAX_CARD_BYTES = 1024 * 1024
+
+
 def parse_card_bytes(body: bytes) -> AgentCard:
     """Parse a card body as served at `/.well-known/agent-card.json` and check it."""
+    if len(body) > MAX_CARD_BYTES:
+        raise CardError(f"its agent card is {len(body)} bytes, more than the {MAX_CARD_BYTES} allowed")
     try:
         data: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -68,11 +68,15 @@ class Discovery:
         # url -> (agent, trusted until): the hot path of a question touches neither Redis nor the network
         self._local: dict[str, tuple[Agent, float]] = {}
 
-    async def discover(self, urls: Sequence[str], *, force: bool = False) -> list[AgentStatus]:
-        """Every agent's status, in the order given; never raises for one agent's fault."""
+    async def discover(self, urls: Sequence[str], *, force: bool = False, ahead_s: float = 0.0) -> list[AgentStatus]:
+        """Every agent's status, in the order given; never raises for one agent's fault.
+
+        `ahead_s` > 0 (the background refresh) also revalidates cards that would go stale within
+        that many seconds, so questions rarely wait for a card.
+        """
         now = self._clock()
         known: dict[str, AgentStatus] = {}
-        if not force:
+        if not force and not ahead_s:
             for url in urls:
                 local = self._local.get(url)
                 if local is not None and now < local[1]:
@@ -81,7 +85,10 @@ class Discovery:
         if rest:
             cached, health = await self._store.load_cards(rest)
             found = await asyncio.gather(
-                *(self._one(url, entry, h, now, force) for url, entry, h in zip(rest, cached, health, strict=True))
+                *(
+                    self._one(url, entry, h, now, force, ahead_s)
+                    for url, entry, h in zip(rest, cached, health, strict=True)
+                )
             )
             known.update(zip(rest, found, strict=True))
         return [known[url] for url in urls]
@@ -93,12 +100,12 @@ class Discovery:
         await self._record_failure(url, health[0], error, self._clock())
 
     async def _one(
-        self, url: str, entry: CachedCard | None, health: Health | None, now: float, force: bool
+        self, url: str, entry: CachedCard | None, health: Health | None, now: float, force: bool, ahead_s: float
     ) -> AgentStatus:
         if health is not None and now < health.next_retry_at and not force:
             wait = health.next_retry_at - now
             return AgentStatus(url, None, "down", f"{health.last_error} (retrying in {wait:.0f} s)")
-        if entry is not None and now < entry.fresh_until and not force:
+        if entry is not None and now + ahead_s < entry.fresh_until and not force:
             return AgentStatus(url, self._remember(url, entry, now), "cache")
         try:
             status = await self._fetch(url, entry, now)

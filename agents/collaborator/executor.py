@@ -30,6 +30,7 @@ from a2a.types import (
 )
 from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
+from google.protobuf.struct_pb2 import Struct
 
 from agents.collaborator.discovery import AgentStatus, Discovery
 from agents.collaborator.forwarding import (
@@ -39,17 +40,20 @@ from agents.collaborator.forwarding import (
     is_connection_failure,
     outbound_message,
 )
+from agents.collaborator.fresh_ids import FreshContextIds
 from agents.collaborator.keyed_lock import KeyedLock
+from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
 from agents.collaborator.store import Conversation, RedisStore
-from agents.traceability import CallType, TraceStep, current_tracer
+from agents.traceability import TRACE_METADATA_KEY, CallType, TraceStep, current_tracer
 from agents.traceability.a2a import TURN_ENDING_STATES
 
 log = logging.getLogger(__name__)
 
 _WAITS_FOR_CALLER = {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
+_MAX_CLARIFYING = 2000  # characters of an unanswered question kept while asking back
 _FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED}
 
 
@@ -80,7 +84,9 @@ class CollaboratorExecutor(AgentExecutor):
         forwarder: Forwarder,
         store: RedisStore,
         config: RoutingConfig,
+        llm: LlmRouter | None = None,
     ) -> None:
+        self._llm = llm
         self._registry = registry
         self._discovery = discovery
         self._forwarder = forwarder
@@ -88,6 +94,7 @@ class CollaboratorExecutor(AgentExecutor):
         self._config = config
         self._running: dict[str, _Turn] = {}
         self._conversations = KeyedLock()
+        self.fresh_ids = FreshContextIds()  # give it to the request context builder
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -108,7 +115,8 @@ class CollaboratorExecutor(AgentExecutor):
                 # Turns of one conversation run one at a time here, and each saves after its final
                 # event has gone out: the save is off the caller's path, yet the next turn sees it.
                 try:
-                    turn.conversation = await self._store.load_conversation(task.context_id)
+                    if not self.fresh_ids.claim(task.context_id):
+                        turn.conversation = await self._store.load_conversation(task.context_id)
                     await self._run(turn, context.message)
                 finally:
                     await self._store.save_conversation(task.context_id, turn.conversation)
@@ -169,14 +177,14 @@ class CollaboratorExecutor(AgentExecutor):
                 return pending, None
             conv.pending_agent = conv.pending_task = None
         question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
-        with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
-            decision = self.select(question, agents, remediation=request.remediation)
+        async with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
+            decision = await self.select(question, agents, remediation=request.remediation)
             step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
             step.set_attribute("decision", decision.explain())
             if decision.failure:
                 step.end_step(error=decision.failure)
         if decision.clarification is not None:
-            conv.clarifying = question
+            conv.clarifying = question[-_MAX_CLARIFYING:]
             await turn.updater.requires_input(self._text(turn, _with_unavailable(decision.clarification, unavailable)))
             return None, None
         if decision.pick is None:
@@ -186,14 +194,17 @@ class CollaboratorExecutor(AgentExecutor):
         await self._working(turn, f"Asking {decision.explain()}")
         return decision.pick.agent, (question if question != request.text else None)
 
-    def select(self, question: str, agents: list[Agent], *, remediation: bool) -> Decision:
-        return decide(
+    async def select(self, question: str, agents: list[Agent], *, remediation: bool) -> Decision:
+        decision = decide(
             question,
             agents,
             min_score=self._config.min_score,
             tie_ratio=self._config.tie_ratio,
             remediation=remediation,
         )
+        if self._llm is not None and not remediation:
+            decision = await self._llm.choose(question, agents, decision)
+        return decision
 
     async def _forward(self, turn: _Turn, agent: Agent, message: Message, text: str | None) -> None:
         conv = turn.conversation
@@ -268,7 +279,13 @@ class CollaboratorExecutor(AgentExecutor):
     async def _status(self, turn: _Turn, agent: Agent, update: TaskStatusUpdateEvent) -> None:
         state = update.status.state
         message = self._rewrap(turn, update.status.message) if update.status.HasField("message") else None
-        metadata = MessageToDict(update.metadata) if update.HasField("metadata") else None
+        metadata = None
+        if update.HasField("metadata"):
+            kept = Struct()
+            kept.CopyFrom(update.metadata)
+            if TRACE_METADATA_KEY in kept:  # already merged into our trace, which the tracing wrapper writes
+                del kept[TRACE_METADATA_KEY]
+            metadata = MessageToDict(kept) or None
         if state in _FAILED:
             said = _text_of(message) or "no reason given"
             message = self._text(turn, f"{agent.name} could not answer: {said}")

@@ -14,9 +14,10 @@ import fakeredis
 
 from agents.collaborator.discovery import AgentStatus, Discovery
 from agents.collaborator.forwarding import make_http_client
+from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.selection import Decision, decide
-from agents.collaborator.server import discovery_config
+from agents.collaborator.server import discovery_config, llm_client
 from agents.collaborator.store import RedisStore
 from agents.settings import Settings, SettingsError, load_settings
 
@@ -28,8 +29,10 @@ def render(question: str, decision: Decision, statuses: list[AgentStatus]) -> st
         pick = decision.pick
         lines.append(f"Pick: {pick.agent.name} ({pick.agent.url}), skill {pick.skill_id}, score {pick.score:.2f}")
         lines.append("  why: " + ("; ".join(pick.reasons()) or decision.reason))
+        lines.extend(f"  note: {note}" for note in decision.notes)
     elif decision.clarification is not None:
         lines.append(f"No pick, would ask back: {decision.reason}")
+        lines.extend(f"  note: {note}" for note in decision.notes)
         lines.extend("  " + line for line in decision.clarification.splitlines())
     else:
         lines.append(f"No pick: {decision.failure or decision.reason}")
@@ -68,6 +71,11 @@ async def route(settings: Settings, question: str, *, remediation: bool) -> tupl
         tie_ratio=settings.route_tie_ratio,
         remediation=remediation,
     )
+    llm_http = llm_client(settings)
+    if llm_http is not None and not remediation:
+        async with llm_http:
+            router = LlmRouter(llm_http, str(settings.llm_base_url), str(settings.llm_model), settings.llm_api_key)
+            decision = await router.choose(question, agents, decision)
     return decision, statuses
 
 

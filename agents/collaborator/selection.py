@@ -76,10 +76,11 @@ class Decision:
 
     def explain(self) -> str:
         """One line for people and traces: the pick and why, or why there is none."""
+        notes = "".join(f" [{note}]" for note in self.notes)
         if self.pick is None:
-            return self.reason
+            return self.reason + notes
         why = "; ".join(self.pick.reasons()) or "no term matched"
-        return f"{self.pick.agent.name} ({self.pick.skill_id}, score {self.pick.score:.2f}): {why}"
+        return f"{self.pick.agent.name} ({self.pick.skill_id}, score {self.pick.score:.2f}): {why}{notes}"
 
 
 @dataclass(frozen=True)

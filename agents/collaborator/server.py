@@ -17,18 +17,29 @@ from urllib.parse import urlsplit
 import httpx
 import redis.asyncio as aioredis
 import uvicorn
+from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-from a2a.server.tasks import InMemoryTaskStore
-from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
+from a2a.types import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentSkill,
+    HTTPAuthSecurityScheme,
+    SecurityRequirement,
+    SecurityScheme,
+    StringList,
+)
 from starlette.applications import Starlette
 
 from agents.collaborator.auth import BearerAuth
 from agents.collaborator.discovery import Discovery, DiscoveryConfig
 from agents.collaborator.executor import CollaboratorExecutor, RoutingConfig
 from agents.collaborator.forwarding import Forwarder, make_http_client
+from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
+from agents.collaborator.task_store import BoundedTaskStore
 from agents.settings import Settings, SettingsError, load_settings
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
@@ -38,8 +49,9 @@ log = logging.getLogger(__name__)
 CARD_CACHE_CONTROL = "public, max-age=300"
 
 
-def collaborator_card(url: str) -> AgentCard:
-    return AgentCard(
+def collaborator_card(url: str, *, bearer_required: bool = False) -> AgentCard:
+    """The card the bot reads; it declares the bearer scheme when NETOPS_AGENT_TOKEN is set."""
+    card = AgentCard(
         name="NetOps_Collaborator",
         description="Routes NetOps questions to the agent whose skills fit, and streams its answer back.",
         version="1.0.0",
@@ -57,6 +69,12 @@ def collaborator_card(url: str) -> AgentCard:
             )
         ],
     )
+    if bearer_required:
+        card.security_schemes["bearer"].CopyFrom(
+            SecurityScheme(http_auth_security_scheme=HTTPAuthSecurityScheme(scheme="Bearer"))
+        )
+        card.security_requirements.append(SecurityRequirement(schemes={"bearer": StringList()}))
+    return card
 
 
 def discovery_config(settings: Settings) -> DiscoveryConfig:
@@ -79,7 +97,9 @@ class Collaborator:
         redis: aioredis.Redis,
         http: httpx.AsyncClient,
         registry: Registry,
+        llm_http: httpx.AsyncClient | None = None,
     ) -> None:
+        """`llm_http` turns on LLM routing (settings name the endpoint); without it the scorer routes."""
         self.settings = settings
         self.redis = redis
         self.http = http
@@ -87,25 +107,32 @@ class Collaborator:
         self.refreshed = asyncio.Event()  # set after each background refresh (observable by tests and probes)
         self.store = RedisStore(redis)
         self.discovery = Discovery(http, self.store, discovery_config(settings))
+        self.llm_http = llm_http
+        llm = None
+        if llm_http is not None:
+            llm = LlmRouter(llm_http, str(settings.llm_base_url), str(settings.llm_model), settings.llm_api_key)
         self.executor = CollaboratorExecutor(
             self.registry,
             self.discovery,
             Forwarder(http),
             self.store,
             RoutingConfig(settings.route_min_score, settings.route_tie_ratio, settings.request_timeout_s),
+            llm,
         )
         self.traced_executor = TracingAgentExecutor(
             self.executor, name="NetOps_Collaborator", config=TraceConfig.from_settings(settings)
         )
 
     def app(self, public_url: str) -> Starlette:
-        card = collaborator_card(public_url)
-        handler = DefaultRequestHandler(self.traced_executor, InMemoryTaskStore(), card)
+        token = self.settings.agent_token
+        card = collaborator_card(public_url, bearer_required=token is not None)
+        tasks = BoundedTaskStore(self.settings.max_tasks)
+        contexts = SimpleRequestContextBuilder(task_store=tasks, context_id_generator=self.executor.fresh_ids)
+        handler = DefaultRequestHandler(self.traced_executor, tasks, card, request_context_builder=contexts)
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
             handler, rpc_url="/"
         )
         app = Starlette(routes=routes, lifespan=self._lifespan)
-        token = self.settings.agent_token
         if token is not None:
             app.add_middleware(BearerAuth, token=token.get_secret_value())
         return app
@@ -113,7 +140,7 @@ class Collaborator:
     async def refresh(self) -> None:
         """Re-read the agent URLs and bring stale cards up to date (what the timer and SIGHUP do)."""
         self.registry.reload()
-        await self.discovery.discover(self.registry.urls())
+        await self.discovery.discover(self.registry.urls(), ahead_s=self.settings.card_refresh_s)
 
     async def refresh_forever(self, wake: asyncio.Event) -> None:
         while True:
@@ -142,6 +169,8 @@ class Collaborator:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
             await self.http.aclose()
+            if self.llm_http is not None:
+                await self.llm_http.aclose()
             await self.redis.aclose()
 
 
@@ -157,12 +186,29 @@ def build(settings: Settings, public_url: str) -> Starlette:
         token=settings.agent_token,
     )
     redis = aioredis.from_url(settings.redis_url)
-    return Collaborator(settings, redis=redis, http=http, registry=registry).app(public_url)
+    llm_http = llm_client(settings)
+    return Collaborator(settings, redis=redis, http=http, registry=registry, llm_http=llm_http).app(public_url)
+
+
+def llm_client(settings: Settings) -> httpx.AsyncClient | None:
+    """The model endpoint's client when LLM routing is on and possible; settings problems stop start-up."""
+    if not settings.route_llm:
+        return None
+    if settings.llm_mode != "openai":
+        log.warning(
+            "NETOPS_ROUTE_LLM needs NETOPS_LLM_MODE=openai (bedrock stays in the performance agent); the scorer routes"
+        )
+        return None
+    if not settings.llm_base_url or not settings.llm_model:
+        raise SettingsError("setting NETOPS_LLM_BASE_URL and NETOPS_LLM_MODEL are required when NETOPS_ROUTE_LLM=true")
+    return httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=settings.agent_connect_timeout_s))
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM (used by `netops agent collaborator`)."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app is up and reloads on it
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     configured = settings.collaborator_url
     public_url = configured if urlsplit(configured).port == port else f"http://{public_host}:{port}/"

@@ -40,7 +40,9 @@ def stem(word: str) -> str:
 def tokens(text: str) -> list[str]:
     """The stems of the content words of `text`, in order (repeats kept, for term frequency)."""
     text = _TIMEOUT.sub("timeout", text.lower())
-    return [stem(w) for w in _WORD.findall(text) if w not in STOP_WORDS]
+    # Bare numbers (addresses, ports, times) say nothing about which agent fits, and an example's
+    # IP address would otherwise pull every question that mentions one.
+    return [stem(w) for w in _WORD.findall(text) if w not in STOP_WORDS and not w.isdigit()]
 
 
 def terms(text: str) -> list[str]:

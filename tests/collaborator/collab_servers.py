@@ -176,3 +176,26 @@ def dead_url() -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@dataclass
+class FakeModel:
+    """An OpenAI-compatible chat-completions endpoint (an LLM cannot exist here) with a set reply."""
+
+    content: str = '{"agent": null, "reason": "unclear"}'
+    status: int = 200
+    requests: list[tuple[dict, dict[str, str]]] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def completions(request: Request) -> Response:
+            self.requests.append((await request.json(), dict(request.headers)))
+            if self.status != 200:
+                return PlainTextResponse("model overloaded", status_code=self.status)
+            return JSONResponse(
+                {
+                    "choices": [{"message": {"role": "assistant", "content": self.content}}],
+                    "usage": {"prompt_tokens": 321, "completion_tokens": 12},
+                }
+            )
+
+        return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])

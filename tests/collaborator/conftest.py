@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from collab_servers import Running, ScriptedExecutor, agent_app, broken_card_app
 
 from agents.collaborator.forwarding import make_http_client
 from agents.collaborator.registry import Registry
-from agents.collaborator.server import Collaborator
+from agents.collaborator.server import Collaborator, llm_client
 from agents.settings import Settings
 from agents.traceability import TRACE_EXTENSION_URI
 from agents.traceability.a2a import TracingAgentExecutor
@@ -102,19 +103,33 @@ class CollaboratorUnderTest:
         return [event async for event in client.send_message(SendMessageRequest(message=message), context=call)]
 
 
+@contextlib.asynccontextmanager
+async def running_collaborator(redis_client, settings: Settings) -> AsyncIterator[CollaboratorUnderTest]:
+    """A collaborator on 127.0.0.1 built from `settings`, whose agent URLs the test sets with `use()`."""
+    urls: list[str] = []
+    token = settings.agent_token
+    async with (
+        make_http_client(connect_timeout_s=2.0, read_timeout_s=settings.agent_read_timeout_s, token=token) as out,
+        httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as caller,
+    ):
+        llm_http = llm_client(settings)
+        parts = Collaborator(
+            settings, redis=redis_client, http=out, registry=Registry(lambda: list(urls)), llm_http=llm_http
+        )
+        try:
+            async with serve(parts.app) as running:
+                yield CollaboratorUnderTest(running.url, parts, urls, caller)
+        finally:
+            if llm_http is not None:
+                await llm_http.aclose()
+
+
 def make_collaborator_fixture(**overrides):
     @pytest.fixture
     async def fixture(redis_client) -> AsyncIterator[CollaboratorUnderTest]:
         settings = Settings(**{"request_timeout_s": 10.0, "agent_read_timeout_s": 5.0, **overrides})
-        urls: list[str] = []
-        token = settings.agent_token
-        async with (
-            make_http_client(connect_timeout_s=2.0, read_timeout_s=settings.agent_read_timeout_s, token=token) as out,
-            httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as caller,
-        ):
-            parts = Collaborator(settings, redis=redis_client, http=out, registry=Registry(lambda: list(urls)))
-            async with serve(parts.app) as running:
-                yield CollaboratorUnderTest(running.url, parts, urls, caller)
+        async with running_collaborator(redis_client, settings) as running:
+            yield running
 
     return fixture
 

@@ -25,6 +25,7 @@ def test_a_complete_card_parses_and_round_trips_through_the_cache_format() -> No
     [
         (b"<html>not found</html>", "is not JSON"),
         (b"[1, 2]", "is a JSON list, not an object"),
+        (b" " * (1024 * 1024 + 1), "more than the 1048576 allowed"),
         (json.dumps({"name": "x", "skills": "many"}).encode(), "does not match the A2A 1.0 schema"),
     ],
 )

@@ -89,6 +89,7 @@ async def test_with_a_token_set_callers_without_it_are_refused(
         card = await http.get(guarded_collaborator.url + "/.well-known/agent-card.json")
         rpc = await http.post(guarded_collaborator.url + "/", json={"jsonrpc": "2.0", "id": 1, "method": "GetTask"})
     assert card.status_code == 200
+    assert card.json()["securitySchemes"]["bearer"]["httpAuthSecurityScheme"]["scheme"] == "Bearer"
     assert rpc.status_code == 401 and "NETOPS_AGENT_TOKEN" in rpc.json()["error"]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from a2a.types import CancelTaskRequest, StreamResponse, TaskState
-from collab_servers import Running, ScriptedExecutor
+from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.types import CancelTaskRequest, Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
+from collab_cards import performance_card
+from collab_servers import Running, ScriptedExecutor, agent_app, serve
 from conftest import CollaboratorUnderTest
 from google.protobuf.json_format import MessageToDict
 
@@ -166,3 +168,43 @@ async def test_cancelling_a_question_cancels_the_remote_task(
     asking.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await asking
+
+
+async def test_a_caller_that_does_not_stream_gets_the_finished_task(
+    collaborator: CollaboratorUnderTest, perf_agent: Running
+) -> None:
+    collaborator.use(perf_agent.url)
+    card = await A2ACardResolver(collaborator.http, collaborator.url).get_agent_card()
+    client = ClientFactory(ClientConfig(httpx_client=collaborator.http, streaming=False)).create(card)
+    message = Message(message_id="m-1", role=Role.ROLE_USER, parts=[Part(text="retransmissions on orders")])
+    (event,) = [e async for e in client.send_message(SendMessageRequest(message=message))]
+
+    assert TaskState.Name(event.task.status.state) == "TASK_STATE_COMPLETED"
+    assert event.task.artifacts[0].parts[0].text == "Performance_Agent answer to: retransmissions on orders"
+
+
+async def test_an_agent_that_does_not_stream_is_relayed_from_its_finished_task(
+    collaborator: CollaboratorUnderTest, perf_executor: ScriptedExecutor
+) -> None:
+    def build(url: str):
+        card = performance_card(url)
+        card.capabilities.streaming = False
+        return agent_app(card, perf_executor)
+
+    async with serve(build) as agent:
+        collaborator.use(agent.url)
+        events = await collaborator.ask("retransmissions on orders")
+    assert states(events)[-1] == "TASK_STATE_COMPLETED"
+    assert artifacts(events)[0].parts[0].text == "Performance_Agent answer to: retransmissions on orders"
+
+
+async def test_a_reply_carrying_only_the_task_id_still_reaches_the_asking_agent(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url)
+    first = await collaborator.ask("retransmissions, ask me which instance")
+    reply = await collaborator.ask("i-0abc", task_id=first[0].task.id)  # the SDK invents a context here
+
+    asked, answered = perf_executor.received
+    assert (answered.task_id, answered.context_id) == (asked.task_id, asked.context_id)
+    assert states(reply)[-1] == "TASK_STATE_COMPLETED"

@@ -136,3 +136,18 @@ async def test_a_replica_trusts_its_own_copy_briefly_then_looks_at_redis_again(
 
     assert within[0].source == "cache" and requests_within == 1
     assert after[0].source == "fetched" and len(perf_agent.wire.card_requests()) == 2
+
+
+async def test_the_background_refresh_revalidates_cards_about_to_go_stale(
+    http, redis_client, perf_agent: Running
+) -> None:
+    clock = Clock()
+    discovery = _discovery(http, redis_client, clock)
+    await discovery.discover([perf_agent.url])
+    clock.now += 40  # max-age=60: still fresh for 20 s
+    for_questions = await discovery.discover([perf_agent.url])
+    in_background = await discovery.discover([perf_agent.url], ahead_s=30)
+
+    assert for_questions[0].source == "cache"
+    assert in_background[0].source == "revalidated"
+    assert [status for _, status in perf_agent.wire.card_requests()] == [200, 304]

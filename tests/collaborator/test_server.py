@@ -13,7 +13,7 @@ from conftest import CollaboratorUnderTest
 
 from agents.collaborator.forwarding import make_http_client
 from agents.collaborator.registry import Registry
-from agents.collaborator.server import Collaborator, build
+from agents.collaborator.server import Collaborator, build, llm_client
 from agents.settings import Settings, SettingsError
 from agents.traceability import TRACE_EXTENSION_URI
 
@@ -49,3 +49,13 @@ async def test_sighup_rereads_the_agent_urls_and_fetches_the_new_cards(perf_agen
         await asyncio.wait_for(perf_agent.wire.arrived.wait(), timeout=10)
         assert parts.registry.urls() == (perf_agent.url,)
     assert http.is_closed  # the lifespan closes the process's clients
+
+
+def test_llm_routing_without_an_endpoint_stops_start_up_naming_the_variables() -> None:
+    with pytest.raises(SettingsError, match="NETOPS_LLM_BASE_URL and NETOPS_LLM_MODEL are required"):
+        llm_client(Settings(route_llm=True, llm_mode="openai"))
+
+
+def test_llm_routing_is_off_unless_asked_for_or_without_an_openai_endpoint() -> None:
+    assert llm_client(Settings(llm_mode="openai", llm_model="m", llm_base_url="http://127.0.0.1:1/v1")) is None
+    assert llm_client(Settings(route_llm=True, llm_mode="bedrock", llm_model="m")) is None
