@@ -200,7 +200,12 @@ class JobRunner:
                 approval.approval_id if approval else None,
             )
         )
-        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None)
+        unavailable = None
+        if answer.recommendation is not None and approval is None:
+            unavailable = ApprovalState(
+                "unavailable", note=f"it names no valid instance or stack ({answer.recommendation.instance_id!r})"
+            )
+        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None, unavailable)
         await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
 
     # --- approving ---

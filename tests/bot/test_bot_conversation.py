@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 
 from bot_fake_slack import action_values, block_text
@@ -223,3 +224,16 @@ async def test_redis_down_is_told_to_the_asker_and_the_bot_keeps_answering(harne
     assert (await harness.http.get(harness.url + "/healthz")).status_code == 200
     ready = await harness.http.get(harness.url + "/readyz")
     assert ready.status_code == 503 and ready.json()["redis"].startswith("unreachable")
+
+
+async def test_a_fix_for_an_invalid_instance_id_gets_no_buttons_and_says_why(harness: Harness) -> None:
+    from bot_fake_agent import DIAGNOSIS
+
+    bad = copy.deepcopy(DIAGNOSIS)
+    bad["recommendation"]["instance_id"] = "i-0abc; rm -rf /"
+    harness.agent.answers = [bad]
+    await harness.command("why?")
+    result = (await harness.slack.wait_for(lambda s: _results(s)))[0]
+    assert not action_values(result["blocks"], ACTION_APPLY)
+    assert "This fix cannot be applied from Slack: it names no valid instance" in block_text(result["blocks"])
+    assert await harness.runtime.services.redis.keys("netops:approval:*") == []
