@@ -283,7 +283,7 @@ class JobRunner:
                 "The bot has no approval secret, so it cannot sign the approval.",
                 "Set NETOPS_APPROVAL_SECRET (the same value as the performance agent's) and approve again.",
             )
-            await self._finish(approval, "failed", claim.by, None)
+            await self._finish(approval, "failed", claim.by, None, "no approval secret")
             return
         token = sign(
             ApprovalClaims(
@@ -299,6 +299,7 @@ class JobRunner:
         }
         conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
         final: Final | None = None
+        error: str | None = None
         try:
             outcome, trace = await self._traced_ask(
                 approval.channel,
@@ -314,6 +315,7 @@ class JobRunner:
                 ),
             )
             if isinstance(outcome, Failure):
+                error = outcome.what
                 await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
             else:
                 final = outcome
@@ -326,6 +328,7 @@ class JobRunner:
                 await surface.update(approval.channel, working_ts, blocks, result_fallback(answer))
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)
+            error = f"the bot failed ({type(exc).__name__})"
             await self._fail(
                 approval.channel,
                 working_ts,
@@ -333,9 +336,11 @@ class JobRunner:
                 "Check the instance before trying again; the bot's log has the details.",
             )
         answer = parse_answer(final.data, final.text) if final is not None else None
-        await self._finish(approval, "applied" if _succeeded(answer) else "failed", claim.by, answer)
+        await self._finish(approval, "applied" if _succeeded(answer) else "failed", claim.by, answer, error)
 
-    async def _finish(self, approval: Approval, status: str, by: str, answer: Answer | None) -> None:
+    async def _finish(
+        self, approval: Approval, status: str, by: str, answer: Answer | None, error: str | None = None
+    ) -> None:
         await self._s.approvals.finish(approval, status)
         result = answer.remediation if answer else None
         await self._s.audit.record(
@@ -348,7 +353,7 @@ class JobRunner:
             verified=result.verified if result else False,
             before=result.before if result else None,
             after=result.after if result else None,
-            error=result.error if result else None,
+            error=(result.error if result else None) or error,
         )
         await self._rerender(approval, ApprovalState(status, by))
 
