@@ -105,3 +105,20 @@ async def test_on_change_sees_the_working_message_before_the_result(redis_client
     result = [i for i, text in enumerate(seen) if "Critical" in text]
     assert working and result and max(working) < min(result)
     assert any("Querying Network Flow Monitor" in seen[i] for i in working)
+
+
+async def test_the_console_works_on_fakeredis_for_the_embedded_demo(redis_client, agent: FakeAgent) -> None:  # type: ignore[no-untyped-def]
+    import fakeredis
+
+    fake = fakeredis.FakeAsyncRedis()
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", collaborator_url=agent.url)
+    client = CollaboratorClient(agent.url)
+    try:
+        session = ConsoleSession(settings, fake, client)
+        await session.ask("why is payments slow?")
+        text = await session.approve()
+        assert "• `net.core.rmem_max`: 212992 → 134217728" in text
+        assert [e.event for e in await AuditLog(fake).entries()] == ["approved", "fix_result"]
+    finally:
+        await client.aclose()
+        await fake.aclose()
