@@ -10,8 +10,9 @@ to do, because the operator in Slack can act on nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +50,6 @@ class CollaboratorError(Exception):
         super().__init__(what)
         self.what = what
         self.todo = todo
-
-
-# (client, request, context) -> async iterator of StreamResponse, and the trace gathered.
-Sender = Callable[[Any, SendMessageRequest, ClientCallContext], AsyncIterator[StreamResponse]]
 
 
 @dataclass
@@ -124,7 +121,6 @@ class CollaboratorClient:
         context_id: str | None,
         metadata: dict[str, Any],
         data: dict[str, Any] | None = None,
-        send: Sender | None = None,
     ) -> AsyncIterator[Progress | Final]:
         """Progress events while the agents work, then exactly one `Final`, or a `CollaboratorError`."""
         try:
@@ -137,16 +133,17 @@ class CollaboratorClient:
             ) from None
         request = SendMessageRequest(message=build_message(text, context_id=context_id, metadata=metadata, data=data))
         call = ClientCallContext(service_parameters={})
-        stream = (send or _traced_send)(client, request, call)
         gathered = _Gathered()
         try:
-            async for response in stream:
-                event = _absorb(gathered, response)
-                if isinstance(event, Progress):
-                    yield event
-                elif isinstance(event, Final):
-                    yield event
-                    return
+            # aclosing: leaving at the Final closes the traced call now, so its step ends before the trace is read.
+            async with contextlib.aclosing(_traced_send(client, request, call)) as stream:
+                async for response in stream:
+                    event = _absorb(gathered, response)
+                    if isinstance(event, Progress):
+                        yield event
+                    elif isinstance(event, Final):
+                        yield event
+                        return
         except A2AClientTimeoutError:
             raise CollaboratorError(
                 "The collaborator stopped answering mid-analysis (timed out).",
@@ -154,6 +151,11 @@ class CollaboratorClient:
             ) from None
         except (A2AClientError, httpx.HTTPError) as exc:
             self._client = None  # re-resolve the card next time: the collaborator may have moved or restarted
+            if _refused(exc):
+                raise CollaboratorError(
+                    f"The collaborator at {self.base_url} refused the bot's credentials ({_short(exc)}).",
+                    "Set NETOPS_AGENT_TOKEN on the bot to the collaborator's token, then restart the bot.",
+                ) from None
             raise CollaboratorError(
                 f"The conversation with the collaborator at {self.base_url} failed ({_short(exc)}).",
                 "Check that `netops agent collaborator` and the agents behind it are running, then ask again.",
@@ -170,6 +172,10 @@ class CollaboratorClient:
 def _traced_send(client: Any, request: SendMessageRequest, call: ClientCallContext) -> AsyncIterator[StreamResponse]:
     """The call as an AGENT step of the current trace; the remote steps are merged under it."""
     return traced_send_message(client, request, context=call, agent_name="collaborator")
+
+
+def _refused(exc: BaseException) -> bool:
+    return any(f"HTTP Error {code}" in str(exc) for code in (401, 403))
 
 
 def _short(exc: BaseException) -> str:
