@@ -16,6 +16,7 @@ the caller sees which step failed instead of a bare error.
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -207,14 +208,19 @@ class TracingAgentExecutor(AgentExecutor):
             async with TraceStep(f"{self._name}.cancel" if cancel else self._name, CallType.AGENT) as step:
                 if context.task_id:
                     step.set_attribute("a2a.task_id", context.task_id)
-                queue = _TracingQueue(event_queue, tracer, step, attach=attach, config=self._config)
+                queue = _TracingQueue(event_queue, context, tracer, step, attach=attach, config=self._config)
                 run = self._inner.cancel if cancel else self._inner.execute
                 try:
                     await run(context, queue)
                 except Exception as exc:
-                    if queue.turn_ended or not queue.task_created:
+                    if queue.turn_ended or cancel:
                         raise
-                    logger.exception("agent %s failed on task %s", self._name, context.task_id)
+                    logger.error(
+                        "agent %s failed on task %s:\n%s",
+                        self._name,
+                        context.task_id,
+                        redact_text("".join(traceback.format_exception(exc))),
+                    )
                     step.end_step(error=exc)
                     await queue.fail(context, exc)
 
@@ -223,14 +229,21 @@ class _TracingQueue(EventQueue):
     """Writes the current trace into what the inner executor enqueues, then passes it on."""
 
     def __init__(
-        self, inner: EventQueue, tracer: Tracer, step: TraceStep, *, attach: bool, config: TraceConfig | None
+        self,
+        inner: EventQueue,
+        context: RequestContext,
+        tracer: Tracer,
+        step: TraceStep,
+        *,
+        attach: bool,
+        config: TraceConfig | None,
     ) -> None:
         self._inner = inner
         self._tracer = tracer
         self._step = step
         self._attach = attach
         self._config = config
-        self.task_created = False
+        self.task_created = context.current_task is not None
         self.turn_ended = False
 
     async def enqueue_event(self, event: Any) -> None:
@@ -273,19 +286,23 @@ class _TracingQueue(EventQueue):
             carrier.extensions.append(TRACE_EXTENSION_URI)
 
     async def fail(self, context: RequestContext, exc: Exception) -> None:
-        """End the turn FAILED with a one-sentence reason and the trace that shows where."""
+        """End the turn FAILED with a one-sentence reason and the trace that shows where; a task
+        the inner executor never created is created FAILED, so the caller still gets both."""
         reason = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         message = Message(
             message_id=str(uuid.uuid4()),
             role=Role.ROLE_AGENT,
             parts=[Part(text=f"The agent failed ({reason}); see the trace's failing step, or the agent's log.")],
         )
-        context_id = context.current_task.context_id if context.current_task else context.context_id
-        event = TaskStatusUpdateEvent(
-            task_id=context.task_id or "",
-            context_id=context_id or "",
-            status=TaskStatus(state=TaskState.TASK_STATE_FAILED, message=message),
-        )
+        task_id = context.task_id or ""
+        context_id = (context.current_task.context_id if context.current_task else context.context_id) or ""
+        status = TaskStatus(state=TaskState.TASK_STATE_FAILED, message=message)
+        event: Task | TaskStatusUpdateEvent
+        if self.task_created:
+            event = TaskStatusUpdateEvent(task_id=task_id, context_id=context_id, status=status)
+        else:
+            history = [context.message] if context.message else []
+            event = Task(id=task_id, context_id=context_id, status=status, history=history)
         try:
             await self.enqueue_event(event)
         except A2AError:

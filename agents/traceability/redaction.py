@@ -10,6 +10,7 @@ value (AWS access keys and secret keys, Slack tokens and webhooks, bearer tokens
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -55,21 +56,27 @@ def redact_text(text: str) -> str:
 
 
 def redact_value(value: Any, depth: int = 0) -> Any:
-    """Mask values whose key names look secret, and secret-looking strings, recursively."""
+    """Mask values whose key names look secret, and secret-looking strings, recursively.
+
+    The result is plain JSON (what a protobuf Struct accepts): other objects become their
+    text, non-finite numbers become text, keys become strings.
+    """
     if isinstance(value, str):
         return redact_text(value)
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
     if depth > 20:
         return MASK
     if isinstance(value, dict):
         return {
-            k: (
-                MASK if isinstance(k, str) and is_secret_name(k) and v not in (None, "") else redact_value(v, depth + 1)
-            )
+            str(k): (MASK if is_secret_name(str(k)) and v not in (None, "") else redact_value(v, depth + 1))
             for k, v in value.items()
         }
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [redact_value(v, depth + 1) for v in value]
-    return value
+    return redact_text(str(value))
 
 
 _STEP_FREE_TEXT = ("error", "traceback", "name")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agents.traceability.model import CallType, ResponseTrace, StepRecord
+from agents.traceability.redaction import redact_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,9 @@ def _failing(steps: list[StepRecord], by_id: dict[str, StepRecord]) -> FailingSt
     if best is None:
         return None
     step = best[2]
-    return FailingStep(step.step_id, step.name or step.step_id, step.error or "", step_path(step, by_id))
+    # The summary is what gets posted (Slack): its error text is masked like an exported trace.
+    error = redact_text(step.error or "")
+    return FailingStep(step.step_id, step.name or step.step_id, error, step_path(step, by_id))
 
 
 def _slowest(

@@ -240,3 +240,46 @@ async def test_trace_context_in_the_request_metadata_is_continued_too(agent_serv
     trace = trace_from_stream_response(responses[-1])
     agent = next(s for s in trace.steps if s.name == "second")
     assert (trace.trace_id, agent.parent_step_id) == ("trace-req", "step-req")
+
+
+class FailsAtOnce(AgentExecutor):
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        async with TraceStep("load_credentials", CallType.TOOL):
+            raise PermissionError("no credentials for role netops-reader")
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        raise NotImplementedError
+
+
+async def test_an_executor_that_raises_before_creating_its_task_still_fails_with_a_trace(agent_server, a2a_connect):
+    async with agent_server("second", TracingAgentExecutor(FailsAtOnce(), name="second")) as url:
+        host, responses = await _ask(a2a_connect, url)
+    final = responses[-1]
+    task = final.task if final.HasField("task") else None
+    state = task.status.state if task else final.status_update.status.state
+    assert state == TaskState.TASK_STATE_FAILED
+    assert summarize(host.tracer.trace()).failing_step.path == (
+        "slack /netops",
+        "call first",
+        "second",
+        "load_credentials",
+    )
+
+
+async def test_the_failure_log_is_masked(agent_server, a2a_connect, caplog):
+    class LeaksSecret(AgentExecutor):
+        async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+            raise RuntimeError("login failed with password=hunter2")
+
+        async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+            raise NotImplementedError
+
+    async with agent_server("second", TracingAgentExecutor(LeaksSecret(), name="second")) as url:
+        _, responses = await _ask(a2a_connect, url)
+    assert "hunter2" not in caplog.text
+    assert "password=[redacted]" in caplog.text
+    final = responses[-1].task.status.message.parts[0].text
+    assert final == (
+        "The agent failed (RuntimeError: login failed with password=[redacted]);"
+        " see the trace's failing step, or the agent's log."
+    )

@@ -137,3 +137,30 @@ def test_the_cap_drops_leaf_steps_but_keeps_the_failure_and_the_root():
 def test_cap_of_a_dict_already_under_the_limit_is_identity():
     data = {"trace_id": "t", "steps": []}
     assert cap_trace_dict(data, 1024) is data
+
+
+def test_exported_parameters_are_plain_json_a_protobuf_struct_accepts():
+    from datetime import datetime
+
+    from google.protobuf import struct_pb2
+
+    exported = export_trace(
+        _trace(parameters={"when": datetime(2025, 1, 1), "ids": {"i-1"}, 3: float("nan"), "raw": b"\x00"})
+    )
+    params = exported["steps"][0]["parameters"]
+    assert params == {"when": "2025-01-01 00:00:00", "ids": ["i-1"], "3": "nan", "raw": "b'\\x00'"}
+    struct_pb2.Struct().update(exported)  # would raise on anything that is not JSON
+
+
+def test_recorded_tracebacks_are_masked_on_export():
+    from agents.traceability import TraceStep, start_trace
+
+    with start_trace(config=TraceConfig(tracebacks=True)) as tracer:
+        try:
+            with TraceStep("login"):
+                raise PermissionError(f"rejected key {AWS_KEY_ID}")
+        except PermissionError:
+            pass
+    exported = export_trace(tracer.trace())
+    assert "PermissionError" in exported["steps"][0]["traceback"]
+    assert AWS_KEY_ID not in json.dumps(exported)

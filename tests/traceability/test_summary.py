@@ -111,3 +111,8 @@ def test_no_failure_means_no_failing_step():
 def test_a_parent_cycle_in_foreign_data_does_not_hang():
     trace = ResponseTrace("t", [_step("a", "b", "x", error="E"), _step("b", "a", "y")])
     assert summarize(trace).failing_step.path == ("y", "x")
+
+
+def test_the_failing_steps_error_is_masked_for_posting():
+    trace = ResponseTrace("t", [_step("a", None, "call", error="HTTPError: 401 for token=abc123")])
+    assert summarize(trace).failing_step.error == "HTTPError: 401 for token=[redacted]"
