@@ -24,6 +24,7 @@ from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, T
 from google.protobuf import json_format
 
 from agents.traceability.a2a import traced_send_message
+from agents.traceability.redaction import redact_text
 
 TERMINAL_OK = {TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
 TERMINAL_FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_REJECTED, TaskState.TASK_STATE_CANCELED}
@@ -217,7 +218,8 @@ def _add_artifact(gathered: _Gathered, artifact_id: str, parts: list[Part], *, a
 
 
 def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
-    text = message_text(status.message) if status.HasField("message") else ""
+    # Status texts go straight into the thread: mask credentials an agent may have echoed.
+    text = redact_text(message_text(status.message)) if status.HasField("message") else ""
     gathered.status_text = text or gathered.status_text
     if status.state in TERMINAL_FAILED:
         state = TaskState.Name(status.state).removeprefix("TASK_STATE_").lower()

@@ -114,7 +114,7 @@ class JobRunner:
         self, channel: str, working_ts: str, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
     ) -> tuple[Final | Failure, TraceView | None]:
         """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
-        with host_trace(name, channel=channel) as tracer:
+        with host_trace(name, self._s.trace_config, channel=channel) as tracer:
             outcome = await self._ask(channel, working_ts, make_stream())
         return outcome, trace_view(tracer.trace())
 

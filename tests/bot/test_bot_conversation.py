@@ -237,3 +237,18 @@ async def test_a_fix_for_an_invalid_instance_id_gets_no_buttons_and_says_why(har
     assert not action_values(result["blocks"], ACTION_APPLY)
     assert "This fix cannot be applied from Slack: it names no valid instance" in block_text(result["blocks"])
     assert await harness.runtime.services.redis.keys("netops:approval:*") == []
+
+
+async def test_credentials_in_an_agent_error_are_masked_in_the_thread_and_the_trace(harness: Harness) -> None:
+    harness.agent.fail_with = "AccessDenied for AKIAIOSFODNN7EXAMPLE with token=xoxb-12345-abcdef"
+    await harness.command("why?")
+    failed = (
+        await harness.slack.wait_for(
+            lambda s: [m for m in s.messages().values() if "could not answer" in block_text(m.get("blocks"))]
+        )
+    )[0]
+    assert "AccessDenied for [redacted]" in block_text(failed["blocks"])
+    stored = await harness.runtime.services.results.get(action_values(failed["blocks"], ACTION_VIEW_TRACE)[0])
+    posted = str(failed["blocks"]) + str(stored.trace)
+    assert "AKIAIOSFODNN7EXAMPLE" not in posted and "xoxb-12345-abcdef" not in posted
+    assert stored.trace.failing_step == "analyze_traffic_mirroring_logs"
