@@ -117,3 +117,32 @@ async def test_a_bot_killed_mid_job_is_replaced_by_another_which_answers_once(
     assert len([p for p in posts if not p.args.get("thread_ts")]) == 1  # one thread root
     assert len([p for p in posts if p.args.get("thread_ts")]) == 1  # one "Working…", edited into the result
     assert len(agent.received) == 2  # the question was asked again by the survivor
+
+
+async def test_a_stalled_consumer_whose_job_was_taken_over_stops_and_does_not_ack(redis_client: aioredis.Redis) -> None:
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    entry_id = await queue.enqueue("question", {"q": "why?"})
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow(job: Job) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # never finishes on its own
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = JobWorker(redis_client, slow, consumer="stalled", reclaim_after_s=0.3, block_ms=50)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(started.wait(), 10)
+        # Another replica takes the entry over (as XAUTOCLAIM would after the idle timeout).
+        await redis_client.xclaim(queue.stream, JOB_GROUP, "taker", min_idle_time=0, message_ids=[entry_id])
+        await asyncio.wait_for(cancelled.wait(), 10)
+    finally:
+        await worker.stop()
+        task.cancel()
+    pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
+    assert [p["consumer"] for p in pending] == [b"taker"]
+    assert worker.processed == 0
