@@ -147,6 +147,9 @@ class ConsoleSurface:
     async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
         self.modals.append(view)
 
+    async def respond(self, response_url: str, text: str) -> None:
+        self.ephemerals.append(("", text))
+
     def thread(self, channel: str, thread_ts: str) -> list[ConsoleMessage]:
         return [m for m in self.messages if m.channel == channel and thread_ts in (m.ts, m.thread_ts)]
 

@@ -136,11 +136,15 @@ class JobRunner:
         surface = self._s.surface
         thread_ts = p.get("thread_ts")
         if not thread_ts:  # a slash command: the question becomes the thread root
-            thread_ts = await self._remember(
-                job,
-                "root_ts",
-                lambda: surface.post(channel, question_root(user, question), f"<@{user}> asked: {question}"),
-            )
+            try:
+                thread_ts = await self._remember(
+                    job,
+                    "root_ts",
+                    lambda: surface.post(channel, question_root(user, question), f"<@{user}> asked: {question}"),
+                )
+            except SurfaceError as exc:
+                await self._cannot_post(p.get("response_url"), exc)
+                return
         await self._s.conversations.start(channel, thread_ts, owned=bool(p.get("owned")) or not p.get("thread_ts"))
         working_ts = await self._remember(
             job, "working_ts", lambda: surface.post(channel, working_blocks(), "Working…", thread_ts)
@@ -171,6 +175,19 @@ class JobRunner:
                 f"NetOps failed while answering ({type(exc).__name__}).",
                 "Ask again; if it repeats, the bot's log has the details.",
             )
+
+    async def _cannot_post(self, response_url: str | None, exc: SurfaceError) -> None:
+        """The channel refused the thread root: tell the asker privately, the only way left."""
+        log.warning("cannot post the question's thread: %s", exc)
+        if not response_url:
+            return
+        if exc.code in ("not_in_channel", "channel_not_found"):
+            text = (
+                "NetOps is not in this channel, so it cannot answer here: invite it with `/invite @netops`, then ask."
+            )
+        else:
+            text = f"NetOps could not post in this channel (Slack said {exc.code or 'no'}): try another channel."
+        await _quietly(self._s.surface.respond(response_url, text))
 
     async def _show_result(
         self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str

@@ -252,3 +252,12 @@ async def test_credentials_in_an_agent_error_are_masked_in_the_thread_and_the_tr
     posted = str(failed["blocks"]) + str(stored.trace)
     assert "AKIAIOSFODNN7EXAMPLE" not in posted and "xoxb-12345-abcdef" not in posted
     assert stored.trace.failing_step == "analyze_traffic_mirroring_logs"
+
+
+async def test_a_command_in_a_channel_netops_is_not_in_is_answered_privately_with_the_fix(harness: Harness) -> None:
+    harness.slack.not_in.add("CPRIVATE1")
+    await harness.command("why?", channel="CPRIVATE1", response_url=harness.slack.response_url())
+    told = await harness.slack.wait_for(lambda s: s.of("response_url"))
+    assert told[0].args["response_type"] == "ephemeral"
+    assert "invite it with `/invite @netops`, then ask" in told[0].args["text"]
+    assert harness.agent.received == []
