@@ -42,6 +42,7 @@ class Final:
     context_id: str | None
     task_id: str | None
     needs_input: bool = False
+    failed: bool = False  # the turn ended FAILED/REJECTED, with an answer that says why
 
 
 class CollaboratorError(Exception):
@@ -222,6 +223,8 @@ def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
     text = redact_text(message_text(status.message)) if status.HasField("message") else ""
     gathered.status_text = text or gathered.status_text
     if status.state in TERMINAL_FAILED:
+        if _has_data(gathered):  # the agent explained the failure in its answer: show that answer
+            return _final(gathered, needs_input=False, failed=True)
         state = TaskState.Name(status.state).removeprefix("TASK_STATE_").lower()
         raise CollaboratorError(
             f"The agents could not answer ({state}): {text or 'no reason given'}",
@@ -232,7 +235,11 @@ def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
     return Progress(text) if text else None
 
 
-def _final(gathered: _Gathered, *, needs_input: bool) -> Final:
+def _has_data(gathered: _Gathered) -> bool:
+    return any(part.HasField("data") for parts in gathered.artifacts.values() for part in parts)
+
+
+def _final(gathered: _Gathered, *, needs_input: bool, failed: bool = False) -> Final:
     """The answer: the last artifact with a data part (else the last one) and its text.
 
     When the agents need input, their question (the status text) is the answer to show.
@@ -251,4 +258,5 @@ def _final(gathered: _Gathered, *, needs_input: bool) -> Final:
         context_id=gathered.context_id,
         task_id=gathered.task_id,
         needs_input=needs_input,
+        failed=failed,
     )

@@ -353,7 +353,7 @@ class JobRunner:
                 "Check the instance before trying again; the bot's log has the details.",
             )
         answer = parse_answer(final.data, final.text) if final is not None else None
-        await self._finish(approval, "applied" if _succeeded(answer) else "failed", claim.by, answer, error)
+        await self._finish(approval, "applied" if _succeeded(final) else "failed", claim.by, answer, error)
 
     async def _finish(
         self, approval: Approval, status: str, by: str, answer: Answer | None, error: str | None = None
@@ -375,8 +375,11 @@ class JobRunner:
         await self._rerender(approval, ApprovalState(status, by))
 
 
-def _succeeded(answer: Answer | None) -> bool:
-    if answer is None or answer.remediation is None or answer.kind != REMEDIATION_KIND:
+def _succeeded(final: Final | None) -> bool:
+    answer = parse_answer(final.data, final.text) if final is not None else None
+    if final is None or final.failed or answer is None or answer.remediation is None:
+        return False
+    if answer.kind != REMEDIATION_KIND:
         return False
     return answer.remediation.verified and answer.remediation.error is None
 

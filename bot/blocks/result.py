@@ -33,6 +33,8 @@ def _number(value: object, digits: int = 1) -> str:
 def evidence_text(evidence: dict[str, Any]) -> str:
     """The evidence in one line, with units: what was measured where."""
     parts: list[str] = []
+    if evidence.get("source") == "aws" and evidence.get("operation"):
+        parts.append(f"AWS call `{evidence['operation']}` failed with `{evidence.get('code') or '?'}`")
     if evidence.get("flow"):
         parts.append(f"flow `{evidence['flow']}`")
     if evidence.get("instance_id"):
@@ -46,6 +48,7 @@ def evidence_text(evidence: dict[str, Any]) -> str:
     if evidence.get("resets") is not None:
         parts.append(f"resets {_number(evidence['resets'])}")
     known = {"flow", "instance_id", "retransmission_rate", "rtt_p50_ms", "rtt_p99_ms", "resets", "source"}
+    known |= {"operation", "code"} if evidence.get("source") == "aws" else set()
     parts += [f"{key} {_number(value)}" for key, value in evidence.items() if key not in known and value is not None]
     line = ", ".join(parts)
     if evidence.get("source"):

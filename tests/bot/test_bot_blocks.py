@@ -147,3 +147,8 @@ def test_shorten_and_split_respect_their_limits() -> None:
     assert len(short) == 30 and short.endswith("… (shortened)")
     assert shorten("fits", 30) == "fits"
     assert [len(piece) for piece in split_text("a" * 7000, 3000)] == [3000, 3000, 1000]
+
+
+def test_an_aws_failure_finding_names_the_call_and_its_error_code() -> None:
+    evidence = {"source": "aws", "operation": "GetObject", "code": "AccessDenied", "bucket": "captures"}
+    assert evidence_text(evidence) == "AWS call `GetObject` failed with `AccessDenied`, bucket captures (aws)"
