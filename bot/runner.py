@@ -9,6 +9,7 @@ naturally idempotent. Every failure ends as a message in the thread, never as si
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -93,7 +94,9 @@ class JobRunner:
         throttle = Throttle(self._progress_interval_s)
         timeout = self._s.settings.request_timeout_s
         try:
-            async with asyncio.timeout(timeout):
+            # aclosing: returning at the Final closes the A2A call at once, so its trace step has ended
+            # (with its latency) before the HOST step ends and the trace is read.
+            async with asyncio.timeout(timeout), contextlib.aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Progress) and throttle.ready():
                         await _quietly(

@@ -52,7 +52,8 @@ def evidence_text(evidence: dict[str, Any]) -> str:
     parts += [f"{key} {_number(value)}" for key, value in evidence.items() if key not in known and value is not None]
     line = ", ".join(parts)
     if evidence.get("source"):
-        line += f" ({str(evidence['source']).replace('_', ' ')})"
+        source = str(evidence["source"]).replace("_", " ")
+        line = f"{line} ({source})" if line else f"from {source}"
     return line
 
 

@@ -71,6 +71,7 @@ async def test_an_answer_through_the_collaborator_carries_one_trace_across_three
         step = by_id.get(step.parent_step_id) if step.parent_step_id else None
     assert chain[0] == "analyze_traffic_mirroring_logs" and chain[-1] == "netops bot: question"
     assert chain.index("Performance_Agent") < chain.index("NetOps_Collaborator")
+    assert all(step.latency_ms is not None for step in stored.trace.steps), "every step ended before it was shown"
     summary = next(b for b in result["blocks"] if b["type"] == "context" and "trace" in b["elements"][0]["text"])
     assert "1,120 tokens · $0.0142" in summary["elements"][0]["text"]
 
