@@ -159,3 +159,7 @@ def test_shorten_and_split_respect_their_limits() -> None:
 def test_an_aws_failure_finding_names_the_call_and_its_error_code() -> None:
     evidence = {"source": "aws", "operation": "GetObject", "code": "AccessDenied", "bucket": "captures"}
     assert evidence_text(evidence) == "AWS call `GetObject` failed with `AccessDenied`, bucket captures (aws)"
+
+
+def test_a_missing_rtt_percentile_is_left_out_not_printed_as_none() -> None:
+    assert evidence_text({"rtt_p50_ms": 4.9, "rtt_p99_ms": None}) == "RTT p50 4.9 ms"
