@@ -13,10 +13,6 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.settings import Settings
@@ -27,20 +23,13 @@ from bot.jobs import JobWorker
 from bot.listeners import Registered
 from bot.runner import JobRunner
 from bot.services import Services
-from bot.surface import SlackSurface
+from bot.surface import SlackSurface, retry_handlers
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
     """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
 
 
 def group_fetcher(client: AsyncWebClient):  # type: ignore[no-untyped-def]

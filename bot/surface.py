@@ -10,6 +10,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -22,6 +27,11 @@ class SurfaceError(RuntimeError):
     def __init__(self, message: str, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Every Slack client waits out 429s (Retry-After) and retries dropped connections."""
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=3), AsyncConnectionErrorRetryHandler(max_retry_count=2)]
 
 
 def _error(method: str, exc: SlackApiError) -> SurfaceError:
@@ -51,7 +61,8 @@ class SlackSurface:
     async def respond(self, response_url: str, text: str) -> None:
         if not response_url.startswith(("https://", "http://")):
             raise SurfaceError("the command's response_url is not a URL", "invalid_response_url")
-        response = await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+        webhook = AsyncWebhookClient(response_url, retry_handlers=retry_handlers())
+        response = await webhook.send(text=text, response_type="ephemeral")
         if response.status_code != 200:
             raise SurfaceError(f"response_url answered {response.status_code}", "response_url_failed")
 
