@@ -146,3 +146,33 @@ async def test_a_stalled_consumer_whose_job_was_taken_over_stops_and_does_not_ac
     pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
     assert [p["consumer"] for p in pending] == [b"taker"]
     assert worker.processed == 0
+
+
+async def test_two_replicas_share_the_queue_and_run_each_job_once(redis_client: aioredis.Redis) -> None:
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    ran: list[tuple[str, int]] = []
+    all_done = asyncio.Event()
+
+    def handler_for(name: str):  # type: ignore[no-untyped-def]
+        async def handler(job: Job) -> None:
+            await asyncio.sleep(0)  # let the other replica read meanwhile
+            ran.append((name, job.payload["n"]))
+            if len(ran) == 20:
+                all_done.set()
+
+        return handler
+
+    workers = [JobWorker(redis_client, handler_for(n), consumer=n, block_ms=50) for n in ("replica-a", "replica-b")]
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        for n in range(20):
+            await queue.enqueue("question", {"n": n})
+        await asyncio.wait_for(all_done.wait(), 15)
+    finally:
+        for worker, task in zip(workers, tasks, strict=True):
+            await worker.stop()
+            task.cancel()
+    assert sorted(n for _, n in ran) == list(range(20))
+    assert sum(w.processed for w in workers) == 20
+    assert (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"] == 0
