@@ -1,0 +1,265 @@
+"""Capture containers: pcap, pcapng and gzip, read strictly sequentially.
+
+Captures come from S3 (`StreamingBody`: no seek) and can be gigabytes, so the file is read in
+chunks and records are yielded as offsets into the current chunk instead of copies. A record is
+`(ts_ns, linktype, buf, offset, caplen, origlen)`; timestamps are integer nanoseconds so that
+Wireshark's thresholds (3 ms, 20 ms) compare exactly as tshark compares them.
+
+Every structural problem raises `CaptureError` with the sentence an operator reads; records
+yielded before the problem stay analysed (a capture cut short still answers for what it holds).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+MAX_RECORD = 1 << 26  # 64 MiB: no sane packet or pcapng block is larger
+
+Record = tuple[int, int, bytes, int, int, int]
+
+
+class CaptureError(Exception):
+    """The capture cannot be read (further); the message is one sentence for the operator."""
+
+
+class _Source:
+    """Sequential byte source over a binary stream, transparently gunzipping."""
+
+    __slots__ = ("_eof", "_inflate", "_raw", "_stream")
+
+    def __init__(self, stream: BinaryIO, head: bytes) -> None:
+        self._stream = stream
+        self._raw = head
+        self._eof = False
+        self._inflate = None
+
+    def enable_gzip(self) -> None:
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def read(self) -> bytes:
+        """Next chunk of (decompressed) bytes; b'' at the end."""
+        while True:
+            if self._raw:
+                data, self._raw = self._raw, b""
+            elif self._eof:
+                data = b""
+            else:
+                data = self._stream.read(CHUNK)
+                if not data:
+                    self._eof = True
+            if self._inflate is None:
+                return data
+            if not data:
+                if not self._inflate.eof and self._inflate.unused_data == b"":
+                    tail = self._inflate.flush()
+                    if tail:
+                        return tail
+                    if not self._inflate.eof:
+                        raise CaptureError("the gzip stream ends early: the file is cut short")
+                return b""
+            try:
+                out = self._inflate.decompress(data, CHUNK * 4)
+                pending = self._inflate.unconsumed_tail
+                if self._inflate.eof and self._inflate.unused_data:
+                    # another gzip member follows (concatenated .gz files)
+                    pending = self._inflate.unused_data
+                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            except zlib.error as exc:
+                raise CaptureError(f"the gzip data is corrupt ({exc})") from None
+            self._raw = pending
+            if out:
+                return out
+
+
+class _Buffer:
+    """A window over the source; `need(n)` makes n bytes available from `pos`."""
+
+    __slots__ = ("buf", "pos", "src")
+
+    def __init__(self, src: _Source) -> None:
+        self.src = src
+        self.buf = b""
+        self.pos = 0
+
+    def need(self, n: int) -> bool:
+        """True when n bytes are available at pos (refilling as needed); False at a clean EOF."""
+        if len(self.buf) - self.pos >= n:
+            return True
+        parts = [self.buf[self.pos :]]
+        have = len(parts[0])
+        while have < n:
+            data = self.src.read()
+            if not data:
+                break
+            parts.append(data)
+            have += len(data)
+        self.buf = b"".join(parts)
+        self.pos = 0
+        return have >= n
+
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1000),
+    b"\xa1\xb2\xc3\xd4": (">", 1000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1),
+    b"\xa1\xb2\x3c\x4d": (">", 1),
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+NOT_A_CAPTURE = "not a pcap or pcapng file"
+
+
+def read_records(stream: BinaryIO) -> Iterator[Record]:
+    """Yield every packet record of a pcap/pcapng (optionally gzipped) stream, in file order."""
+    head = b""
+    while len(head) < 4:  # network streams may return short reads
+        more = stream.read(4 - len(head))
+        if not more:
+            break
+        head += more
+    src = _Source(stream, head)
+    if head[:2] == b"\x1f\x8b":
+        src.enable_gzip()
+    b = _Buffer(src)
+    if not b.need(4):
+        if b.buf:
+            raise CaptureError(NOT_A_CAPTURE)
+        raise CaptureError("the file is empty: it holds no capture header")
+    magic = b.buf[b.pos : b.pos + 4]
+    if magic in PCAP_MAGICS:
+        return _pcap(b, *PCAP_MAGICS[magic])
+    if magic == PCAPNG_MAGIC:
+        return _pcapng(b)
+    raise CaptureError(NOT_A_CAPTURE)
+
+
+def _pcap(b: _Buffer, order: str, frac_ns: int) -> Iterator[Record]:
+    if not b.need(24):
+        raise CaptureError("the pcap file header is cut short")
+    major, _minor, _tz, _sigfigs, _snaplen, network = struct.unpack_from(order + "HHiIII", b.buf, b.pos + 4)
+    if major != 2:
+        raise CaptureError(f"pcap version {major} is not supported (only version 2 exists)")
+    # The upper bits of the link-type field carry FCS information; the type is the low 16 bits.
+    # A trailing FCS needs no stripping: IP's own length fields end the datagram before it.
+    linktype = network & 0xFFFF
+    b.pos += 24
+    hdr = struct.Struct(order + "IIII")
+    unpack = hdr.unpack_from
+    sec_ns = 1_000_000_000
+    return _pcap_records(b, unpack, linktype, frac_ns, sec_ns)
+
+
+def _pcap_records(b: _Buffer, unpack, linktype: int, frac_ns: int, sec_ns: int) -> Iterator[Record]:
+    buf = b.buf
+    pos = b.pos
+    end = len(buf)
+    while True:
+        if end - pos < 16:
+            b.pos = pos
+            if not b.need(16):
+                if len(b.buf) - b.pos:
+                    raise CaptureError("the file is cut short in the middle of a record header")
+                return
+            buf, pos, end = b.buf, b.pos, len(b.buf)
+        sec, frac, caplen, origlen = unpack(buf, pos)
+        if caplen > MAX_RECORD:
+            raise CaptureError(f"a record claims {caplen} bytes, so the file is corrupt from there on")
+        body = pos + 16
+        if end - body < caplen:
+            b.pos = pos
+            if not b.need(16 + caplen):
+                raise CaptureError("the file is cut short in the middle of a packet")
+            buf, pos, end = b.buf, b.pos, len(b.buf)
+            body = pos + 16
+        pos = body + caplen
+        yield sec * sec_ns + frac * frac_ns, linktype, buf, body, caplen, origlen
+
+
+def _tsresol_ns(value: int) -> tuple[int, int]:
+    """(multiplier, divisor) turning pcapng timestamp units into nanoseconds."""
+    if value & 0x80:
+        return 1_000_000_000, 1 << (value & 0x7F)
+    exp = value & 0x7F
+    if exp <= 9:
+        return 10 ** (9 - exp), 1
+    return 1, 10 ** (exp - 9)
+
+
+def _pcapng(b: _Buffer) -> Iterator[Record]:
+    order = "<"
+    interfaces: list[tuple[int, int, int]] = []  # linktype, mult, div
+    seen_section = False
+    while True:
+        if not b.need(12):
+            if len(b.buf) - b.pos:
+                raise CaptureError("the file is cut short in the middle of a pcapng block header")
+            return
+        buf, pos = b.buf, b.pos
+        btype = struct.unpack_from(order + "I", buf, pos)[0]
+        if buf[pos : pos + 4] == PCAPNG_MAGIC:
+            bom = buf[pos + 8 : pos + 12]
+            if bom == b"\x4d\x3c\x2b\x1a":
+                order = "<"
+            elif bom == b"\x1a\x2b\x3c\x4d":
+                order = ">"
+            else:
+                raise CaptureError("a pcapng section header has an invalid byte-order magic")
+            btype = 0x0A0D0D0A
+        elif not seen_section:
+            raise CaptureError(NOT_A_CAPTURE)
+        blen = struct.unpack_from(order + "I", buf, pos + 4)[0]
+        if blen < 12 or blen % 4 or blen > MAX_RECORD:
+            raise CaptureError(f"a pcapng block claims a length of {blen} bytes, so the file is corrupt from there on")
+        if not b.need(blen):
+            raise CaptureError("the file is cut short in the middle of a pcapng block")
+        buf, pos = b.buf, b.pos
+        b.pos = pos + blen
+        body, bend = pos + 8, pos + blen - 4
+        if btype == 0x0A0D0D0A:
+            seen_section = True
+            interfaces = []
+        elif btype == 1:  # interface description
+            if bend - body < 8:
+                raise CaptureError("a pcapng interface description block is too short")
+            linktype = struct.unpack_from(order + "H", buf, body)[0]
+            mult, div = 1000, 1
+            for code, value in _options(buf, body + 8, bend, order):
+                if code == 9 and value:
+                    mult, div = _tsresol_ns(value[0])
+            interfaces.append((linktype, mult, div))
+        elif btype in (6, 2):  # enhanced / obsolete packet block
+            if bend - body < 20:
+                raise CaptureError("a pcapng packet block is too short")
+            if btype == 6:
+                ifid, hi, lo, caplen, origlen = struct.unpack_from(order + "IIIII", buf, body)
+            else:
+                ifid, _drops, hi, lo, caplen, origlen = struct.unpack_from(order + "HHIIII", buf, body)
+            data = body + 20
+            if caplen > bend - data:
+                raise CaptureError("a pcapng packet block holds less data than its captured length says")
+            if ifid >= len(interfaces):
+                raise CaptureError(f"a packet refers to interface {ifid}, which the section never described")
+            linktype, mult, div = interfaces[ifid]
+            ts = ((hi << 32) | lo) * mult // div
+            yield ts, linktype, buf, data, caplen, origlen
+        elif btype == 3:  # simple packet block: no timestamp
+            if not interfaces:
+                raise CaptureError("a pcapng simple packet block appears before any interface description")
+            origlen = struct.unpack_from(order + "I", buf, body)[0]
+            data = body + 4
+            caplen = min(origlen, bend - data)
+            yield 0, interfaces[0][0], buf, data, caplen, origlen
+        # every other block type (name resolution, statistics, custom, ...) carries no packets
+
+
+def _options(buf: bytes, pos: int, end: int, order: str) -> Iterator[tuple[int, bytes]]:
+    while pos + 4 <= end:
+        code, length = struct.unpack_from(order + "HH", buf, pos)
+        if code == 0:
+            return
+        value = buf[pos + 4 : min(end, pos + 4 + length)]
+        yield code, value
+        pos += 4 + ((length + 3) & ~3)

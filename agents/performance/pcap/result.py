@@ -1,0 +1,193 @@
+"""What an analysis answers: per-file counts, RTT summary and the worst flows.
+
+`AnalysisResult.to_json()` is exactly one `netops analyze-pcap --json` line (design.md section
+3): the same names as `../shared/captures/expected.jsonl`, so our answer and tshark's compare
+key by key. `merge_results` folds several files (rotated captures of one mirror session) into
+one answer, merging flows that appear in more than one file.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from agents.performance.pcap.decode import format_address
+from agents.performance.pcap.stats import Reservoir
+
+COUNT_NAMES = (
+    "tcp_packets",
+    "streams",
+    "retransmissions",
+    "fast_retransmissions",
+    "spurious_retransmissions",
+    "duplicate_acks",
+    "lost_segments",
+    "out_of_order",
+    "zero_windows",
+    "resets",
+    "fins",
+    "syns",
+)
+# the events whose frame numbers are kept (as in expected.jsonl): retransmissions ... resets
+FRAME_NAMES = COUNT_NAMES[COUNT_NAMES.index("retransmissions") : COUNT_NAMES.index("resets") + 1]
+GLOBAL_RTT_SAMPLES = 1 << 18
+FLOW_RTT_SAMPLES = 512
+KEPT_FLOWS = 200  # flows kept per result (for merging); to_json shows the first JSON_FLOWS
+JSON_FLOWS = 10
+MAX_FRAMES = 10_000  # frame numbers kept per kind of event
+
+
+@dataclass(slots=True)
+class FlowStats:
+    """One TCP connection (both directions), `src` being the side that opened it when seen.
+
+    `retransmission_rate` is retransmitted segments over segments that carry data, SYN or FIN:
+    the share of the sender's work that was wasted, which is what an operator compares with the
+    loss a path should have.
+    """
+
+    src: str
+    dst: str
+    sport: int
+    dport: int
+    vni: int | None
+    packets: int = 0
+    bytes: int = 0
+    data_segments: int = 0
+    retransmissions: int = 0
+    resets: int = 0
+    rtt: Reservoir = field(default_factory=lambda: Reservoir(FLOW_RTT_SAMPLES), repr=False, compare=False)
+
+    @property
+    def key(self) -> tuple:
+        return (self.src, self.dst, self.sport, self.dport, self.vni)
+
+    @property
+    def retransmission_rate(self) -> float:
+        return self.retransmissions / self.data_segments if self.data_segments else 0.0
+
+    @property
+    def rtt_p50_s(self) -> float | None:
+        return self.rtt.quantile(0.5)
+
+    @property
+    def rtt_p99_s(self) -> float | None:
+        return self.rtt.quantile(0.99)
+
+    def severity_key(self) -> tuple:
+        """Worst first: most retransmissions, then the slowest p99 RTT."""
+        return (self.retransmissions, self.rtt.quantile(0.99) or 0.0, self.packets)
+
+    def copy(self) -> FlowStats:
+        twin = FlowStats(self.src, self.dst, self.sport, self.dport, self.vni)
+        twin.merge(self)
+        return twin
+
+    def merge(self, other: FlowStats) -> None:
+        self.packets += other.packets
+        self.bytes += other.bytes
+        self.data_segments += other.data_segments
+        self.retransmissions += other.retransmissions
+        self.resets += other.resets
+        self.rtt.extend(other.rtt)
+
+    def to_json(self) -> dict:
+        return {
+            "src": self.src,
+            "dst": self.dst,
+            "sport": self.sport,
+            "dport": self.dport,
+            "vni": self.vni,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "retransmissions": self.retransmissions,
+            "retransmission_rate": round(self.retransmission_rate, 6),
+            "rtt_p50_s": self.rtt_p50_s,
+            "rtt_p99_s": self.rtt_p99_s,
+            "resets": self.resets,
+        }
+
+    @property
+    def label(self) -> str:
+        """`10.0.1.10:40000 → 10.0.2.20:5432` (the evidence format of the diagnosis contract)."""
+        src = f"[{self.src}]" if ":" in self.src else self.src
+        dst = f"[{self.dst}]" if ":" in self.dst else self.dst
+        tail = f" (VNI {self.vni})" if self.vni is not None else ""
+        return f"{src}:{self.sport} → {dst}:{self.dport}{tail}"
+
+
+def make_flow(src, dst, sport: int, dport: int, vni: int) -> FlowStats:
+    return FlowStats(format_address(src), format_address(dst), sport, dport, None if vni < 0 else vni)
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """The answer for one file (or several merged); `error` is None or one sentence."""
+
+    file: str
+    error: str | None = None
+    counts: dict = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
+    rtt: Reservoir = field(default_factory=lambda: Reservoir(GLOBAL_RTT_SAMPLES), repr=False)
+    flows: list[FlowStats] = field(default_factory=list)
+    frames: dict = field(default_factory=lambda: {name: [] for name in FRAME_NAMES})
+    packets: int = 0  # every record in the file, TCP or not
+    ip_fragments: int = 0
+    peak_conversations: int = 0  # most connections held in memory at once
+    elapsed_s: float = 0.0
+
+    @property
+    def ack_rtt(self) -> dict:
+        return self.rtt.summary()
+
+    @property
+    def failed(self) -> bool:
+        """Nothing could be analysed. A capture cut short (or stopped by the deadline) after some
+        packets still answers for those packets: it has an error but has not failed."""
+        return self.error is not None and self.packets == 0
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "error": self.error,
+            "counts": dict(self.counts),
+            "ack_rtt": self.ack_rtt,
+            "flows": [flow.to_json() for flow in self.flows[:JSON_FLOWS]],
+        }
+
+
+def worst_flows(flows: Iterable[FlowStats], keep: int = KEPT_FLOWS) -> list[FlowStats]:
+    """The `keep` worst flows, worst first, with flows of the same 5-tuple and VNI merged."""
+    merged: dict[tuple, FlowStats] = {}
+    for flow in flows:
+        seen = merged.get(flow.key)
+        if seen is None:
+            merged[flow.key] = flow
+        else:
+            seen.merge(flow)
+    return heapq.nlargest(keep, merged.values(), key=FlowStats.severity_key)
+
+
+def merge_results(results: Iterable[AnalysisResult]) -> AnalysisResult:
+    """One answer for several files: counts added, RTT samples pooled, flows merged by key.
+
+    A connection split across two rotated files is one flow here, but its TCP state does not
+    carry over the file boundary (each file is analysed on its own, as tshark would).
+    """
+    results = list(results)
+    names = [r.file for r in results]
+    merged = AnalysisResult(file=", ".join(names) if len(names) <= 3 else f"{names[0]} and {len(names) - 1} more")
+    if results and all(r.failed for r in results):
+        merged.error = "; ".join(f"{r.file}: {r.error}" for r in results)
+    flows: list[FlowStats] = []
+    for r in results:
+        for name, value in r.counts.items():
+            merged.counts[name] = merged.counts.get(name, 0) + value
+        merged.rtt.extend(r.rtt)
+        merged.packets += r.packets
+        merged.ip_fragments += r.ip_fragments
+        merged.elapsed_s += r.elapsed_s
+        merged.peak_conversations = max(merged.peak_conversations, r.peak_conversations)
+        flows.extend(flow.copy() for flow in r.flows)
+    merged.flows = worst_flows(flows)
+    return merged

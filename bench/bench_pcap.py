@@ -1,0 +1,131 @@
+"""Benchmark: `netops analyze-pcap` against tshark on one generated mirror-target capture.
+
+    uv run python bench/bench_pcap.py [--packets 1000000] [--keep DIR]
+
+Writes a capture of at least `--packets` packets (default 1,000,000; at least 100 MB) as a
+Traffic Mirroring target records it (SLL2 / IPv4 / UDP 4789 / VXLAN / Ethernet / IPv4 / TCP,
+frames cut at 160 bytes by the session's PacketLength) with loss, reordering and duplicate
+ACKs, into a temporary directory. Then runs, one after the other on that file,
+
+    netops analyze-pcap FILE --json
+    tshark -r FILE -Y tcp.analysis.retransmission -T fields -e frame.number
+
+and reports each one's packets per second and peak RSS (from wait4), whether the
+retransmission counts agree (within 0.5%), and on the last line the throughput ratio
+(netops/tshark, higher is better) and the memory ratio (netops/tshark, lower is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPLEN = 160
+
+
+def generate(path: Path, packets: int) -> int:
+    """Write the capture; runs in a child process so this one stays small while measuring."""
+    sys.path.insert(0, str(ROOT))
+    from agents.performance.pcap.generator import FlowSpec, write_capture
+
+    per_flow = 490  # fewer than the ~510 packets a flow makes (data, ACKs, handshake, close, recovery)
+    flows = [
+        FlowSpec(
+            client=(f"10.1.{i // 250 % 250}.{i % 250 + 1}", 20000 + i % 40000),
+            server=(f"10.2.0.{i % 16 + 1}", (443, 5432, 6379, 8080)[i % 4]),
+            segments=250,
+            loss_rate=(0.0, 0.005, 0.02, 0.05)[i % 4],
+            reorder_rate=0.01 if i % 3 == 0 else 0.0,
+            dup_acks=i % 3,
+            reset=i % 10 == 0,
+            rtt_s=0.001 + 0.0005 * (i % 20),
+            start_s=i * 0.004,
+            vni=100 + i % 8,
+        )
+        for i in range(packets // per_flow + 1)
+    ]
+    return write_capture(path, flows, link="sll2-vxlan", seed=2024, start_time=1_700_000_000.0, snaplen=SNAPLEN)
+
+
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS in KiB, stdout) of one command."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        text = out.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {cmd[0]} failed with status {status}")
+    return elapsed, usage.ru_maxrss, text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packets", type=int, default=1_000_000, help="at least this many packets (default 1e6)")
+    parser.add_argument("--keep", type=Path, help="write the capture here and keep it (default: a temp dir)")
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        print(generate(args.generate, args.packets))
+        return 0
+    tshark = shutil.which("tshark")
+    if not tshark:
+        print("bench: tshark is not installed (apt-get install tshark); it is the baseline", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pcap-")) if args.keep is None else args.keep
+    workdir.mkdir(parents=True, exist_ok=True)
+    capture = workdir / "mirror-target.pcap"
+    try:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, __file__, "--generate", str(capture), "--packets", str(args.packets)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        packets = int(done.stdout.strip())
+        size_mb = capture.stat().st_size / 1e6
+        print(f"capture: {packets:,} packets, {size_mb:,.1f} MB, written in {time.perf_counter() - started:.1f} s")
+
+        netops = [sys.executable, "-m", "agents.cli", "analyze-pcap", "--json", "--deadline-s", "0", str(capture)]
+        ours_s, ours_kib, ours_out = measure(netops)
+        ours = json.loads(ours_out.splitlines()[0])
+        if ours["error"]:
+            raise SystemExit(f"bench: netops analyze-pcap failed: {ours['error']}")
+        ours_retrans = ours["counts"]["retransmissions"]
+        print(
+            f"netops analyze-pcap: {ours_s:6.1f} s  {packets / ours_s:10,.0f} pkt/s  peak RSS {ours_kib / 1024:7.1f} MB"
+            f"  retransmissions {ours_retrans:,}"
+        )
+
+        theirs_s, theirs_kib, theirs_out = measure(
+            [tshark, "-r", str(capture), "-Y", "tcp.analysis.retransmission", "-T", "fields", "-e", "frame.number"]
+        )
+        theirs_retrans = len(theirs_out.splitlines())
+        print(
+            f"tshark             : {theirs_s:6.1f} s  {packets / theirs_s:10,.0f} pkt/s  peak RSS "
+            f"{theirs_kib / 1024:7.1f} MB  retransmissions {theirs_retrans:,}"
+        )
+        agree = abs(ours_retrans - theirs_retrans) <= max(1, 0.005 * theirs_retrans)
+        print(f"retransmission counts agree within 0.5%: {'yes' if agree else 'NO'}")
+        throughput = theirs_s / ours_s
+        memory = ours_kib / theirs_kib
+        print(f"throughput ratio {throughput:.2f}x tshark, memory ratio {memory:.3f} of tshark (1/{1 / memory:.1f})")
+        return 0 if agree else 1
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
