@@ -133,13 +133,20 @@ class JobWorker:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def stop(self, drain: bool = True) -> None:
-        """Stops reading; with `drain`, waits for running jobs, otherwise leaves them pending."""
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stops reading, gives running jobs `grace_s` to finish, then stops the rest.
+
+        A stopped job is not acknowledged: it stays pending, and another replica (or this bot
+        after a restart) takes it over once it has been idle for `reclaim_after_s`.
+        """
         self._stopping.set()
-        if self._tasks and drain:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for task in list(self._tasks):
+        running = list(self._tasks)
+        if running and grace_s > 0:
+            await asyncio.wait(running, timeout=grace_s)
+        unfinished = [task for task in running if not task.done()]
+        for task in unfinished:
             task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _read(self) -> list[Job]:
         response = await self._redis.xreadgroup(

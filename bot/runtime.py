@@ -56,8 +56,13 @@ async def bot_runtime(
     run_worker: bool = True,
     progress_interval_s: float = 1.0,
     consumer: str | None = None,
+    drain_s: float = 10.0,
 ) -> AsyncIterator[BotRuntime]:
-    """The whole bot for one process; the job worker runs in the background while inside."""
+    """The whole bot for one process; the job worker runs in the background while inside.
+
+    On the way out, running jobs get `drain_s` to finish (a deploy's SIGTERM); the rest stay
+    pending in the stream for another replica.
+    """
     redis = aioredis.from_url(settings.redis_url)
     web = slack_client(settings)
     token = settings.agent_token.get_secret_value() if settings.agent_token else None
@@ -83,7 +88,7 @@ async def bot_runtime(
     try:
         yield BotRuntime(services, app, registered, worker, web)
     finally:
-        await worker.stop(drain=False)
+        await worker.stop(grace_s=drain_s)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

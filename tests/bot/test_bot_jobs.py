@@ -176,3 +176,41 @@ async def test_two_replicas_share_the_queue_and_run_each_job_once(redis_client: 
     assert sorted(n for _, n in ran) == list(range(20))
     assert sum(w.processed for w in workers) == 20
     assert (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"] == 0
+
+
+async def _worker_with_blocked_job(redis_client: aioredis.Redis, release: asyncio.Event):  # type: ignore[no-untyped-def]
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    entry_id = await queue.enqueue("question", {"q": "slow"})
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        started.set()
+        await release.wait()
+
+    worker = JobWorker(redis_client, handler, consumer="deploying", block_ms=50)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(started.wait(), 10)
+    return queue, entry_id, worker, task
+
+
+async def test_stop_lets_a_running_job_finish_within_the_grace_period(redis_client: aioredis.Redis) -> None:
+    release = asyncio.Event()
+    queue, _, worker, task = await _worker_with_blocked_job(redis_client, release)
+    stopping = asyncio.create_task(worker.stop(grace_s=10))
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    task.cancel()
+    assert worker.processed == 1
+    assert (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"] == 0
+
+
+async def test_stop_leaves_a_job_that_outlasts_the_grace_period_pending_for_another_replica(
+    redis_client: aioredis.Redis,
+) -> None:
+    queue, entry_id, worker, task = await _worker_with_blocked_job(redis_client, asyncio.Event())
+    await asyncio.wait_for(worker.stop(grace_s=0.1), 10)
+    task.cancel()
+    assert worker.processed == 0
+    pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
+    assert [p["consumer"] for p in pending] == [b"deploying"]
