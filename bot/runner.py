@@ -231,6 +231,16 @@ class JobRunner:
     # --- approving ---
 
     async def decision(self, job: Job) -> None:
+        try:
+            await self._decide(job)
+        except Exception as exc:  # the clicker must hear back, whatever failed
+            log.exception("decision job %s failed", job.entry_id)
+            p = job.payload
+            if p.get("channel"):
+                text = f"NetOps could not record your decision ({type(exc).__name__}): try again in a minute."
+                await _quietly(self._s.surface.post_ephemeral(p["channel"], p["user"], text, p.get("thread_ts")))
+
+    async def _decide(self, job: Job) -> None:
         p = job.payload
         approval_id, user, decision = p["approval_id"], p["user"], p["decision"]
         if decision == "approved" and self._s.settings.approval_secret is None:
