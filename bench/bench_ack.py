@@ -130,7 +130,7 @@ def signed_command(text: str) -> tuple[bytes, dict[str, str]]:
             "user_id": "UBENCH",
             "command": "/netops",
             "text": text,
-            "trigger_id": f"trig-{uuid.uuid4().hex}",
+            "trigger_id": f"trig-bench-{uuid.uuid4().hex}",
             "response_url": "https://hooks.slack.invalid/1",
         }
     ).encode()
@@ -160,6 +160,21 @@ async def burst(http: httpx.AsyncClient, url: str, n: int) -> list[float]:
 
 def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def clean_up(redis: aioredis.Redis, before_ids: set[bytes]) -> None:
+    """Removes what the bench's questions left in Redis (jobs, dedupe keys, threads, results)."""
+    mine = [entry_id for entry_id, _ in await redis.xrange(JOB_STREAM) if entry_id not in before_ids]
+    keys = [key async for key in redis.scan_iter("netops:dedupe:command:trig-bench-*", count=1000)]
+    keys += [key async for key in redis.scan_iter("netops:thread:CBENCH:*", count=1000)]
+    keys += [f"netops:jobstate:{entry_id.decode()}" for entry_id in mine]
+    for key in [key async for key in redis.scan_iter("netops:result:*", count=1000)]:
+        if b'"channel": "CBENCH"' in (await redis.get(key) or b""):
+            keys.append(key)
+    for start in range(0, len(keys), 500):
+        await redis.delete(*keys[start : start + 500])
+    if mine:
+        await redis.xdel(JOB_STREAM, *mine)
 
 
 async def main(rounds: int, concurrency: int) -> None:
@@ -192,10 +207,7 @@ async def main(rounds: int, concurrency: int) -> None:
             for _ in range(rounds):
                 ours += await burst(http, bot_url, concurrency)
                 bare += await burst(http, bare_url, concurrency)
-        # Leave none of the bench's jobs in a queue that may be shared with a real bot.
-        mine = [entry_id for entry_id, _ in await redis.xrange(JOB_STREAM) if entry_id not in before_ids]
-        if mine:
-            await redis.xdel(JOB_STREAM, *mine)
+        await clean_up(redis, before_ids)
         await redis.aclose()
 
     print(f"requests: {len(ours)} per app, {concurrency} concurrent, {rounds} rounds; each app in its own process")

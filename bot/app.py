@@ -22,8 +22,9 @@ def create_app(
         client=client,
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
-        # HTTP mode answers Slack as soon as a listener acks; listeners only enqueue after that.
-        process_before_response=False,
+        # Listeners only ack and enqueue (a Redis MULTI), so they finish well inside Slack's 3 s and
+        # bolt can answer when they return, instead of polling for the ack every 10 ms.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
 

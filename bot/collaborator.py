@@ -10,8 +10,9 @@ to do, because the operator in Slack can act on nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, T
 from google.protobuf import json_format
 
 from agents.traceability.a2a import traced_send_message
+from agents.traceability.redaction import redact_text
 
 TERMINAL_OK = {TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
 TERMINAL_FAILED = {TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_REJECTED, TaskState.TASK_STATE_CANCELED}
@@ -40,6 +42,7 @@ class Final:
     context_id: str | None
     task_id: str | None
     needs_input: bool = False
+    failed: bool = False  # the turn ended FAILED/REJECTED, with an answer that says why
 
 
 class CollaboratorError(Exception):
@@ -49,10 +52,6 @@ class CollaboratorError(Exception):
         super().__init__(what)
         self.what = what
         self.todo = todo
-
-
-# (client, request, context) -> async iterator of StreamResponse, and the trace gathered.
-Sender = Callable[[Any, SendMessageRequest, ClientCallContext], AsyncIterator[StreamResponse]]
 
 
 @dataclass
@@ -124,7 +123,6 @@ class CollaboratorClient:
         context_id: str | None,
         metadata: dict[str, Any],
         data: dict[str, Any] | None = None,
-        send: Sender | None = None,
     ) -> AsyncIterator[Progress | Final]:
         """Progress events while the agents work, then exactly one `Final`, or a `CollaboratorError`."""
         try:
@@ -137,16 +135,17 @@ class CollaboratorClient:
             ) from None
         request = SendMessageRequest(message=build_message(text, context_id=context_id, metadata=metadata, data=data))
         call = ClientCallContext(service_parameters={})
-        stream = (send or _traced_send)(client, request, call)
         gathered = _Gathered()
         try:
-            async for response in stream:
-                event = _absorb(gathered, response)
-                if isinstance(event, Progress):
-                    yield event
-                elif isinstance(event, Final):
-                    yield event
-                    return
+            # aclosing: leaving at the Final closes the traced call now, so its step ends before the trace is read.
+            async with contextlib.aclosing(_traced_send(client, request, call)) as stream:
+                async for response in stream:
+                    event = _absorb(gathered, response)
+                    if isinstance(event, Progress):
+                        yield event
+                    elif isinstance(event, Final):
+                        yield event
+                        return
         except A2AClientTimeoutError:
             raise CollaboratorError(
                 "The collaborator stopped answering mid-analysis (timed out).",
@@ -154,6 +153,11 @@ class CollaboratorClient:
             ) from None
         except (A2AClientError, httpx.HTTPError) as exc:
             self._client = None  # re-resolve the card next time: the collaborator may have moved or restarted
+            if _refused(exc):
+                raise CollaboratorError(
+                    f"The collaborator at {self.base_url} refused the bot's credentials ({_short(exc)}).",
+                    "Set NETOPS_AGENT_TOKEN on the bot to the collaborator's token, then restart the bot.",
+                ) from None
             raise CollaboratorError(
                 f"The conversation with the collaborator at {self.base_url} failed ({_short(exc)}).",
                 "Check that `netops agent collaborator` and the agents behind it are running, then ask again.",
@@ -170,6 +174,10 @@ class CollaboratorClient:
 def _traced_send(client: Any, request: SendMessageRequest, call: ClientCallContext) -> AsyncIterator[StreamResponse]:
     """The call as an AGENT step of the current trace; the remote steps are merged under it."""
     return traced_send_message(client, request, context=call, agent_name="collaborator")
+
+
+def _refused(exc: BaseException) -> bool:
+    return any(f"HTTP Error {code}" in str(exc) for code in (401, 403))
 
 
 def _short(exc: BaseException) -> str:
@@ -211,9 +219,12 @@ def _add_artifact(gathered: _Gathered, artifact_id: str, parts: list[Part], *, a
 
 
 def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
-    text = message_text(status.message) if status.HasField("message") else ""
+    # Status texts go straight into the thread: mask credentials an agent may have echoed.
+    text = redact_text(message_text(status.message)) if status.HasField("message") else ""
     gathered.status_text = text or gathered.status_text
     if status.state in TERMINAL_FAILED:
+        if _has_data(gathered):  # the agent explained the failure in its answer: show that answer
+            return _final(gathered, needs_input=False, failed=True)
         state = TaskState.Name(status.state).removeprefix("TASK_STATE_").lower()
         raise CollaboratorError(
             f"The agents could not answer ({state}): {text or 'no reason given'}",
@@ -224,7 +235,11 @@ def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
     return Progress(text) if text else None
 
 
-def _final(gathered: _Gathered, *, needs_input: bool) -> Final:
+def _has_data(gathered: _Gathered) -> bool:
+    return any(part.HasField("data") for parts in gathered.artifacts.values() for part in parts)
+
+
+def _final(gathered: _Gathered, *, needs_input: bool, failed: bool = False) -> Final:
     """The answer: the last artifact with a data part (else the last one) and its text.
 
     When the agents need input, their question (the status text) is the answer to show.
@@ -243,4 +258,5 @@ def _final(gathered: _Gathered, *, needs_input: bool) -> Final:
         context_id=gathered.context_id,
         task_id=gathered.task_id,
         needs_input=needs_input,
+        failed=failed,
     )

@@ -7,7 +7,12 @@
     text = await session.ask("and what about the db side?")        # same thread, same A2A context
     text = await session.approve()      # clicks "Apply TCP fixes" (confirm dialog accepted)
     text = await session.dismiss("not during the freeze")           # or dismisses instead
+    modal = await session.view_trace()  # clicks the newest "View trace": the step tree as text
     print(session.thread())
+
+`ConsoleSession(..., on_change=callback)` calls `callback(message)` on every post and edit
+(a `ConsoleMessage` with `blocks`; `render_blocks(message.blocks)` is its text), so a demo
+can show "Working…" progress live while `ask` runs.
 
 The first `ask` starts a thread as `/netops` does; later ones are replies in it, so they
 continue the conversation. Jobs run inline (no stream, no worker). The console user is
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +33,10 @@ import redis.asyncio as aioredis
 
 from agents.settings import Settings
 from bot.approvals import ApproverPolicy
-from bot.blocks.ids import ACTION_APPLY
+from bot.blocks.ids import ACTION_APPLY, ACTION_VIEW_TRACE
 from bot.collaborator import CollaboratorClient
 from bot.jobs import Job
+from bot.listeners.actions.trace import on_view_trace
 from bot.runner import DECISION, QUESTION, JobRunner
 from bot.services import Services
 
@@ -111,12 +118,19 @@ class ConsoleSurface:
     messages: list[ConsoleMessage] = field(default_factory=list)
     ephemerals: list[tuple[str, str]] = field(default_factory=list)  # (user, text)
     modals: list[dict[str, Any]] = field(default_factory=list)
+    on_change: Callable[[ConsoleMessage], None] | None = None
     _clock: int = 1_700_000_000
+
+    def _changed(self, message: ConsoleMessage) -> None:
+        if self.on_change is not None:
+            self.on_change(message)
 
     async def post(self, channel: str, blocks: list[dict[str, Any]], text: str, thread_ts: str | None = None) -> str:
         self._clock += 1
         ts = f"{self._clock}.000100"
-        self.messages.append(ConsoleMessage(channel, ts, thread_ts, blocks, text))
+        message = ConsoleMessage(channel, ts, thread_ts, blocks, text)
+        self.messages.append(message)
+        self._changed(message)
         return ts
 
     async def update(self, channel: str, ts: str, blocks: list[dict[str, Any]], text: str) -> None:
@@ -124,6 +138,7 @@ class ConsoleSurface:
             if message.channel == channel and message.ts == ts:
                 message.blocks, message.text = blocks, text
                 message.edits += 1
+                self._changed(message)
                 return
 
     async def post_ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
@@ -131,6 +146,9 @@ class ConsoleSurface:
 
     async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
         self.modals.append(view)
+
+    async def respond(self, response_url: str, text: str) -> None:
+        self.ephemerals.append(("", text))
 
     def thread(self, channel: str, thread_ts: str) -> list[ConsoleMessage]:
         return [m for m in self.messages if m.channel == channel and thread_ts in (m.ts, m.thread_ts)]
@@ -147,9 +165,10 @@ class ConsoleSession:
         *,
         user: str = "OPERATOR",
         channel: str = "CONSOLE",
+        on_change: Callable[[ConsoleMessage], None] | None = None,
     ) -> None:
         self.user, self.channel = user, channel
-        self.surface = ConsoleSurface()
+        self.surface = ConsoleSurface(on_change=on_change)
         policy = ApproverPolicy(redis, approvers=[user], group=None, allow_self=True, fetch_group=None)
         self.services = Services.build(settings, redis, self.surface, collaborator, policy)
         self._follow_ups: list[Job] = []
@@ -197,6 +216,23 @@ class ConsoleSession:
 
     async def dismiss(self, reason: str = "") -> str:
         return await self._decide("dismissed", reason)
+
+    async def view_trace(self) -> str | None:
+        """Clicks the newest "View trace" in the thread (the Slack listener's code); the modal as text."""
+        result_ids = [
+            str(element.get("value", ""))
+            for message in self.surface.thread(self.channel, self.thread_ts or "")
+            for block in message.blocks
+            if block.get("type") == "actions"
+            for element in block.get("elements", [])
+            if element.get("action_id") == ACTION_VIEW_TRACE
+        ]
+        if not result_ids:
+            return None
+        opened = len(self.surface.modals)
+        body = {"trigger_id": "console", "user": {"id": self.user}, "channel": {"id": self.channel}}
+        await on_view_trace(body, {"value": result_ids[-1]}, self.services)
+        return render_blocks(self.surface.modals[-1]["blocks"]) if len(self.surface.modals) > opened else None
 
     def thread(self) -> str:
         """The whole thread as the operator sees it now, plus any notes only they were shown."""

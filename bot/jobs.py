@@ -133,13 +133,20 @@ class JobWorker:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def stop(self, drain: bool = True) -> None:
-        """Stops reading; with `drain`, waits for running jobs, otherwise leaves them pending."""
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stops reading, gives running jobs `grace_s` to finish, then stops the rest.
+
+        A stopped job is not acknowledged: it stays pending, and another replica (or this bot
+        after a restart) takes it over once it has been idle for `reclaim_after_s`.
+        """
         self._stopping.set()
-        if self._tasks and drain:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for task in list(self._tasks):
+        running = list(self._tasks)
+        if running and grace_s > 0:
+            await asyncio.wait(running, timeout=grace_s)
+        unfinished = [task for task in running if not task.done()]
+        for task in unfinished:
             task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _read(self) -> list[Job]:
         response = await self._redis.xreadgroup(
@@ -166,23 +173,41 @@ class JobWorker:
         fields = {as_text(k): as_text(v) for k, v in body.items()}
         return Job(as_text(entry_id), fields.get("kind", ""), json.loads(fields.get("payload", "{}")), deliveries)
 
-    async def _keep_claimed(self, entry_id: str) -> None:
+    async def _owner(self, entry_id: str) -> str | None:
+        pending = await self._redis.xpending_range(self._stream, self._group, min=entry_id, max=entry_id, count=1)
+        return as_text(pending[0]["consumer"]) if pending else None
+
+    async def _keep_claimed(self, entry_id: str, work: asyncio.Task[None]) -> None:
+        """Refreshes our claim while the job runs; if another consumer took the entry (we stalled
+        past `reclaim_after_s`), stops our run so that the job is finished once, by the taker."""
         while True:
             await asyncio.sleep(max(self._reclaim_ms / 3000, 0.05))
-            with contextlib.suppress(aioredis.RedisError):
+            try:
+                owner = await self._owner(entry_id)
+                if owner is not None and owner != self.consumer:
+                    log.warning("job %s was taken over by %s; stopping our run of it", entry_id, owner)
+                    work.cancel()
+                    return
                 await self._redis.xclaim(
                     self._stream, self._group, self.consumer, min_idle_time=0, message_ids=[entry_id], justid=True
                 )
+            except RedisError as exc:
+                log.warning("job %s: could not refresh its claim (%s)", entry_id, exc)
 
     async def _run_one(self, job: Job) -> None:
-        heartbeat = asyncio.create_task(self._keep_claimed(job.entry_id))
+        work = asyncio.create_task(self._handler(job))
+        heartbeat = asyncio.create_task(self._keep_claimed(job.entry_id, work))
         try:
-            await self._handler(job)
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            if not work.cancelled():  # we are being stopped: leave the entry pending for another consumer
+                work.cancel()
+                raise
+            return  # taken over by another consumer: it acknowledges, not us
         except Exception:
             log.exception("job %s (%s) failed; it is acknowledged so it does not loop", job.entry_id, job.kind)
         finally:
             heartbeat.cancel()
             self._slots.release()
-        # Only reached when the handler returned or raised, never on cancellation (a stop).
         await self._redis.xack(self._stream, self._group, job.entry_id)
         self.processed += 1

@@ -9,6 +9,7 @@ naturally idempotent. Every failure ends as a message in the thread, never as si
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -93,7 +94,9 @@ class JobRunner:
         throttle = Throttle(self._progress_interval_s)
         timeout = self._s.settings.request_timeout_s
         try:
-            async with asyncio.timeout(timeout):
+            # aclosing: returning at the Final closes the A2A call at once, so its trace step has ended
+            # (with its latency) before the HOST step ends and the trace is read.
+            async with asyncio.timeout(timeout), contextlib.aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Progress) and throttle.ready():
                         await _quietly(
@@ -114,7 +117,7 @@ class JobRunner:
         self, channel: str, working_ts: str, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
     ) -> tuple[Final | Failure, TraceView | None]:
         """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
-        with host_trace(name, channel=channel) as tracer:
+        with host_trace(name, self._s.trace_config, channel=channel) as tracer:
             outcome = await self._ask(channel, working_ts, make_stream())
         return outcome, trace_view(tracer.trace())
 
@@ -136,11 +139,15 @@ class JobRunner:
         surface = self._s.surface
         thread_ts = p.get("thread_ts")
         if not thread_ts:  # a slash command: the question becomes the thread root
-            thread_ts = await self._remember(
-                job,
-                "root_ts",
-                lambda: surface.post(channel, question_root(user, question), f"<@{user}> asked: {question}"),
-            )
+            try:
+                thread_ts = await self._remember(
+                    job,
+                    "root_ts",
+                    lambda: surface.post(channel, question_root(user, question), f"<@{user}> asked: {question}"),
+                )
+            except SurfaceError as exc:
+                await self._cannot_post(p.get("response_url"), exc)
+                return
         await self._s.conversations.start(channel, thread_ts, owned=bool(p.get("owned")) or not p.get("thread_ts"))
         working_ts = await self._remember(
             job, "working_ts", lambda: surface.post(channel, working_blocks(), "Working…", thread_ts)
@@ -172,6 +179,19 @@ class JobRunner:
                 "Ask again; if it repeats, the bot's log has the details.",
             )
 
+    async def _cannot_post(self, response_url: str | None, exc: SurfaceError) -> None:
+        """The channel refused the thread root: tell the asker privately, the only way left."""
+        log.warning("cannot post the question's thread: %s", exc)
+        if not response_url:
+            return
+        if exc.code in ("not_in_channel", "channel_not_found"):
+            text = (
+                "NetOps is not in this channel, so it cannot answer here: invite it with `/invite @netops`, then ask."
+            )
+        else:
+            text = f"NetOps could not post in this channel (Slack said {exc.code or 'no'}): try another channel."
+        await _quietly(self._s.surface.respond(response_url, text))
+
     async def _show_result(
         self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str
     ) -> None:
@@ -200,12 +220,27 @@ class JobRunner:
                 approval.approval_id if approval else None,
             )
         )
-        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None)
+        unavailable = None
+        if answer.recommendation is not None and approval is None:
+            unavailable = ApprovalState(
+                "unavailable", note=f"it names no valid instance or stack ({answer.recommendation.instance_id!r})"
+            )
+        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None, unavailable)
         await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
 
     # --- approving ---
 
     async def decision(self, job: Job) -> None:
+        try:
+            await self._decide(job)
+        except Exception as exc:  # the clicker must hear back, whatever failed
+            log.exception("decision job %s failed", job.entry_id)
+            p = job.payload
+            if p.get("channel"):
+                text = f"NetOps could not record your decision ({type(exc).__name__}): try again in a minute."
+                await _quietly(self._s.surface.post_ephemeral(p["channel"], p["user"], text, p.get("thread_ts")))
+
+    async def _decide(self, job: Job) -> None:
         p = job.payload
         approval_id, user, decision = p["approval_id"], p["user"], p["decision"]
         if decision == "approved" and self._s.settings.approval_secret is None:
@@ -278,7 +313,7 @@ class JobRunner:
                 "The bot has no approval secret, so it cannot sign the approval.",
                 "Set NETOPS_APPROVAL_SECRET (the same value as the performance agent's) and approve again.",
             )
-            await self._finish(approval, "failed", claim.by, None)
+            await self._finish(approval, "failed", claim.by, None, "no approval secret")
             return
         token = sign(
             ApprovalClaims(
@@ -294,6 +329,7 @@ class JobRunner:
         }
         conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
         final: Final | None = None
+        error: str | None = None
         try:
             outcome, trace = await self._traced_ask(
                 approval.channel,
@@ -309,6 +345,7 @@ class JobRunner:
                 ),
             )
             if isinstance(outcome, Failure):
+                error = outcome.what
                 await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
             else:
                 final = outcome
@@ -321,6 +358,7 @@ class JobRunner:
                 await surface.update(approval.channel, working_ts, blocks, result_fallback(answer))
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)
+            error = f"the bot failed ({type(exc).__name__})"
             await self._fail(
                 approval.channel,
                 working_ts,
@@ -328,9 +366,11 @@ class JobRunner:
                 "Check the instance before trying again; the bot's log has the details.",
             )
         answer = parse_answer(final.data, final.text) if final is not None else None
-        await self._finish(approval, "applied" if _succeeded(answer) else "failed", claim.by, answer)
+        await self._finish(approval, "applied" if _succeeded(final) else "failed", claim.by, answer, error)
 
-    async def _finish(self, approval: Approval, status: str, by: str, answer: Answer | None) -> None:
+    async def _finish(
+        self, approval: Approval, status: str, by: str, answer: Answer | None, error: str | None = None
+    ) -> None:
         await self._s.approvals.finish(approval, status)
         result = answer.remediation if answer else None
         await self._s.audit.record(
@@ -343,13 +383,16 @@ class JobRunner:
             verified=result.verified if result else False,
             before=result.before if result else None,
             after=result.after if result else None,
-            error=result.error if result else None,
+            error=(result.error if result else None) or error,
         )
         await self._rerender(approval, ApprovalState(status, by))
 
 
-def _succeeded(answer: Answer | None) -> bool:
-    if answer is None or answer.remediation is None or answer.kind != REMEDIATION_KIND:
+def _succeeded(final: Final | None) -> bool:
+    answer = parse_answer(final.data, final.text) if final is not None else None
+    if final is None or final.failed or answer is None or answer.remediation is None:
+        return False
+    if answer.kind != REMEDIATION_KIND:
         return False
     return answer.remediation.verified and answer.remediation.error is None
 

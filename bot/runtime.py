@@ -13,10 +13,6 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.settings import Settings
@@ -27,20 +23,13 @@ from bot.jobs import JobWorker
 from bot.listeners import Registered
 from bot.runner import JobRunner
 from bot.services import Services
-from bot.surface import SlackSurface
+from bot.surface import SlackSurface, retry_handlers
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
     """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
 
 
 def group_fetcher(client: AsyncWebClient):  # type: ignore[no-untyped-def]
@@ -67,8 +56,13 @@ async def bot_runtime(
     run_worker: bool = True,
     progress_interval_s: float = 1.0,
     consumer: str | None = None,
+    drain_s: float = 10.0,
 ) -> AsyncIterator[BotRuntime]:
-    """The whole bot for one process; the job worker runs in the background while inside."""
+    """The whole bot for one process; the job worker runs in the background while inside.
+
+    On the way out, running jobs get `drain_s` to finish (a deploy's SIGTERM); the rest stay
+    pending in the stream for another replica.
+    """
     redis = aioredis.from_url(settings.redis_url)
     web = slack_client(settings)
     token = settings.agent_token.get_secret_value() if settings.agent_token else None
@@ -94,7 +88,7 @@ async def bot_runtime(
     try:
         yield BotRuntime(services, app, registered, worker, web)
     finally:
-        await worker.stop(drain=False)
+        await worker.stop(grace_s=drain_s)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

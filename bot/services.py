@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from agents.settings import Settings
+from agents.traceability import TraceConfig
 from bot.approvals import Approvals, ApproverPolicy
 from bot.audit import AuditLog
 from bot.collaborator import CollaboratorClient
@@ -28,6 +29,7 @@ class Services:
     results: Results
     audit: AuditLog
     jobs: JobQueue
+    trace_config: TraceConfig
 
     @classmethod
     def build(
@@ -37,7 +39,9 @@ class Services:
         surface: Surface,
         collaborator: CollaboratorClient,
         policy: ApproverPolicy,
+        trace_config: TraceConfig | None = None,
     ) -> Services:
+        """`trace_config`: the process's one TraceConfig (built from settings when not given)."""
         return cls(
             settings=settings,
             redis=redis,
@@ -49,4 +53,5 @@ class Services:
             results=Results(redis),
             audit=AuditLog(redis),
             jobs=JobQueue(redis),
+            trace_config=trace_config or TraceConfig.from_settings(settings),
         )

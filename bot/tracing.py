@@ -10,8 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from agents.traceability import CallType, ResponseTrace, TraceStep, start_trace, summarize, trace_from_metadata
-
+from agents.traceability import (
+    CallType,
+    ResponseTrace,
+    TraceConfig,
+    TraceStep,
+    start_trace,
+    summarize,
+    trace_from_metadata,
+)
+from agents.traceability.redaction import redact_text
 from bot.trace_view import StepView, TraceView
 
 
@@ -28,7 +36,7 @@ def trace_view(trace: ResponseTrace) -> TraceView:
             latency_ms=step.latency_ms,
             cost_usd=step.cost,
             tokens=step.tokens(),
-            error=step.error,
+            error=redact_text(step.error) if step.error else None,  # the modal is posted: mask like the summary
         )
         for step in latest.values()
     )
@@ -55,7 +63,10 @@ def trace_view_from_metadata(metadata: dict[str, Any] | None) -> TraceView | Non
 
 
 @contextmanager
-def host_trace(name: str, **parameters: Any) -> Iterator[Any]:
-    """A new trace whose root is the bot's HOST step; yields the tracer (its `.trace()` is the whole trace)."""
-    with start_trace() as tracer, TraceStep(name, CallType.HOST, parameters=parameters):
+def host_trace(name: str, config: TraceConfig | None = None, **parameters: Any) -> Iterator[Any]:
+    """A new trace whose root is the bot's HOST step; yields the tracer (its `.trace()` is the whole trace).
+
+    `config` is the process's one `TraceConfig` (prices, tracebacks, OpenTelemetry export).
+    """
+    with start_trace(config=config) as tracer, TraceStep(name, CallType.HOST, parameters=parameters):
         yield tracer

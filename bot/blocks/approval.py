@@ -14,18 +14,35 @@ from bot.blocks.limits import CONFIRM_LIMITS, context, mrkdwn, plain, sections, 
 class ApprovalState:
     """How the approval part of a result looks now."""
 
-    status: str  # pending | approved | dismissed | applied | failed | expired
+    status: str  # approved | dismissed | applied | failed | expired | unavailable
     by: str | None = None  # Slack user id
     note: str = ""
 
 
+def confirm_text(rec: FixRecommendation, limit: int = CONFIRM_LIMITS["text"]) -> str:
+    """The instance and the dry run's exact changes; whole changes only, then how many more."""
+    head = f"On {rec.instance_id}: "
+    if not rec.changes:
+        return shorten(head + (rec.summary or "apply the recommended TCP fixes"), limit)
+    shown: list[str] = []
+    for i, change in enumerate(rec.changes):
+        rest = len(rec.changes) - i - 1
+        more = f"; +{rest} more (listed in the message)" if rest else ""
+        candidate = head + "; ".join([*shown, change]) + more
+        if len(candidate) > limit:
+            break
+        shown.append(change)
+    if not shown:
+        return shorten(head + rec.changes[0], limit)
+    rest = len(rec.changes) - len(shown)
+    return head + "; ".join(shown) + (f"; +{rest} more (listed in the message)" if rest else "")
+
+
 def confirm_dialog(rec: FixRecommendation) -> dict[str, Any]:
     """The confirm dialog: the instance and the exact changes from the agent's dry run."""
-    changes = "; ".join(rec.changes) or "see the dry run"
-    text = f"{rec.summary or 'Apply TCP fixes'} on {rec.instance_id}: {changes}"
     return {
         "title": plain("Apply TCP fixes?", CONFIRM_LIMITS["title"]),
-        "text": {"type": "plain_text", "text": shorten(text, CONFIRM_LIMITS["text"])},
+        "text": {"type": "plain_text", "text": confirm_text(rec)},
         "confirm": plain("Apply", CONFIRM_LIMITS["confirm"]),
         "deny": plain("Cancel", CONFIRM_LIMITS["deny"]),
         "style": "primary",
@@ -70,6 +87,7 @@ _STATE_TEXT = {
     "failed": ":x: Approved by <@{by}>: the fix failed (details below).",
     "dismissed": ":no_entry_sign: Dismissed by <@{by}>",
     "expired": ":hourglass: This approval expired; ask again for a fresh analysis.",
+    "unavailable": ":information_source: This fix cannot be applied from Slack",
 }
 
 

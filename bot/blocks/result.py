@@ -33,6 +33,8 @@ def _number(value: object, digits: int = 1) -> str:
 def evidence_text(evidence: dict[str, Any]) -> str:
     """The evidence in one line, with units: what was measured where."""
     parts: list[str] = []
+    if evidence.get("source") == "aws" and evidence.get("operation"):
+        parts.append(f"AWS call `{evidence['operation']}` failed with `{evidence.get('code') or '?'}`")
     if evidence.get("flow"):
         parts.append(f"flow `{evidence['flow']}`")
     if evidence.get("instance_id"):
@@ -40,16 +42,22 @@ def evidence_text(evidence: dict[str, Any]) -> str:
     rate = evidence.get("retransmission_rate")
     if isinstance(rate, int | float):
         parts.append(f"retransmissions {rate * 100:.1f} %")
-    p50, p99 = evidence.get("rtt_p50_ms"), evidence.get("rtt_p99_ms")
-    if p50 is not None or p99 is not None:
-        parts.append(f"RTT p50 {_number(p50)} ms / p99 {_number(p99)} ms")
+    rtt = [
+        f"{name} {_number(evidence[key])} ms"
+        for name, key in (("p50", "rtt_p50_ms"), ("p99", "rtt_p99_ms"))
+        if evidence.get(key) is not None
+    ]
+    if rtt:
+        parts.append("RTT " + " / ".join(rtt))
     if evidence.get("resets") is not None:
         parts.append(f"resets {_number(evidence['resets'])}")
     known = {"flow", "instance_id", "retransmission_rate", "rtt_p50_ms", "rtt_p99_ms", "resets", "source"}
+    known |= {"operation", "code"} if evidence.get("source") == "aws" else set()
     parts += [f"{key} {_number(value)}" for key, value in evidence.items() if key not in known and value is not None]
     line = ", ".join(parts)
     if evidence.get("source"):
-        line += f" ({str(evidence['source']).replace('_', ' ')})"
+        source = str(evidence["source"]).replace("_", " ")
+        line = f"{line} ({source})" if line else f"from {source}"
     return line
 
 

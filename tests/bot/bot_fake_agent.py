@@ -182,6 +182,10 @@ class _Executor(AgentExecutor):
         part = Part()
         json_format.ParseDict(answer, part.data)
         await updater.add_artifact([Part(text=f"# {answer['headline']['text']}"), part], name="diagnosis")
+        remediation = answer.get("remediation") or {}
+        if remediation.get("status") == "Refused":  # CONTRACTS 3: a refused approval ends REJECTED
+            await updater.reject(message=_agent_text(remediation["error"], task))
+            return
         await updater.complete()
 
     def _answer(self, data: list[dict[str, Any]]) -> dict[str, Any]:
@@ -192,7 +196,15 @@ class _Executor(AgentExecutor):
                 claims = verify(remediate.get("approval_token"), agent.approval_secret)
             except ApprovalTokenError as exc:
                 answer = remediation_answer(remediate.get("instance_id", "?"))
-                answer["remediation"] |= {"status": "Rejected", "verified": False, "error": str(exc)}
+                answer["headline"] = {"severity": "warning", "text": "The approval was refused: nothing was sent."}
+                answer["remediation"] |= {
+                    "command_id": "",
+                    "status": "Refused",
+                    "verified": False,
+                    "before": {},
+                    "after": {},
+                    "error": str(exc),
+                }
                 return answer
             agent.remediations.append(claims.approval_id)
             return remediation_answer(claims.instance_id)

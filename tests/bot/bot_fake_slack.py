@@ -29,6 +29,7 @@ class Call:
 @dataclass
 class FakeSlack:
     group_members: dict[str, list[str]] = field(default_factory=dict)
+    not_in: set[str] = field(default_factory=set)  # channels the bot is not a member of
     rate_limit_next: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
     calls: list[Call] = field(default_factory=list)
     url: str = ""
@@ -47,6 +48,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/commands/{id}", self._response_url)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -95,6 +97,18 @@ class FakeSlack:
             self._changed.notify_all()
         return web.json_response(body)
 
+    def response_url(self, command_id: str = "1") -> str:
+        return self.url.replace("/api/", f"/commands/{command_id}")
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        """A slash command's response_url (hooks.slack.com in Slack): records what was sent."""
+        body = await request.json()
+        assert self._changed is not None
+        async with self._changed:
+            self.calls.append(Call("response_url", body, {}))
+            self._changed.notify_all()
+        return web.Response(text="ok")
+
     async def send_envelope(self, envelope: dict[str, Any]) -> None:
         """Delivers one Socket Mode envelope to the connected app."""
         assert self._to_socket is not None
@@ -131,6 +145,8 @@ class FakeSlack:
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": "T0001", "user": "netops"}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
+        if method == "chat.postMessage" and args.get("channel") in self.not_in:
+            return {"ok": False, "error": "not_in_channel"}
         if method == "chat.postMessage":
             self._ts += 1
             return {"ok": True, "channel": args.get("channel"), "ts": f"{self._ts}.000200"}

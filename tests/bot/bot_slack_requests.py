@@ -41,7 +41,13 @@ async def post_signed(
     return await http.post(url + "/slack/events", content=body, headers=all_headers)
 
 
-def command_body(text: str, user: str = "UASKER01", channel: str = "CINC0001", trigger_id: str | None = None) -> bytes:
+def command_body(
+    text: str,
+    user: str = "UASKER01",
+    channel: str = "CINC0001",
+    trigger_id: str | None = None,
+    response_url: str = "https://hooks.slack.invalid/commands/1",
+) -> bytes:
     return urlencode(
         {
             "token": "legacy",
@@ -55,7 +61,7 @@ def command_body(text: str, user: str = "UASKER01", channel: str = "CINC0001", t
             "text": text,
             "api_app_id": "A0001",
             "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.invalid/commands/1",
+            "response_url": response_url,
             "trigger_id": trigger_id or f"trig-{uuid.uuid4().hex}",
         }
     ).encode()

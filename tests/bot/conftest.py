@@ -86,7 +86,7 @@ async def harness_factory(redis_client: aioredis.Redis, fake_slack: FakeSlack, a
 
     async def start(**extra: Any) -> Harness:
         settings = make_settings(redis_client, fake_slack.url, **({"collaborator_url": agent.url} | extra))
-        runtime_cm = bot_runtime(settings, progress_interval_s=0.0)
+        runtime_cm = bot_runtime(settings, progress_interval_s=0.0, drain_s=1.0)
         runtime = await runtime_cm.__aenter__()
         stack.append(runtime_cm)
         http_cm = running_http(runtime)

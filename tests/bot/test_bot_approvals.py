@@ -155,3 +155,27 @@ async def test_dismiss_asks_for_a_reason_and_records_it(harness: Harness) -> Non
     refusal = await harness.slack.wait_for(lambda s: s.of("chat.postEphemeral"))
     assert "already dismissed" in refusal[0].args["text"]
     assert harness.agent.remediations == []
+
+
+async def test_a_fix_the_agents_fail_to_apply_is_shown_and_audited_as_failed(harness: Harness) -> None:
+    approval_id, ts, thread_ts = await _diagnosis(harness)
+    harness.agent.fail_with = "SSM send_command: AccessDeniedException"
+    await _click(harness, approval_id, ts, thread_ts, APPROVER)
+    await harness.slack.wait_for(lambda s: "the fix failed" in block_text(s.messages()[ts]["blocks"]))
+    failed = [m for m in harness.slack.messages().values() if "could not answer" in block_text(m.get("blocks"))]
+    assert "SSM send_command: AccessDeniedException" in block_text(failed[0]["blocks"])
+    fix = next(f for e, f in await _audit(harness) if e == "fix_result")
+    assert fix["status"] == "failed" and "AccessDeniedException" in fix["error"]
+
+
+async def test_a_refused_approval_shows_the_agents_reason_and_is_audited_as_failed(harness: Harness) -> None:
+    harness.agent.approval_secret = "the-agents-different-secret"  # bot and agent were configured apart
+    approval_id, ts, thread_ts = await _diagnosis(harness)
+    await _click(harness, approval_id, ts, thread_ts, APPROVER)
+    await harness.slack.wait_for(lambda s: "the fix failed" in block_text(s.messages()[ts]["blocks"]))
+    refused = [m for m in harness.slack.messages().values() if "approval was refused" in block_text(m.get("blocks"))]
+    text = block_text(refused[0]["blocks"])
+    assert "Refused, not verified" in text and "signature does not match" in text
+    assert harness.agent.remediations == []
+    fix = next(f for e, f in await _audit(harness) if e == "fix_result")
+    assert fix["status"] == "failed" and fix["ssm_status"] == "Refused" and "signature" in fix["error"]

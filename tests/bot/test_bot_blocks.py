@@ -87,10 +87,17 @@ def test_a_long_finding_is_split_into_sections_under_3000_characters() -> None:
 
 def test_confirm_dialog_names_instance_and_changes_within_slack_limits() -> None:
     rec = _answer().recommendation
-    dialog = confirm_dialog(rec)
-    assert "i-0abc1234def567890" in dialog["text"]["text"] and "net.core.rmem_max → 134217728" in dialog["text"]["text"]
-    long = type(rec)(**{**rec.__dict__, "changes": tuple(f"sysctl change {i}" for i in range(100))})
-    assert len(confirm_dialog(long)["text"]["text"]) <= 300
+    assert confirm_dialog(rec)["text"]["text"] == "On i-0abc1234def567890: net.core.rmem_max → 134217728"
+    many = type(rec)(**{**rec.__dict__, "changes": tuple(f"sysctl change number {i}" for i in range(40))})
+    text = confirm_dialog(many)["text"]["text"]
+    assert len(text) <= 300
+    assert text.startswith("On i-0abc1234def567890: sysctl change number 0; sysctl change number 1;")
+    shown = text.count("sysctl change number")
+    assert text.endswith(f"; +{40 - shown} more (listed in the message)")
+
+
+def test_evidence_with_only_a_source_says_where_it_came_from() -> None:
+    assert evidence_text({"source": "traffic_mirroring"}) == "from traffic mirroring"
 
 
 def test_apply_button_carries_only_the_approval_id() -> None:
@@ -147,3 +154,12 @@ def test_shorten_and_split_respect_their_limits() -> None:
     assert len(short) == 30 and short.endswith("… (shortened)")
     assert shorten("fits", 30) == "fits"
     assert [len(piece) for piece in split_text("a" * 7000, 3000)] == [3000, 3000, 1000]
+
+
+def test_an_aws_failure_finding_names_the_call_and_its_error_code() -> None:
+    evidence = {"source": "aws", "operation": "GetObject", "code": "AccessDenied", "bucket": "captures"}
+    assert evidence_text(evidence) == "AWS call `GetObject` failed with `AccessDenied`, bucket captures (aws)"
+
+
+def test_a_missing_rtt_percentile_is_left_out_not_printed_as_none() -> None:
+    assert evidence_text({"rtt_p50_ms": 4.9, "rtt_p99_ms": None}) == "RTT p50 4.9 ms"

@@ -77,3 +77,48 @@ def test_render_blocks_shows_context_dividers_and_user_mentions() -> None:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "trace 4f3a… · 2 steps"}]},
     ]
     assert render_blocks(blocks) == "Bold for @U123\n" + "─" * 40 + "\n  trace 4f3a… · 2 steps"
+
+
+async def test_view_trace_renders_the_step_tree_of_the_newest_result(session: ConsoleSession) -> None:
+    assert await session.view_trace() is None  # nothing asked yet
+    await session.ask("why is payments slow?")
+    modal = await session.view_trace()
+    assert modal is not None
+    lines = modal.splitlines()
+    assert lines[0].startswith("trace ")
+    assert any(line.startswith("netops bot: question (host") for line in lines)
+    assert any("└ analyze_traffic_mirroring_logs (tool" in line for line in lines)
+
+
+async def test_on_change_sees_the_working_message_before_the_result(redis_client, agent: FakeAgent) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", collaborator_url=agent.url)
+    client = CollaboratorClient(agent.url)
+    try:
+        session = ConsoleSession(
+            settings, redis_client, client, on_change=lambda m: seen.append(render_blocks(m.blocks))
+        )
+        await session.ask("why is payments slow?")
+    finally:
+        await client.aclose()
+    working = [i for i, text in enumerate(seen) if text.startswith("⏳ Working…")]
+    result = [i for i, text in enumerate(seen) if "Critical" in text]
+    assert working and result and max(working) < min(result)
+    assert any("Querying Network Flow Monitor" in seen[i] for i in working)
+
+
+async def test_the_console_works_on_fakeredis_for_the_embedded_demo(redis_client, agent: FakeAgent) -> None:  # type: ignore[no-untyped-def]
+    import fakeredis
+
+    fake = fakeredis.FakeAsyncRedis()
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", collaborator_url=agent.url)
+    client = CollaboratorClient(agent.url)
+    try:
+        session = ConsoleSession(settings, fake, client)
+        await session.ask("why is payments slow?")
+        text = await session.approve()
+        assert "• `net.core.rmem_max`: 212992 → 134217728" in text
+        assert [e.event for e in await AuditLog(fake).entries()] == ["approved", "fix_result"]
+    finally:
+        await client.aclose()
+        await fake.aclose()

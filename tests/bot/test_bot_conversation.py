@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 
 from bot_fake_slack import action_values, block_text
@@ -223,3 +224,40 @@ async def test_redis_down_is_told_to_the_asker_and_the_bot_keeps_answering(harne
     assert (await harness.http.get(harness.url + "/healthz")).status_code == 200
     ready = await harness.http.get(harness.url + "/readyz")
     assert ready.status_code == 503 and ready.json()["redis"].startswith("unreachable")
+
+
+async def test_a_fix_for_an_invalid_instance_id_gets_no_buttons_and_says_why(harness: Harness) -> None:
+    from bot_fake_agent import DIAGNOSIS
+
+    bad = copy.deepcopy(DIAGNOSIS)
+    bad["recommendation"]["instance_id"] = "i-0abc; rm -rf /"
+    harness.agent.answers = [bad]
+    await harness.command("why?")
+    result = (await harness.slack.wait_for(lambda s: _results(s)))[0]
+    assert not action_values(result["blocks"], ACTION_APPLY)
+    assert "This fix cannot be applied from Slack: it names no valid instance" in block_text(result["blocks"])
+    assert await harness.runtime.services.redis.keys("netops:approval:*") == []
+
+
+async def test_credentials_in_an_agent_error_are_masked_in_the_thread_and_the_trace(harness: Harness) -> None:
+    harness.agent.fail_with = "AccessDenied for AKIAIOSFODNN7EXAMPLE with token=xoxb-12345-abcdef"
+    await harness.command("why?")
+    failed = (
+        await harness.slack.wait_for(
+            lambda s: [m for m in s.messages().values() if "could not answer" in block_text(m.get("blocks"))]
+        )
+    )[0]
+    assert "AccessDenied for [redacted]" in block_text(failed["blocks"])
+    stored = await harness.runtime.services.results.get(action_values(failed["blocks"], ACTION_VIEW_TRACE)[0])
+    posted = str(failed["blocks"]) + str(stored.trace)
+    assert "AKIAIOSFODNN7EXAMPLE" not in posted and "xoxb-12345-abcdef" not in posted
+    assert stored.trace.failing_step == "analyze_traffic_mirroring_logs"
+
+
+async def test_a_command_in_a_channel_netops_is_not_in_is_answered_privately_with_the_fix(harness: Harness) -> None:
+    harness.slack.not_in.add("CPRIVATE1")
+    await harness.command("why?", channel="CPRIVATE1", response_url=harness.slack.response_url())
+    told = await harness.slack.wait_for(lambda s: s.of("response_url"))
+    assert told[0].args["response_type"] == "ephemeral"
+    assert "invite it with `/invite @netops`, then ask" in told[0].args["text"]
+    assert harness.agent.received == []

@@ -117,3 +117,100 @@ async def test_a_bot_killed_mid_job_is_replaced_by_another_which_answers_once(
     assert len([p for p in posts if not p.args.get("thread_ts")]) == 1  # one thread root
     assert len([p for p in posts if p.args.get("thread_ts")]) == 1  # one "Working…", edited into the result
     assert len(agent.received) == 2  # the question was asked again by the survivor
+
+
+async def test_a_stalled_consumer_whose_job_was_taken_over_stops_and_does_not_ack(redis_client: aioredis.Redis) -> None:
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    entry_id = await queue.enqueue("question", {"q": "why?"})
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow(job: Job) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # never finishes on its own
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = JobWorker(redis_client, slow, consumer="stalled", reclaim_after_s=0.3, block_ms=50)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(started.wait(), 10)
+        # Another replica takes the entry over (as XAUTOCLAIM would after the idle timeout).
+        await redis_client.xclaim(queue.stream, JOB_GROUP, "taker", min_idle_time=0, message_ids=[entry_id])
+        await asyncio.wait_for(cancelled.wait(), 10)
+    finally:
+        await worker.stop()
+        task.cancel()
+    pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
+    assert [p["consumer"] for p in pending] == [b"taker"]
+    assert worker.processed == 0
+
+
+async def test_two_replicas_share_the_queue_and_run_each_job_once(redis_client: aioredis.Redis) -> None:
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    ran: list[tuple[str, int]] = []
+    all_done = asyncio.Event()
+
+    def handler_for(name: str):  # type: ignore[no-untyped-def]
+        async def handler(job: Job) -> None:
+            await asyncio.sleep(0)  # let the other replica read meanwhile
+            ran.append((name, job.payload["n"]))
+            if len(ran) == 20:
+                all_done.set()
+
+        return handler
+
+    workers = [JobWorker(redis_client, handler_for(n), consumer=n, block_ms=50) for n in ("replica-a", "replica-b")]
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        for n in range(20):
+            await queue.enqueue("question", {"n": n})
+        await asyncio.wait_for(all_done.wait(), 15)
+    finally:
+        for worker, task in zip(workers, tasks, strict=True):
+            await worker.stop()
+            task.cancel()
+    assert sorted(n for _, n in ran) == list(range(20))
+    assert sum(w.processed for w in workers) == 20
+    assert (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"] == 0
+
+
+async def _worker_with_blocked_job(redis_client: aioredis.Redis, release: asyncio.Event):  # type: ignore[no-untyped-def]
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    entry_id = await queue.enqueue("question", {"q": "slow"})
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        started.set()
+        await release.wait()
+
+    worker = JobWorker(redis_client, handler, consumer="deploying", block_ms=50)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(started.wait(), 10)
+    return queue, entry_id, worker, task
+
+
+async def test_stop_lets_a_running_job_finish_within_the_grace_period(redis_client: aioredis.Redis) -> None:
+    release = asyncio.Event()
+    queue, _, worker, task = await _worker_with_blocked_job(redis_client, release)
+    stopping = asyncio.create_task(worker.stop(grace_s=10))
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    task.cancel()
+    assert worker.processed == 1
+    assert (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"] == 0
+
+
+async def test_stop_leaves_a_job_that_outlasts_the_grace_period_pending_for_another_replica(
+    redis_client: aioredis.Redis,
+) -> None:
+    queue, entry_id, worker, task = await _worker_with_blocked_job(redis_client, asyncio.Event())
+    await asyncio.wait_for(worker.stop(grace_s=0.1), 10)
+    task.cancel()
+    assert worker.processed == 0
+    pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
+    assert [p["consumer"] for p in pending] == [b"deploying"]

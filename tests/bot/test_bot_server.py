@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from urllib.parse import parse_qs
 
 import pytest
 import redis.asyncio as aioredis
 from bot_fake_agent import FakeAgent
 from bot_fake_slack import FakeSlack, block_text
-from bot_slack_requests import command_body
+from bot_slack_requests import JSON, command_body, post_signed
 from conftest import Harness, make_settings, redis_url_of
 
 from agents.cli import main
@@ -102,3 +103,16 @@ async def test_socket_mode_acks_an_envelope_and_answers_in_the_thread(
         bot.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await bot
+
+
+async def test_slacks_url_verification_challenge_is_answered_in_http_mode(harness: Harness) -> None:
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    response = await post_signed(harness.http, harness.url, body.encode(), JSON)
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,9 +23,9 @@ from bot.blocks.ids import ACTION_APPLY
 QUESTION = "why are TCP retransmissions high between the app and the database?"
 
 
-@pytest.fixture
-async def collaborator_url(redis_client: aioredis.Redis, agent: FakeAgent) -> AsyncIterator[str]:
-    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", agent_urls=[agent.url])
+@contextlib.asynccontextmanager
+async def running_collaborator(redis_client: aioredis.Redis, agent: FakeAgent, **extra: Any) -> AsyncIterator[str]:
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", agent_urls=[agent.url], **extra)
     collaborator = Collaborator(
         settings,
         redis=aioredis.from_url(redis_url_of(redis_client)),
@@ -31,6 +33,12 @@ async def collaborator_url(redis_client: aioredis.Redis, agent: FakeAgent) -> As
         registry=Registry(lambda: [agent.url]),
     )
     async with serving(lambda url: collaborator.app(url + "/"), lifespan="on") as url:
+        yield url
+
+
+@pytest.fixture
+async def collaborator_url(redis_client: aioredis.Redis, agent: FakeAgent) -> AsyncIterator[str]:
+    async with running_collaborator(redis_client, agent) as url:
         yield url
 
 
@@ -63,6 +71,7 @@ async def test_an_answer_through_the_collaborator_carries_one_trace_across_three
         step = by_id.get(step.parent_step_id) if step.parent_step_id else None
     assert chain[0] == "analyze_traffic_mirroring_logs" and chain[-1] == "netops bot: question"
     assert chain.index("Performance_Agent") < chain.index("NetOps_Collaborator")
+    assert all(step.latency_ms is not None for step in stored.trace.steps), "every step ended before it was shown"
     summary = next(b for b in result["blocks"] if b["type"] == "context" and "trace" in b["elements"][0]["text"])
     assert "1,120 tokens · $0.0142" in summary["elements"][0]["text"]
 
@@ -105,3 +114,24 @@ async def test_an_approval_through_the_collaborator_reaches_the_remediation_skil
     assert harness.agent.remediations == [approval_id]
     token = harness.agent.received[-1].data[0]["approval_token"]
     assert verify(token, "test-approval-secret").approver == APPROVER
+
+
+async def test_a_collaborator_that_wants_a_token_the_bot_lacks_is_reported_with_the_setting_to_fix(
+    harness_factory, redis_client: aioredis.Redis, agent: FakeAgent
+) -> None:  # type: ignore[no-untyped-def]
+    async with running_collaborator(redis_client, agent, agent_token="collab-token") as url:
+        without = await harness_factory(collaborator_url=url, agent_token=None)
+        await without.command(QUESTION)
+        refused = await without.slack.wait_for(lambda s: _answers(s, "refused the bot's credentials"))
+        assert "NETOPS_AGENT_TOKEN" in block_text(refused[0]["blocks"])
+        assert "collab-token" not in block_text(refused[0]["blocks"])
+        assert agent.received == []
+
+
+async def test_with_the_right_token_the_bot_is_let_through(
+    harness_factory, redis_client: aioredis.Redis, agent: FakeAgent
+) -> None:  # type: ignore[no-untyped-def]
+    async with running_collaborator(redis_client, agent, agent_token="collab-token") as url:
+        harness = await harness_factory(collaborator_url=url, agent_token="collab-token")
+        await harness.command(QUESTION)
+        await harness.slack.wait_for(lambda s: _answers(s, "Packet loss"))

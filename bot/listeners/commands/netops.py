@@ -25,7 +25,12 @@ async def netops_command(ack: Any, command: dict[str, Any], services: Services) 
     if len(text) > MAX_QUESTION_CHARS:
         await ack(text=too_long_note(len(text)), response_type="ephemeral")
         return
-    payload = {"channel": command["channel_id"], "user": command["user_id"], "question": text}
+    payload = {
+        "channel": command["channel_id"],
+        "user": command["user_id"],
+        "question": text,
+        "response_url": command.get("response_url"),
+    }
     try:
         await services.jobs.enqueue(QUESTION, payload, dedupe_key=f"command:{command.get('trigger_id')}")
     except RedisError as exc:

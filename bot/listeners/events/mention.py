@@ -16,8 +16,6 @@ from bot.surface import SurfaceError
 
 log = logging.getLogger(__name__)
 
-MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-
 
 def question_text(text: str, bot_user_id: str | None) -> str:
     """The text without the bot's mention (other people's mentions stay: they may matter)."""
