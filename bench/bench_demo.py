@@ -21,8 +21,9 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from agents.demo.run import FOLLOW_UP, console_session, trace_result_ids
+from agents.demo.run import FOLLOW_UP, console_session
 from agents.demo.stack import DemoStack, demo_stack
 from agents.lab.server import LabConfig
 from agents.settings import load_settings
@@ -63,11 +64,25 @@ def _direct_tools(stack: DemoStack) -> float:
     return time.perf_counter() - started
 
 
-async def _traces(session: object) -> list:
+def _result_ids(session: Any) -> list[str]:
+    """The stored results behind the thread's "View trace" buttons."""
+    from bot.blocks.ids import ACTION_VIEW_TRACE
+
+    return [
+        str(element.get("value", ""))
+        for message in session.surface.thread(session.channel, session.thread_ts or "")
+        for block in message.blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+        if element.get("action_id") == ACTION_VIEW_TRACE
+    ]
+
+
+async def _traces(session: Any) -> list:
     """The TraceViews of every answer in the thread, as the bot stored them."""
     views = []
-    for result_id in trace_result_ids(session):
-        stored = await session.services.results.get(result_id)  # type: ignore[attr-defined]
+    for result_id in _result_ids(session):
+        stored = await session.services.results.get(result_id)
         if stored is not None and stored.trace is not None:
             views.append(stored.trace)
     return views

@@ -83,45 +83,39 @@ class Transcript:
             self.shown[message.ts] = text
 
 
-def trace_result_ids(session: Any) -> list[str]:
-    """The result ids behind the thread's "View trace" buttons, oldest first."""
-    from bot.blocks.ids import ACTION_VIEW_TRACE
+class Progress:
+    """Prints each new "Working…" status as the agents report it (the bot edits one message)."""
 
-    ids = []
-    for message in session.surface.thread(session.channel, session.thread_ts or ""):
-        for block in message.blocks:
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element.get("action_id") == ACTION_VIEW_TRACE:
-                    ids.append(str(element.get("value", "")))
-    return ids
+    MARK = "⏳ Working…"
 
+    def __init__(self, write: Write) -> None:
+        self.write = write
+        self.last: dict[str, str] = {}
 
-async def view_trace(session: Any) -> str | None:
-    """Clicks the newest "View trace" button in the thread (the bot's own listener) and renders the modal."""
-    from bot.console import render_blocks
-    from bot.listeners.actions.trace import on_view_trace
+    def __call__(self, message: Any) -> None:
+        from bot.console import render_blocks
 
-    ids = trace_result_ids(session)
-    if not ids:
-        return None
-    result_id = ids[-1]
-    body = {"trigger_id": "console", "user": {"id": session.user}, "channel": {"id": session.channel}}
-    opened = len(session.surface.modals)
-    await on_view_trace(body, {"value": result_id}, session.services)
-    if len(session.surface.modals) == opened:
-        return None
-    return render_blocks(session.surface.modals[-1]["blocks"])
+        text = render_blocks(message.blocks)
+        if text.startswith(self.MARK) and self.last.get(message.ts) != text:
+            status = text[len(self.MARK) :].strip()
+            if status:
+                self.write(f"  … {status}")
+            self.last[message.ts] = text
 
 
-def console_session(stack: DemoStack) -> tuple[Any, Callable[[], Awaitable[None]]]:
-    """A `bot.console.ConsoleSession` talking to the stack's collaborator, and how to close it."""
+def console_session(stack: DemoStack, write: Write | None = None) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    """A `bot.console.ConsoleSession` talking to the stack's collaborator, and how to close it.
+
+    With `write`, the agents' progress is printed live as the bot edits its "Working…" message.
+    """
     from bot.collaborator import CollaboratorClient
     from bot.console import ConsoleSession
 
     token = stack.settings.agent_token.get_secret_value() if stack.settings.agent_token else None
     collaborator = CollaboratorClient(stack.collaborator_url, token=token)
     redis = stack.redis.make()
-    session = ConsoleSession(stack.settings, redis, collaborator)
+    on_change = Progress(write) if write is not None else None
+    session = ConsoleSession(stack.settings, redis, collaborator, on_change=on_change)
 
     async def close() -> None:
         await collaborator.aclose()
@@ -132,12 +126,12 @@ def console_session(stack: DemoStack) -> tuple[Any, Callable[[], Awaitable[None]
 
 async def scripted(stack: DemoStack, question: str, *, approve: bool, write: Write = _print) -> int:
     """One conversation: ask; with `approve`, approve the fix and ask again about the last minutes."""
-    session, close = console_session(stack)
+    session, close = console_session(stack, write)
     transcript = Transcript(session, write)
     try:
         await session.ask(question)
         transcript.show()
-        tree = await view_trace(session)
+        tree = await session.view_trace()
         if tree is not None:
             write("> OPERATOR clicks [View trace]\n")
             write(tree + "\n")
@@ -145,6 +139,7 @@ async def scripted(stack: DemoStack, question: str, *, approve: bool, write: Wri
             write("> OPERATOR clicks [Apply TCP fixes] and confirms the dialog\n")
             await session.approve()
             transcript.show()
+            write(f"> OPERATOR replies in the thread: {FOLLOW_UP}\n")
             await session.ask(FOLLOW_UP)
             transcript.show()
     finally:
@@ -156,7 +151,7 @@ async def interactive(
     stack: DemoStack, *, read: Callable[[str], Awaitable[str]] = read_line, write: Write = _print
 ) -> int:
     """The operator's prompt; returns on `quit`, end of input or Ctrl-C."""
-    session, close = console_session(stack)
+    session, close = console_session(stack, write)
     transcript = Transcript(session, write)
     write(HELP)
     try:
@@ -177,7 +172,7 @@ async def interactive(
             elif command == "thread":
                 write(session.thread())
             elif command == "trace":
-                write(await view_trace(session) or "(no trace in this thread yet)")
+                write(await session.view_trace() or "(no trace in this thread yet)")
             elif command == "help":
                 write(HELP)
             else:

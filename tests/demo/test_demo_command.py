@@ -49,9 +49,12 @@ def test_start_up_names_the_lab_redis_and_both_agents(transcript: str) -> None:
     )
 
 
-def test_the_collaborator_chose_the_performance_agent(transcript: str) -> None:
+def test_the_collaborator_chose_the_performance_agent_by_its_card(transcript: str) -> None:
+    assert re.search(r"Asking Performance_Agent \(analyze_network_performance, score [\d.]+\)", transcript)
     tree = transcript.split("> OPERATOR clicks [View trace]", 1)[1].split("> OPERATOR clicks [Apply", 1)[0]
-    assert re.search(r"Performance_Agent \(agent", tree), tree
+    assert re.search(r"discover agents \(tool", tree), tree
+    assert re.search(r"call Performance_Agent \(agent", tree), tree
+    assert re.search(r"analyze_traffic_mirroring_logs \(tool", tree), tree
 
 
 def test_findings_name_the_app_to_db_flow_with_its_retransmission_rate(transcript: str) -> None:
