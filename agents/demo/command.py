@@ -16,7 +16,9 @@ def _run(args: argparse.Namespace) -> int:
     from agents.settings import load_settings
 
     settings = load_settings()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The transcript is the output: only warnings, unless the operator asks for more.
+    level = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     return main(settings, ask=args.ask, approve=args.approve)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from typing import Any
 from agents.demo.stack import DemoStack, demo_stack
 from agents.settings import Settings, SettingsError
 
+log = logging.getLogger(__name__)
 FOLLOW_UP = "Is the app to db flow healthy now? Check the last 5 minutes."
 HELP = (
     "Type a question, `approve` to click Apply TCP fixes (the confirm dialog is accepted), "
@@ -229,3 +231,12 @@ def main(base: Settings, *, ask: str | None, approve: bool) -> int:
         with contextlib.suppress(Exception):
             sys.stderr.write("\nnetops demo: stopped.\n")
         return 130
+    except SettingsError:
+        raise  # the CLI prints it as the one line naming the setting
+    except Exception as exc:
+        log.debug("netops demo failed", exc_info=True)
+        sys.stderr.write(
+            f"netops demo: {type(exc).__name__}: {exc}. Nothing is left running; "
+            "run again with NETOPS_LOG_LEVEL=DEBUG to see where it failed.\n"
+        )
+        return 1

@@ -48,16 +48,23 @@ def _run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, _on_signal)
+    lab = Lab(config=LabConfig(account_id=topology.ACCOUNT_ID))
     try:
-        with Lab(config=LabConfig(account_id=topology.ACCOUNT_ID)) as lab:
+        try:
+            lab.start()  # on failure it has already stopped what it started
+        except Exception as exc:
+            print(f"netops lab: could not start the lab ({type(exc).__name__}: {exc}).", file=sys.stderr)
+            return 1
+        try:
             print(describe(lab), flush=True)
             print("Serving; Ctrl-C stops the lab.", flush=True)
-            try:
-                while not stop.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
+            while not stop.wait(0.5):
                 pass
+        except KeyboardInterrupt:
+            pass
+        finally:
             print("netops lab: stopping.", file=sys.stderr, flush=True)
+            lab.stop()
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
