@@ -185,6 +185,8 @@ def parse_output(stdout: str) -> ScriptReport:
 
 def verification_problems(report: ScriptReport) -> list[str]:
     """Why the read-back does not show a fixed host; empty means verified."""
+    if not report.complete and report.interface is None:
+        return ["SSM returned none of the script's output, so nothing was read back"]
     if not report.complete:
         return ["the script did not finish, so there is no complete read-back"]
     problems = []

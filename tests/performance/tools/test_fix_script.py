@@ -100,3 +100,9 @@ def test_verification_flags_a_value_that_did_not_change() -> None:
         "net.core.rmem_max reads back 212992, below 134217728",
         "the root qdisc is still netem loss 3%",
     ]
+
+
+def test_verification_says_so_when_ssm_returned_no_output() -> None:
+    assert verification_problems(parse_output("")) == [
+        "SSM returned none of the script's output, so nothing was read back"
+    ]
