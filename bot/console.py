@@ -46,7 +46,6 @@ EMOJI = {
     ":large_green_circle:": "🟢",
     ":large_blue_circle:": "🔵",
     ":hourglass_flowing_sand:": "⏳",
-    ":hourglass:": "⌛",
     ":white_check_mark:": "✅",
     ":x:": "❌",
     ":no_entry_sign:": "🚫",
