@@ -50,6 +50,7 @@ EMOJI = {
     ":x:": "❌",
     ":no_entry_sign:": "🚫",
     ":warning:": "⚠️",
+    ":information_source:": "ℹ️",
 }
 _USER = re.compile(r"<@([A-Z0-9_]+)(?:\|[^>]*)?>")
 
