@@ -46,11 +46,11 @@ EMOJI = {
     ":large_green_circle:": "🟢",
     ":large_blue_circle:": "🔵",
     ":hourglass_flowing_sand:": "⏳",
-    ":hourglass:": "⌛",
     ":white_check_mark:": "✅",
     ":x:": "❌",
     ":no_entry_sign:": "🚫",
     ":warning:": "⚠️",
+    ":information_source:": "ℹ️",
 }
 _USER = re.compile(r"<@([A-Z0-9_]+)(?:\|[^>]*)?>")
 

@@ -14,7 +14,7 @@ from bot.blocks.limits import CONFIRM_LIMITS, context, mrkdwn, plain, sections, 
 class ApprovalState:
     """How the approval part of a result looks now."""
 
-    status: str  # approved | dismissed | applied | failed | expired | unavailable
+    status: str  # approved | dismissed | applied | failed | unavailable
     by: str | None = None  # Slack user id
     note: str = ""
 
@@ -86,7 +86,6 @@ _STATE_TEXT = {
     "applied": ":white_check_mark: Approved by <@{by}>: applied (result below).",
     "failed": ":x: Approved by <@{by}>: the fix failed (details below).",
     "dismissed": ":no_entry_sign: Dismissed by <@{by}>",
-    "expired": ":hourglass: This approval expired; ask again for a fresh analysis.",
     "unavailable": ":information_source: This fix cannot be applied from Slack",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -82,26 +83,16 @@ class Harness:
 @pytest.fixture
 async def harness_factory(redis_client: aioredis.Redis, fake_slack: FakeSlack, agent: FakeAgent):  # type: ignore[no-untyped-def]
     """Starts the whole bot over HTTP against the fakes; `**extra` overrides settings."""
-    stack: list[Any] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(**extra: Any) -> Harness:
-        settings = make_settings(redis_client, fake_slack.url, **({"collaborator_url": agent.url} | extra))
-        runtime_cm = bot_runtime(settings, progress_interval_s=0.0, drain_s=1.0)
-        runtime = await runtime_cm.__aenter__()
-        stack.append(runtime_cm)
-        http_cm = running_http(runtime)
-        url = await http_cm.__aenter__()
-        stack.append(http_cm)
-        http = httpx.AsyncClient(timeout=10.0)
-        stack.append(http)
-        return Harness(url, http, fake_slack, agent, runtime, settings)
+        async def start(**extra: Any) -> Harness:
+            settings = make_settings(redis_client, fake_slack.url, **({"collaborator_url": agent.url} | extra))
+            runtime = await stack.enter_async_context(bot_runtime(settings, progress_interval_s=0.0, drain_s=1.0))
+            url = await stack.enter_async_context(running_http(runtime))
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
+            return Harness(url, http, fake_slack, agent, runtime, settings)
 
-    yield start
-    for item in reversed(stack):
-        if isinstance(item, httpx.AsyncClient):
-            await item.aclose()
-        else:
-            await item.__aexit__(None, None, None)
+        yield start
 
 
 @pytest.fixture
