@@ -39,6 +39,7 @@ DESTINATION_CATEGORIES = frozenset(
         "TRANSIT_GATEWAY",
     }
 )
+MAX_QUERIES = 1000
 _NAME = r"[a-zA-Z0-9_.-]+"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/monitors/?$"), "list_monitors"),
@@ -162,6 +163,10 @@ class FlowMonitorService:
         query_id = str(uuid.uuid4())
         with self._lock:
             self._queries[query_id] = _Query(monitor, metric, METRIC_UNITS[metric], rows, self.polls_before_success)
+            while (
+                len(self._queries) > MAX_QUERIES
+            ):  # a long-running lab forgets the oldest, as the service expires them
+                del self._queries[next(iter(self._queries))]
         return {"queryId": query_id}
 
     def _query(self, monitor: str, query_id: str) -> _Query:

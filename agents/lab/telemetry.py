@@ -17,6 +17,7 @@ from typing import Any
 
 from agents.lab import topology
 from agents.lab.conditions import FlowCondition
+from agents.performance.pcap.generator import FlowSpec, write_capture
 
 CAPTURE_SEGMENTS = 1500  # data segments per flow in one capture: enough for a stable loss rate
 # The mirror session truncates each mirrored packet to PacketLength; the target's capture adds
@@ -43,8 +44,6 @@ def capture_bytes(flows: Iterable[FlowCondition], when: datetime) -> bytes:
 
     Deterministic for a given time (the seed derives from it), so a test can regenerate it.
     """
-    from agents.performance.pcap.generator import FlowSpec, write_capture  # heavy-ish; only when writing
-
     specs = [
         FlowSpec(
             client=(flow.client_ip, flow.client_port),
