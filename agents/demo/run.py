@@ -48,11 +48,11 @@ async def read_line(prompt: str) -> str:
 
     def worker() -> None:
         try:
-            line = input(prompt)
+            line, error = input(prompt), None
         except BaseException as exc:  # EOFError at end of input, or the interpreter shutting down
-            loop.call_soon_threadsafe(settle, None, exc)
-            return
-        loop.call_soon_threadsafe(settle, line, None)
+            line, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the demo already stopped: nobody waits for the line
+            loop.call_soon_threadsafe(settle, line, error)
 
     threading.Thread(target=worker, name="demo-prompt", daemon=True).start()
     return await future
