@@ -141,6 +141,27 @@ def use_lab_credentials(lab: Lab) -> None:
     os.environ.update(lab.env())
 
 
+def demo_planner(settings: Settings) -> object | None:
+    """The LLM planner the settings ask for, if the lab can serve it; None means the built-in planner.
+
+    An OpenAI-compatible endpoint is reached as configured. Bedrock would be called through the
+    lab's AWS endpoint, which has no Bedrock, so the demo keeps the built-in planner then.
+    """
+    if settings.llm_mode != "openai":
+        return None
+    from agents.performance.llm import create_llm_planner
+
+    return create_llm_planner(settings)
+
+
+def planner_note(settings: Settings) -> str:
+    if settings.llm_mode == "bedrock":
+        return "built-in (NETOPS_LLM_MODE=bedrock is ignored: the lab has no Bedrock)"
+    if settings.llm_mode == "openai":
+        return f"LLM {settings.llm_model} at {settings.llm_base_url}"
+    return "built-in (no LLM)"
+
+
 @dataclass
 class DemoStack:
     """What a running demo offers its surface."""
@@ -160,6 +181,7 @@ class DemoStack:
                 " retransmissions on the app → db flow",
                 f"  Redis: {self.redis.description}",
                 f"  Performance_Agent: {self.agent_url}   collaborator: {self.collaborator_url}",
+                f"  planner: {planner_note(self.settings)}",
             ]
         )
 
@@ -183,7 +205,9 @@ async def demo_stack(base: Settings, *, lab_config: LabConfig | None = None) -> 
         agent_url, collaborator_url = url_of(agent_sock), url_of(collaborator_sock)
         settings = lab_settings(base, lab, agent_url=agent_url, collaborator_url=collaborator_url)
         clients.append(redis.make())  # the agent does not close a client it was given
-        performance = create_performance_app(settings, public_url=agent_url, redis=clients[-1])
+        performance = create_performance_app(
+            settings, public_url=agent_url, redis=clients[-1], llm=demo_planner(settings)
+        )
         collaborator = Collaborator(
             settings,
             redis=redis.make(),
