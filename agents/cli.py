@@ -18,8 +18,9 @@ from agents.settings import SettingsError
 COMMAND_MODULES: tuple[str, ...] = (
     "agents.config_command",
     "agents.agent_command",
-    "agents.collaborator.route_command",
     "agents.performance.pcap.command",
+    "agents.collaborator.route_command",
+    "bot.command",
 )
 
 

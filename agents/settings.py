@@ -131,6 +131,14 @@ class Settings(BaseSettings):
         default=False, description="Whether the person who asked may approve their own fix."
     )
 
+    # --- the bot's job queue ---
+    job_reclaim_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a queued job may go unrefreshed before another bot replica takes it over.",
+    )
+    job_concurrency: int = Field(default=8, gt=0, le=64, description="Jobs one bot process runs at the same time.")
+
     # --- AWS defaults for the performance agent ---
     aws_region: str = Field(
         default="us-east-1",

@@ -1,0 +1,224 @@
+"""Approvals: the record behind an "Apply TCP fixes" button, and the one atomic claim on it.
+
+The button carries only an opaque id; what is approved (action, instance, stack, who asked,
+where, until when) lives here. A click claims the approval with `SET … NX`, so exactly one
+click (of any number, on any replica) wins and everything after it is told who won.
+Who may approve is decided by `ApproverPolicy` from settings: user ids and/or one user group,
+whose members are fetched by a callable (Slack's `usergroups.users.list`) and cached in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+
+from bot.answer import FixRecommendation
+
+APPROVAL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+KEEP_AFTER_EXPIRY_S = 7 * 24 * 3600
+GROUP_CACHE_TTL_S = 300
+
+
+@dataclass(frozen=True)
+class Approval:
+    approval_id: str
+    action: str
+    instance_id: str
+    stack_name: str
+    changes: tuple[str, ...]
+    requester: str
+    channel: str
+    thread_ts: str
+    result_id: str
+    expires_at: float
+    message_ts: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Approval:
+        data = json.loads(raw)
+        data["changes"] = tuple(data.get("changes") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: str  # approved | dismissed | applied | failed
+    by: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a click: `approval` and `claim` when it won, otherwise `refusal` says why."""
+
+    refusal: str | None
+    approval: Approval | None = None
+    claim: Claim | None = None
+
+
+def _key(approval_id: str) -> str:
+    return f"netops:approval:{approval_id}"
+
+
+def _claim_key(approval_id: str) -> str:
+    return f"netops:approval:{approval_id}:claim"
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M UTC")
+
+
+class Approvals:
+    def __init__(self, redis: aioredis.Redis, clock: Callable[[], float] = time.time) -> None:
+        self._redis = redis
+        self._clock = clock
+
+    async def create(
+        self,
+        rec: FixRecommendation,
+        *,
+        requester: str,
+        channel: str,
+        thread_ts: str,
+        result_id: str,
+        ttl_s: int,
+    ) -> Approval | None:
+        """A pending approval, or None when the agent's recommendation names no valid instance."""
+        if not INSTANCE_ID.match(rec.instance_id) or (rec.stack_name and not STACK_NAME.match(rec.stack_name)):
+            return None
+        approval = Approval(
+            approval_id=secrets.token_urlsafe(18),
+            action=rec.action,
+            instance_id=rec.instance_id,
+            stack_name=rec.stack_name,
+            changes=rec.changes,
+            requester=requester,
+            channel=channel,
+            thread_ts=thread_ts,
+            result_id=result_id,
+            expires_at=self._clock() + ttl_s,
+        )
+        await self._redis.set(_key(approval.approval_id), approval.to_json(), ex=ttl_s + KEEP_AFTER_EXPIRY_S)
+        return approval
+
+    async def get(self, approval_id: str) -> Approval | None:
+        if not APPROVAL_ID.match(approval_id or ""):
+            return None
+        raw = await self._redis.get(_key(approval_id))
+        return None if raw is None else Approval.from_json(raw)
+
+    async def set_message(self, approval: Approval, message_ts: str) -> Approval:
+        """Remembers which message carries the buttons, so a decision can edit it."""
+        updated = Approval(**{**asdict(approval), "message_ts": message_ts})
+        ttl = await self._redis.ttl(_key(approval.approval_id))
+        await self._redis.set(_key(approval.approval_id), updated.to_json(), ex=max(int(ttl), 60))
+        return updated
+
+    async def claim_of(self, approval_id: str) -> Claim | None:
+        raw = await self._redis.get(_claim_key(approval_id))
+        return None if raw is None else Claim(**json.loads(raw))
+
+    async def decide(
+        self, approval_id: str, user: str, decision: str, policy: ApproverPolicy, note: str = ""
+    ) -> Outcome:
+        """Checks the click, then claims the approval atomically for `decision` (approved | dismissed)."""
+        approval = await self.get(approval_id)
+        if approval is None:
+            return Outcome("This approval is unknown or too old: ask NetOps again for a fresh analysis.")
+        claimed = await self.claim_of(approval_id)
+        if claimed is not None:
+            return Outcome(_already(claimed), approval, claimed)
+        if self._clock() >= approval.expires_at:
+            return Outcome(
+                f"This approval expired at {_when(approval.expires_at)}: ask NetOps again for a fresh analysis.",
+                approval,
+            )
+        refusal = await policy.refusal(user, approval, decision)
+        if refusal:
+            return Outcome(refusal, approval)
+        claim = Claim(decision, user, note)
+        ttl = int(approval.expires_at - self._clock()) + KEEP_AFTER_EXPIRY_S
+        won = await self._redis.set(_claim_key(approval_id), json.dumps(asdict(claim)), nx=True, ex=ttl)
+        if not won:
+            claimed = await self.claim_of(approval_id)
+            return Outcome(_already(claimed) if claimed else "Someone else decided at the same moment.", approval)
+        return Outcome(None, approval, claim)
+
+    async def finish(self, approval: Approval, status: str) -> Claim | None:
+        """Records how an approved fix ended (applied | failed), keeping who approved it."""
+        claimed = await self.claim_of(approval.approval_id)
+        if claimed is None:
+            return None
+        done = Claim(status, claimed.by, claimed.note)
+        await self._redis.set(_claim_key(approval.approval_id), json.dumps(asdict(done)), keepttl=True)
+        return done
+
+
+def _already(claim: Claim) -> str:
+    verb = {"dismissed": "dismissed"}.get(claim.status, "approved")
+    return f"This fix was already {verb} by <@{claim.by}>; nothing more to do."
+
+
+GroupFetcher = Callable[[str], Awaitable[list[str]]]
+
+
+class ApproverPolicy:
+    """Who may approve: listed user ids, members of one user group, never the requester (by default)."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        approvers: list[str],
+        group: str | None,
+        allow_self: bool,
+        fetch_group: GroupFetcher | None,
+    ) -> None:
+        self._redis = redis
+        self._approvers = set(approvers)
+        self._group = group
+        self._allow_self = allow_self
+        self._fetch_group = fetch_group
+
+    async def group_members(self) -> set[str]:
+        """Members of the approver group, from Redis when fetched in the last 5 minutes."""
+        if not self._group or self._fetch_group is None:
+            return set()
+        key = f"netops:usergroup:{self._group}"
+        cached = await self._redis.get(key)
+        if cached is not None:
+            return set(json.loads(cached))
+        members = await self._fetch_group(self._group)
+        await self._redis.set(key, json.dumps(sorted(members)), ex=GROUP_CACHE_TTL_S)
+        return set(members)
+
+    async def is_approver(self, user: str) -> bool:
+        return user in self._approvers or user in await self.group_members()
+
+    async def refusal(self, user: str, approval: Approval, decision: str) -> str | None:
+        """None when `user` may make `decision`; otherwise the sentence they are shown."""
+        try:
+            approver = await self.is_approver(user)
+        except Exception:
+            return "NetOps could not read the approver group from Slack: try again in a minute."
+        if decision == "dismissed":
+            if approver or user == approval.requester:
+                return None
+            return "Only the person who asked or an approver can dismiss this fix."
+        if not approver:
+            return "Only approvers can apply fixes: ask someone listed in NETOPS_APPROVERS or the approver group."
+        if user == approval.requester and not self._allow_self:
+            return "You asked for this analysis, so another approver must apply the fix."
+        return None

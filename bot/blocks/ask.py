@@ -1,0 +1,54 @@
+"""Messages around a question: the thread root, usage, progress, and failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.limits import context, mrkdwn, sections, shorten
+
+MAX_QUESTION_CHARS = 4000
+
+USAGE = (
+    "*Ask NetOps why the network is slow.*\n"
+    "• `/netops QUESTION`: starts a thread in this channel and answers there, "
+    "e.g. `/netops why are retransmissions high on the payments service?`\n"
+    "• `@netops QUESTION` in a channel or an incident thread: answers in the thread; "
+    "replies in a NetOps thread keep the same conversation.\n"
+    "• `/netops help`: this message.\n"
+    "When the answer recommends TCP fixes, an approver can apply them with the button."
+)
+
+
+def question_root(user: str, question: str) -> list[dict[str, Any]]:
+    """The thread root `/netops` posts: who asked what, so the channel sees the question."""
+    return sections(f"<@{user}> asked: {question}")
+
+
+def usage_blocks(note: str | None = None) -> list[dict[str, Any]]:
+    blocks = sections(USAGE)
+    if note:
+        blocks.insert(0, {"type": "section", "text": mrkdwn(note)})
+    return blocks
+
+
+def too_long_note(length: int) -> str:
+    return (
+        f"Your question is {length:,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+        "Shorten it (paste logs as a file or a link) and ask again."
+    )
+
+
+def working_blocks(status: str | None = None) -> list[dict[str, Any]]:
+    """The one "Working…" message, edited as the agents report progress."""
+    text = ":hourglass_flowing_sand: Working…"
+    if status:
+        text += f" {shorten(status, 2500)}"
+    return [{"type": "section", "text": mrkdwn(text)}]
+
+
+def error_blocks(what: str, todo: str) -> list[dict[str, Any]]:
+    """A failure the operator can act on: what went wrong, then what to try."""
+    return [
+        {"type": "section", "text": mrkdwn(f":warning: {shorten(what, 2000)}")},
+        context(todo),
+    ]

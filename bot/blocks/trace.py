@@ -1,0 +1,126 @@
+"""The trace summary line under a result, and the "View trace" modal with the step tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
+from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
+from bot.trace_view import StepView, TraceView
+
+
+def short_trace_id(trace_id: str) -> str:
+    """`4f3a…`: enough to tell traces apart in a thread (ids look like `trace-<uuid>`)."""
+    core = trace_id.removeprefix("trace-")
+    return core if len(core) <= 8 else core[:4] + "…"
+
+
+def format_seconds(ms: float | None) -> str:
+    if ms is None:
+        return "?"
+    if ms < 1:
+        return "<1 ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
+def format_cost(usd: float | None) -> str:
+    return "$0" if not usd else f"${usd:.4f}"
+
+
+def trace_summary_line(trace: TraceView | None) -> str:
+    """`trace 4f3a… · 7 steps · 2.4 s · 3,120 tokens · $0.0142 · failing step: x: error`."""
+    if trace is None:
+        return "no trace was returned"
+    parts = [
+        f"trace {short_trace_id(trace.trace_id)}",
+        f"{trace.step_count} step" + ("" if trace.step_count == 1 else "s"),
+        format_seconds(trace.latency_ms),
+    ]
+    if trace.has_model_calls:
+        parts.append(f"{trace.total_tokens:,} tokens")
+    parts.append(trace.cost_label)
+    if trace.failing_step:
+        error = shorten(trace.failing_error or "failed", 200)
+        parts.append(f"failing step: {trace.failing_step}: {error}")
+    elif trace.slowest_step:
+        parts.append(f"slowest: {trace.slowest_step} {format_seconds(trace.slowest_ms)}")
+    return " · ".join(parts)
+
+
+def trace_blocks(trace: TraceView | None, result_id: str) -> list[dict[str, Any]]:
+    """The summary context, and the button that opens the step tree (when there is a trace)."""
+    blocks: list[dict[str, Any]] = [context(trace_summary_line(trace))]
+    if trace is not None:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": BLOCK_TRACE,
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ACTION_VIEW_TRACE,
+                        "text": plain("View trace"),
+                        "value": result_id,
+                    }
+                ],
+            }
+        )
+    return blocks
+
+
+def _depths(steps: tuple[StepView, ...]) -> list[tuple[int, StepView]]:
+    """Steps in tree order (parents before children, siblings in recorded order) with depth."""
+    ids = {step.step_id for step in steps}
+    children: dict[str | None, list[StepView]] = {}
+    for step in steps:
+        parent = step.parent_step_id if step.parent_step_id in ids else None
+        children.setdefault(parent, []).append(step)
+    ordered: list[tuple[int, StepView]] = []
+    stack = [(0, step) for step in reversed(children.get(None, []))]
+    seen: set[str] = set()
+    while stack:
+        depth, step = stack.pop()
+        if step.step_id in seen:
+            continue
+        seen.add(step.step_id)
+        ordered.append((depth, step))
+        stack.extend((depth + 1, child) for child in reversed(children.get(step.step_id, [])))
+    return ordered
+
+
+def step_line(depth: int, step: StepView) -> str:
+    details = [step.call_type.lower(), format_seconds(step.latency_ms)]
+    if step.cost_usd:
+        details.append(format_cost(step.cost_usd))
+    if step.tokens:
+        details.append(f"{step.tokens:,} tokens")
+    line = f"{'    ' * depth}{'└ ' if depth else ''}*{step.name}* ({', '.join(details)})"
+    if step.error:
+        line += f"\n{'    ' * depth}    :x: {shorten(step.error, 300)}"
+    return line
+
+
+def trace_modal(trace: TraceView) -> dict[str, Any]:
+    """A modal listing every step as a tree: name, type, latency, cost, tokens, error."""
+    lines = [step_line(depth, step) for depth, step in _depths(trace.steps)]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(shorten(trace_summary_line(trace), 3000))}]
+    blocks.append({"type": "divider"})
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) + 1 > MAX_SECTION_TEXT:
+            blocks.append({"type": "section", "text": mrkdwn("\n".join(chunk))})
+            chunk, size = [], 0
+        chunk.append(shorten(line, MAX_SECTION_TEXT))
+        size += len(chunk[-1]) + 1
+    if chunk:
+        blocks.append({"type": "section", "text": mrkdwn("\n".join(chunk))})
+    return {
+        "type": "modal",
+        "callback_id": VIEW_TRACE,
+        "title": plain("Trace", 24),
+        "close": plain("Close", 24),
+        "blocks": fit_blocks(blocks, MAX_MODAL_BLOCKS),
+    }

@@ -1,0 +1,40 @@
+"""`netops bot [--port P]` and `netops audit [--count N]` (imported by agents/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+
+def _run_bot(args: argparse.Namespace) -> int:
+    from agents.settings import load_settings
+    from bot.server import serve
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(settings, args.port, args.host))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    from agents.settings import load_settings
+    from bot.audit_command import print_audit
+
+    return asyncio.run(print_audit(load_settings(), args.count))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    bot = subparsers.add_parser(
+        "bot", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on --port)"
+    )
+    bot.add_argument("--port", type=int, default=3000, help="HTTP port for Slack events and /healthz (default 3000)")
+    bot.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    bot.set_defaults(handler=_run_bot)
+
+    audit = subparsers.add_parser("audit", help="print the approval audit trail from Redis")
+    audit.add_argument("--count", type=int, default=100, help="how many of the newest entries (default 100)")
+    audit.set_defaults(handler=_run_audit)

@@ -1,0 +1,213 @@
+"""Durable work off the ack path: a Redis Streams consumer group.
+
+Listeners `enqueue` and return; `JobWorker`s (one per bot process, any number of replicas)
+read with XREADGROUP, XACK when a job is done, and reclaim entries a dead consumer left
+pending with XAUTOCLAIM once they have been idle for `reclaim_after_s`. A running job
+refreshes its claim (XCLAIM … JUSTID) so a slow analysis is not mistaken for a dead one.
+Duplicates (Slack retrying one `event_id`, a repeated command trigger) are dropped at
+enqueue: the dedupe key and the XADD are written in one MULTI, so neither exists without
+the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError, WatchError
+
+from bot.redis_text import as_text
+
+log = logging.getLogger(__name__)
+
+JOB_STREAM = "netops:jobs"
+JOB_GROUP = "netops-bot"
+DEDUPE_TTL_S = 24 * 3600
+STREAM_MAXLEN = 10_000
+
+
+@dataclass(frozen=True)
+class Job:
+    entry_id: str
+    kind: str
+    payload: dict[str, Any]
+    deliveries: int = 1
+
+
+Handler = Callable[[Job], Awaitable[None]]
+
+
+class JobQueue:
+    def __init__(self, redis: aioredis.Redis, stream: str = JOB_STREAM) -> None:
+        self._redis = redis
+        self.stream = stream
+
+    async def enqueue(self, kind: str, payload: dict[str, Any], dedupe_key: str | None = None) -> str | None:
+        """The new entry id, or None when `dedupe_key` was already seen (a duplicate delivery)."""
+        body = {"kind": kind, "payload": json.dumps(payload)}
+        if dedupe_key is None:
+            return as_text(await self._redis.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True))
+        key = f"netops:dedupe:{dedupe_key}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                if await pipe.exists(key):
+                    return None
+                pipe.multi()
+                pipe.set(key, "1", ex=DEDUPE_TTL_S)
+                pipe.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True)
+                _, entry_id = await pipe.execute()
+            except WatchError:
+                return None  # a concurrent duplicate wrote the key first
+        return as_text(entry_id)
+
+    async def ensure_group(self, group: str = JOB_GROUP) -> None:
+        try:
+            await self._redis.xgroup_create(self.stream, group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class JobWorker:
+    """Runs jobs from the group until `stop()`; each job at most `concurrency` at a time."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        handler: Handler,
+        *,
+        stream: str = JOB_STREAM,
+        group: str = JOB_GROUP,
+        consumer: str | None = None,
+        reclaim_after_s: float = 60.0,
+        concurrency: int = 8,
+        block_ms: int = 500,
+    ) -> None:
+        self._redis = redis
+        self._handler = handler
+        self._queue = JobQueue(redis, stream)
+        self._stream = stream
+        self._group = group
+        self.consumer = consumer or consumer_name()
+        self._reclaim_ms = int(reclaim_after_s * 1000)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._block_ms = block_ms
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self.processed = 0
+
+    async def run(self) -> None:
+        """Reads and runs jobs until `stop()`; a Redis outage (or a flushed group) is waited out."""
+        group_ready = False
+        while not self._stopping.is_set():
+            try:
+                if not group_ready:
+                    await self._queue.ensure_group(self._group)
+                    group_ready = True
+                await self._slots.acquire()
+                self._slots.release()
+                jobs = await self._reclaim() or await self._read()
+            except RedisError as exc:
+                group_ready = group_ready and "NOGROUP" not in str(exc)
+                log.warning("job queue: Redis failed (%s); retrying in 1 s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+                continue
+            for job in jobs:
+                await self._slots.acquire()
+                task = asyncio.create_task(self._run_one(job))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stops reading, gives running jobs `grace_s` to finish, then stops the rest.
+
+        A stopped job is not acknowledged: it stays pending, and another replica (or this bot
+        after a restart) takes it over once it has been idle for `reclaim_after_s`.
+        """
+        self._stopping.set()
+        running = list(self._tasks)
+        if running and grace_s > 0:
+            await asyncio.wait(running, timeout=grace_s)
+        unfinished = [task for task in running if not task.done()]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+
+    async def _read(self) -> list[Job]:
+        response = await self._redis.xreadgroup(
+            self._group, self.consumer, {self._stream: ">"}, count=1, block=self._block_ms
+        )
+        return [self._job(entry_id, body) for _, entries in response or [] for entry_id, body in entries if body]
+
+    async def _reclaim(self) -> list[Job]:
+        """Entries another consumer took and then stopped refreshing (it died mid-job)."""
+        _next, entries, *_ = await self._redis.xautoclaim(
+            self._stream, self._group, self.consumer, min_idle_time=self._reclaim_ms, start_id="0-0", count=1
+        )
+        jobs = []
+        for entry_id, body in entries:
+            if not body:  # trimmed from the stream while pending: nothing to run
+                await self._redis.xack(self._stream, self._group, entry_id)
+                continue
+            log.info("job queue: reclaimed %s from a consumer that stopped", as_text(entry_id))
+            jobs.append(self._job(entry_id, body, deliveries=2))
+        return jobs
+
+    @staticmethod
+    def _job(entry_id: bytes | str, body: dict[Any, Any], deliveries: int = 1) -> Job:
+        fields = {as_text(k): as_text(v) for k, v in body.items()}
+        return Job(as_text(entry_id), fields.get("kind", ""), json.loads(fields.get("payload", "{}")), deliveries)
+
+    async def _owner(self, entry_id: str) -> str | None:
+        pending = await self._redis.xpending_range(self._stream, self._group, min=entry_id, max=entry_id, count=1)
+        return as_text(pending[0]["consumer"]) if pending else None
+
+    async def _keep_claimed(self, entry_id: str, work: asyncio.Task[None]) -> None:
+        """Refreshes our claim while the job runs; if another consumer took the entry (we stalled
+        past `reclaim_after_s`), stops our run so that the job is finished once, by the taker."""
+        while True:
+            await asyncio.sleep(max(self._reclaim_ms / 3000, 0.05))
+            try:
+                owner = await self._owner(entry_id)
+                if owner is not None and owner != self.consumer:
+                    log.warning("job %s was taken over by %s; stopping our run of it", entry_id, owner)
+                    work.cancel()
+                    return
+                await self._redis.xclaim(
+                    self._stream, self._group, self.consumer, min_idle_time=0, message_ids=[entry_id], justid=True
+                )
+            except RedisError as exc:
+                log.warning("job %s: could not refresh its claim (%s)", entry_id, exc)
+
+    async def _run_one(self, job: Job) -> None:
+        work = asyncio.create_task(self._handler(job))
+        heartbeat = asyncio.create_task(self._keep_claimed(job.entry_id, work))
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            if not work.cancelled():  # we are being stopped: leave the entry pending for another consumer
+                work.cancel()
+                raise
+            return  # taken over by another consumer: it acknowledges, not us
+        except Exception:
+            log.exception("job %s (%s) failed; it is acknowledged so it does not loop", job.entry_id, job.kind)
+        finally:
+            heartbeat.cancel()
+            self._slots.release()
+        await self._redis.xack(self._stream, self._group, job.entry_id)
+        self.processed += 1

@@ -1,0 +1,58 @@
+"""Clicks on "Apply TCP fixes" and "Dismiss".
+
+"Apply" only queues a decision: the job checks the approver and claims the approval
+atomically, so twenty clicks on three replicas still run one fix. "Dismiss" first asks for
+a reason in a modal (its submission queues the decision, see bot/listeners/views).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from bot.blocks.approval import dismiss_modal
+from bot.runner import DECISION
+from bot.services import Services
+from bot.surface import SurfaceError
+
+log = logging.getLogger(__name__)
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str | None]:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+    message = body.get("message") or {}
+    return channel, message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
+
+
+async def on_apply(body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
+    channel, thread_ts = _where(body)
+    user = body["user"]["id"]
+    payload = {
+        "approval_id": action.get("value", ""),
+        "user": user,
+        "decision": "approved",
+        "channel": channel,
+        "thread_ts": thread_ts,
+    }
+    try:
+        await services.jobs.enqueue(DECISION, payload, dedupe_key=f"action:{body.get('trigger_id')}")
+    except RedisError as exc:
+        log.error("could not queue an approval: %s", exc)
+        try:
+            await services.surface.post_ephemeral(
+                channel,
+                user,
+                "NetOps cannot record your approval (Redis is unreachable): try again in a minute.",
+                thread_ts,
+            )
+        except SurfaceError as err:
+            log.warning("%s", err)
+
+
+async def on_dismiss(body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
+    try:
+        await services.surface.open_modal(body["trigger_id"], dismiss_modal(action.get("value", "")))
+    except SurfaceError as exc:
+        log.warning("%s", exc)

@@ -1,0 +1,26 @@
+""" "View trace": the step tree of a stored result in a modal (opened at once: trigger ids last 3 s)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.blocks.trace import trace_modal
+from bot.services import Services
+from bot.surface import SurfaceError
+
+log = logging.getLogger(__name__)
+
+
+async def on_view_trace(body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
+    stored = await services.results.get(action.get("value", ""))
+    try:
+        if stored is None or stored.trace is None:
+            channel = (body.get("channel") or {}).get("id", "")
+            await services.surface.post_ephemeral(
+                channel, body["user"]["id"], "This trace is no longer kept (traces are kept 7 days): ask again."
+            )
+            return
+        await services.surface.open_modal(body["trigger_id"], trace_modal(stored.trace))
+    except SurfaceError as exc:
+        log.warning("%s", exc)

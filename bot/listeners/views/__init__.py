@@ -1,0 +1,20 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks.ids import VIEW_DISMISS
+from bot.listeners.views.dismiss import on_dismiss_submitted
+from bot.services import Services
+
+
+def register(app: AsyncApp, services: Services) -> tuple[str, ...]:
+    async def _dismiss(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await ack()
+        await on_dismiss_submitted(body, view, services)
+
+    app.view(VIEW_DISMISS)(_dismiss)
+    return (VIEW_DISMISS,)

@@ -1,0 +1,405 @@
+"""The jobs themselves: answer a question, decide on an approval, apply an approved fix.
+
+Each job may run twice (a consumer died and another reclaimed it), so every step that
+posts something remembers what it posted in `netops:jobstate:<entry id>` and a rerun edits
+that message instead of posting another; results replace the "Working…" message, which is
+naturally idempotent. Every failure ends as a message in the thread, never as silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agents.approval_token import ApprovalClaims, sign
+from bot.answer import DIAGNOSIS_KIND, REMEDIATION_KIND, Answer, parse_answer
+from bot.approvals import Approval, Outcome
+from bot.blocks.approval import ApprovalState
+from bot.blocks.ask import error_blocks, question_root, working_blocks
+from bot.blocks.result import result_blocks, result_fallback
+from bot.blocks.trace import trace_blocks
+from bot.collaborator import CollaboratorError, Final, Progress
+from bot.jobs import Job
+from bot.progress import Throttle
+from bot.redis_text import as_text
+from bot.results import StoredResult, new_result_id
+from bot.services import Services
+from bot.surface import SurfaceError
+from bot.trace_view import TraceView
+from bot.tracing import host_trace, trace_view
+
+log = logging.getLogger(__name__)
+
+JOB_STATE_TTL_S = 24 * 3600
+TOKEN_TTL_S = 600  # the signed token only has to outlive the remediation call
+
+NO_SECRET = "The bot has no NETOPS_APPROVAL_SECRET, so it cannot sign approvals: ask whoever runs NetOps to set it."
+
+QUESTION = "question"
+DECISION = "decision"
+REMEDIATION = "remediation"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exchange that ended without an answer: what failed, and what to try."""
+
+    what: str
+    todo: str
+
+
+# (kind, payload, dedupe key) -> queued; the console runs follow-up jobs inline instead.
+Schedule = Callable[[str, dict[str, Any], str], Awaitable[Any]]
+
+
+class JobRunner:
+    def __init__(self, services: Services, progress_interval_s: float = 1.0, schedule: Schedule | None = None) -> None:
+        self._s = services
+        self._progress_interval_s = progress_interval_s
+        self._schedule = schedule or services.jobs.enqueue
+        self._kinds: dict[str, Callable[[Job], Awaitable[None]]] = {
+            QUESTION: self.question,
+            DECISION: self.decision,
+            REMEDIATION: self.remediation,
+        }
+
+    async def __call__(self, job: Job) -> None:
+        handler = self._kinds.get(job.kind)
+        if handler is None:
+            log.warning("job %s has unknown kind %r; dropped", job.entry_id, job.kind)
+            return
+        await handler(job)
+
+    # --- job state: what a (re)run already posted ---
+
+    async def _remember(self, job: Job, name: str, post: Callable[[], Awaitable[str]]) -> str:
+        key = f"netops:jobstate:{job.entry_id}"
+        existing = await self._s.redis.hget(key, name)
+        if existing is not None:
+            return as_text(existing)
+        ts = await post()
+        await self._s.redis.hset(key, name, ts)
+        await self._s.redis.expire(key, JOB_STATE_TTL_S)
+        return ts
+
+    # --- asking ---
+
+    async def _ask(self, channel: str, working_ts: str, stream: AsyncIterator[Progress | Final]) -> Final | Failure:
+        """Drives one A2A exchange, editing the working message with progress; never raises for A2A."""
+        throttle = Throttle(self._progress_interval_s)
+        timeout = self._s.settings.request_timeout_s
+        try:
+            # aclosing: returning at the Final closes the A2A call at once, so its trace step has ended
+            # (with its latency) before the HOST step ends and the trace is read.
+            async with asyncio.timeout(timeout), contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, Progress) and throttle.ready():
+                        await _quietly(
+                            self._s.surface.update(channel, working_ts, working_blocks(event.text), "Working…")
+                        )
+                    elif isinstance(event, Final):
+                        return event
+        except TimeoutError:
+            return Failure(
+                f"The agents did not answer within {timeout:.0f} s.",
+                "Try a narrower question, or raise NETOPS_REQUEST_TIMEOUT_S if analyses are slow here.",
+            )
+        except CollaboratorError as exc:
+            return Failure(exc.what, exc.todo)
+        return Failure("The agents ended without an answer.", "Ask again.")
+
+    async def _traced_ask(
+        self, channel: str, working_ts: str, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
+    ) -> tuple[Final | Failure, TraceView | None]:
+        """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
+        with host_trace(name, self._s.trace_config, channel=channel) as tracer:
+            outcome = await self._ask(channel, working_ts, make_stream())
+        return outcome, trace_view(tracer.trace())
+
+    async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
+        await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), what))
+
+    async def _show_failure(
+        self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, ts: str
+    ) -> None:
+        """The failure in the thread, with the trace summary that names the failing step."""
+        result_id = new_result_id()
+        await self._s.results.save(StoredResult(result_id, None, failure.what, trace, channel, thread_ts))
+        blocks = error_blocks(failure.what, failure.todo) + trace_blocks(trace, result_id)
+        await _quietly(self._s.surface.update(channel, ts, blocks, failure.what))
+
+    async def question(self, job: Job) -> None:
+        p = job.payload
+        channel, user, question = p["channel"], p["user"], p["question"]
+        surface = self._s.surface
+        thread_ts = p.get("thread_ts")
+        if not thread_ts:  # a slash command: the question becomes the thread root
+            try:
+                thread_ts = await self._remember(
+                    job,
+                    "root_ts",
+                    lambda: surface.post(channel, question_root(user, question), f"<@{user}> asked: {question}"),
+                )
+            except SurfaceError as exc:
+                await self._cannot_post(p.get("response_url"), exc)
+                return
+        await self._s.conversations.start(channel, thread_ts, owned=bool(p.get("owned")) or not p.get("thread_ts"))
+        working_ts = await self._remember(
+            job, "working_ts", lambda: surface.post(channel, working_blocks(), "Working…", thread_ts)
+        )
+        try:
+            conversation = await self._s.conversations.get(channel, thread_ts)
+            outcome, trace = await self._traced_ask(
+                channel,
+                working_ts,
+                "netops bot: question",
+                lambda: self._s.collaborator.ask(
+                    question,
+                    context_id=conversation.context_id if conversation else None,
+                    metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
+                ),
+            )
+            if isinstance(outcome, Failure):
+                await self._show_failure(outcome, trace, channel, thread_ts, working_ts)
+                return
+            if outcome.context_id:
+                await self._s.conversations.set_context(channel, thread_ts, outcome.context_id)
+            await self._show_result(outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts)
+        except Exception as exc:  # never leave "Working…" behind
+            log.exception("question job %s failed", job.entry_id)
+            await self._fail(
+                channel,
+                working_ts,
+                f"NetOps failed while answering ({type(exc).__name__}).",
+                "Ask again; if it repeats, the bot's log has the details.",
+            )
+
+    async def _cannot_post(self, response_url: str | None, exc: SurfaceError) -> None:
+        """The channel refused the thread root: tell the asker privately, the only way left."""
+        log.warning("cannot post the question's thread: %s", exc)
+        if not response_url:
+            return
+        if exc.code in ("not_in_channel", "channel_not_found"):
+            text = (
+                "NetOps is not in this channel, so it cannot answer here: invite it with `/invite @netops`, then ask."
+            )
+        else:
+            text = f"NetOps could not post in this channel (Slack said {exc.code or 'no'}): try another channel."
+        await _quietly(self._s.surface.respond(response_url, text))
+
+    async def _show_result(
+        self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str
+    ) -> None:
+        answer = parse_answer(final.data, final.text)
+        result_id = new_result_id()
+        approval = None
+        if answer.recommendation is not None and answer.kind == DIAGNOSIS_KIND:
+            approval = await self._s.approvals.create(
+                answer.recommendation,
+                requester=user,
+                channel=channel,
+                thread_ts=thread_ts,
+                result_id=result_id,
+                ttl_s=self._s.settings.approval_ttl_s,
+            )
+            if approval is not None:
+                approval = await self._s.approvals.set_message(approval, ts)
+        await self._s.results.save(
+            StoredResult(
+                result_id,
+                final.data,
+                final.text,
+                trace,
+                channel,
+                thread_ts,
+                approval.approval_id if approval else None,
+            )
+        )
+        unavailable = None
+        if answer.recommendation is not None and approval is None:
+            unavailable = ApprovalState(
+                "unavailable", note=f"it names no valid instance or stack ({answer.recommendation.instance_id!r})"
+            )
+        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None, unavailable)
+        await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
+
+    # --- approving ---
+
+    async def decision(self, job: Job) -> None:
+        try:
+            await self._decide(job)
+        except Exception as exc:  # the clicker must hear back, whatever failed
+            log.exception("decision job %s failed", job.entry_id)
+            p = job.payload
+            if p.get("channel"):
+                text = f"NetOps could not record your decision ({type(exc).__name__}): try again in a minute."
+                await _quietly(self._s.surface.post_ephemeral(p["channel"], p["user"], text, p.get("thread_ts")))
+
+    async def _decide(self, job: Job) -> None:
+        p = job.payload
+        approval_id, user, decision = p["approval_id"], p["user"], p["decision"]
+        if decision == "approved" and self._s.settings.approval_secret is None:
+            outcome = Outcome(NO_SECRET, await self._s.approvals.get(approval_id))
+        else:
+            outcome = await self._s.approvals.decide(
+                approval_id, user, decision, self._s.policy, note=p.get("note", "")
+            )
+        approval = outcome.approval
+        channel = p.get("channel") or (approval.channel if approval else "")
+        thread_ts = p.get("thread_ts") or (approval.thread_ts if approval else None)
+        if outcome.refusal:
+            await self._s.audit.record(
+                "refused",
+                approval_id=approval_id,
+                user=user,
+                decision=decision,
+                reason=outcome.refusal,
+                instance_id=approval.instance_id if approval else None,
+            )
+            if channel:
+                await _quietly(self._s.surface.post_ephemeral(channel, user, outcome.refusal, thread_ts))
+            return
+        assert approval is not None and outcome.claim is not None
+        await self._s.audit.record(
+            decision,
+            approval_id=approval_id,
+            user=user,
+            requester=approval.requester,
+            instance_id=approval.instance_id,
+            changes=list(approval.changes),
+            note=outcome.claim.note,
+        )
+        await self._rerender(approval, ApprovalState(decision, user, outcome.claim.note))
+        if decision == "approved":
+            await self._schedule(REMEDIATION, {"approval_id": approval_id}, f"remediate:{approval_id}")
+
+    async def _rerender(self, approval: Approval, state: ApprovalState) -> None:
+        """Replaces the buttons on the result message with who decided what."""
+        stored = await self._s.results.get(approval.result_id)
+        if stored is None or approval.message_ts is None:
+            return
+        answer = parse_answer(stored.data, stored.text)
+        blocks = result_blocks(answer, stored.trace, stored.result_id, approval.approval_id, state)
+        await _quietly(self._s.surface.update(approval.channel, approval.message_ts, blocks, result_fallback(answer)))
+
+    async def remediation(self, job: Job) -> None:
+        approval_id = job.payload["approval_id"]
+        approval = await self._s.approvals.get(approval_id)
+        claim = await self._s.approvals.claim_of(approval_id)
+        if approval is None or claim is None or claim.status != "approved":
+            log.warning("remediation job for %s has no approved claim; dropped", approval_id)
+            return
+        surface = self._s.surface
+        working_ts = await self._remember(
+            job,
+            "working_ts",
+            lambda: surface.post(
+                approval.channel,
+                working_blocks(f"applying TCP fixes to {approval.instance_id} (approved by <@{claim.by}>)"),
+                "Applying TCP fixes…",
+                approval.thread_ts,
+            ),
+        )
+        secret = self._s.settings.approval_secret
+        if secret is None:
+            await self._fail(
+                approval.channel,
+                working_ts,
+                "The bot has no approval secret, so it cannot sign the approval.",
+                "Set NETOPS_APPROVAL_SECRET (the same value as the performance agent's) and approve again.",
+            )
+            await self._finish(approval, "failed", claim.by, None, "no approval secret")
+            return
+        token = sign(
+            ApprovalClaims(
+                approval_id, approval.action, approval.instance_id, claim.by, int(time.time()) + TOKEN_TTL_S
+            ),
+            secret.get_secret_value(),
+        )
+        data = {
+            "kind": "netops.remediate/v1",
+            "approval_token": token,
+            "instance_id": approval.instance_id,
+            "stack_name": approval.stack_name,
+        }
+        conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
+        final: Final | None = None
+        error: str | None = None
+        try:
+            outcome, trace = await self._traced_ask(
+                approval.channel,
+                working_ts,
+                "netops bot: apply TCP fixes",
+                lambda: self._s.collaborator.ask(
+                    f"apply TCP fixes to {approval.instance_id}",
+                    context_id=conversation.context_id if conversation else None,
+                    metadata={
+                        "netops": {"channel": approval.channel, "thread_ts": approval.thread_ts, "user": claim.by}
+                    },
+                    data=data,
+                ),
+            )
+            if isinstance(outcome, Failure):
+                error = outcome.what
+                await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
+            else:
+                final = outcome
+                answer = parse_answer(final.data, final.text)
+                result_id = new_result_id()
+                await self._s.results.save(
+                    StoredResult(result_id, final.data, final.text, trace, approval.channel, approval.thread_ts)
+                )
+                blocks = result_blocks(answer, trace, result_id)
+                await surface.update(approval.channel, working_ts, blocks, result_fallback(answer))
+        except Exception as exc:
+            log.exception("remediation job %s failed", job.entry_id)
+            error = f"the bot failed ({type(exc).__name__})"
+            await self._fail(
+                approval.channel,
+                working_ts,
+                f"NetOps failed while applying the fix ({type(exc).__name__}).",
+                "Check the instance before trying again; the bot's log has the details.",
+            )
+        answer = parse_answer(final.data, final.text) if final is not None else None
+        await self._finish(approval, "applied" if _succeeded(final) else "failed", claim.by, answer, error)
+
+    async def _finish(
+        self, approval: Approval, status: str, by: str, answer: Answer | None, error: str | None = None
+    ) -> None:
+        await self._s.approvals.finish(approval, status)
+        result = answer.remediation if answer else None
+        await self._s.audit.record(
+            "fix_result",
+            approval_id=approval.approval_id,
+            approver=by,
+            instance_id=approval.instance_id,
+            status=status,
+            ssm_status=result.status if result else None,
+            verified=result.verified if result else False,
+            before=result.before if result else None,
+            after=result.after if result else None,
+            error=(result.error if result else None) or error,
+        )
+        await self._rerender(approval, ApprovalState(status, by))
+
+
+def _succeeded(final: Final | None) -> bool:
+    answer = parse_answer(final.data, final.text) if final is not None else None
+    if final is None or final.failed or answer is None or answer.remediation is None:
+        return False
+    if answer.kind != REMEDIATION_KIND:
+        return False
+    return answer.remediation.verified and answer.remediation.error is None
+
+
+async def _quietly(call: Awaitable[Any]) -> None:
+    """Delivery of a secondary message failed: log it, keep the job going."""
+    try:
+        await call
+    except SurfaceError as exc:
+        log.warning("%s", exc)

@@ -1,0 +1,111 @@
+"""The bot under test, whole: real Redis, real HTTP, a fake Slack Web API and a test A2A agent."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from bot_fake_agent import FakeAgent
+from bot_fake_slack import FakeSlack
+from bot_servers import serving
+from bot_slack_requests import FORM, JSON, SIGNING_SECRET, command_body, event_body, post_signed
+
+from agents.settings import Settings, load_settings
+from bot.runtime import BotRuntime, bot_runtime
+from bot.server import running_http
+
+APPROVER = "UAPPROVE1"
+ASKER = "UASKER01"
+
+
+def redis_url_of(client: aioredis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 15)}"
+
+
+def make_settings(redis_client: aioredis.Redis, slack_url: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test-token",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": None,
+        "slack_api_url": slack_url,
+        "redis_url": redis_url_of(redis_client),
+        "approvers": [APPROVER],
+        "approval_secret": "test-approval-secret",
+        "request_timeout_s": 20.0,
+        "job_reclaim_s": 30.0,
+    }
+    return load_settings(**(values | extra))
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    try:
+        yield slack
+    finally:
+        await slack.stop()
+
+
+@pytest.fixture
+async def agent() -> AsyncIterator[FakeAgent]:
+    fake = FakeAgent()
+    async with serving(fake.app):
+        yield fake
+
+
+@dataclass
+class Harness:
+    url: str
+    http: httpx.AsyncClient
+    slack: FakeSlack
+    agent: FakeAgent
+    runtime: BotRuntime
+    settings: Settings
+
+    async def command(self, text: str, **kwargs: Any) -> httpx.Response:
+        return await post_signed(self.http, self.url, command_body(text, **kwargs), FORM)
+
+    async def event(self, event: dict[str, Any], event_id: str | None = None, **kwargs: Any) -> httpx.Response:
+        return await post_signed(self.http, self.url, event_body(event, event_id), JSON, **kwargs)
+
+    async def form(self, body: bytes) -> httpx.Response:
+        return await post_signed(self.http, self.url, body, FORM)
+
+
+@pytest.fixture
+async def harness_factory(redis_client: aioredis.Redis, fake_slack: FakeSlack, agent: FakeAgent):  # type: ignore[no-untyped-def]
+    """Starts the whole bot over HTTP against the fakes; `**extra` overrides settings."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**extra: Any) -> Harness:
+            settings = make_settings(redis_client, fake_slack.url, **({"collaborator_url": agent.url} | extra))
+            runtime = await stack.enter_async_context(bot_runtime(settings, progress_interval_s=0.0, drain_s=1.0))
+            url = await stack.enter_async_context(running_http(runtime))
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
+            return Harness(url, http, fake_slack, agent, runtime, settings)
+
+        yield start
+
+
+@pytest.fixture
+async def harness(harness_factory) -> Harness:  # type: ignore[no-untyped-def]
+    return await harness_factory()
+
+
+@pytest.fixture
+def closed_port_url() -> Iterator[str]:
+    """A URL on which nothing listens: the port is bound (so no one else takes it) but never listened on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()

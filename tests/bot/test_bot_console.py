@@ -1,0 +1,124 @@
+"""The console surface: the same conversation and approval as Slack, printed as text."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from bot_fake_agent import DIAGNOSIS, HEALTHY, FakeAgent
+from conftest import make_settings
+
+from bot.audit import AuditLog
+from bot.collaborator import CollaboratorClient
+from bot.console import ConsoleSession, render_blocks
+
+
+@pytest.fixture
+async def session(redis_client: aioredis.Redis, agent: FakeAgent) -> AsyncIterator[ConsoleSession]:
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", collaborator_url=agent.url)
+    client = CollaboratorClient(agent.url)
+    try:
+        yield ConsoleSession(settings, redis_client, client)
+    finally:
+        await client.aclose()
+
+
+async def test_ask_returns_the_thread_with_headline_findings_trace_and_buttons(session: ConsoleSession) -> None:
+    text = await session.ask("why is payments slow?")
+    lines = text.splitlines()
+    assert lines[0] == "@OPERATOR asked: why is payments slow?"
+    assert "🔴 Critical: Packet loss on the app→db path retransmits 3.1 % of segments." in lines
+    assert any(line.startswith("  trace ") and "1,120 tokens · $0.0142" in line for line in lines)
+    assert "[ Apply TCP fixes ]  (primary)" in lines
+    confirm = next(line for line in lines if line.strip().startswith("confirm:"))
+    assert "i-0abc1234def567890" in confirm and "net.core.rmem_max → 134217728" in confirm
+    assert "[ Dismiss ]" in lines and "[ View trace ]" in lines
+    assert "Working…" not in text
+
+
+async def test_a_second_ask_continues_the_conversation(session: ConsoleSession, agent: FakeAgent) -> None:
+    agent.answers = [DIAGNOSIS, HEALTHY]
+    await session.ask("why is payments slow?")
+    text = await session.ask("and what about the db side?")
+    assert "The database side is healthy" in text
+    assert agent.received[1].context_id == agent.received[0].context_id
+
+
+async def test_approve_applies_the_fix_and_shows_before_and_after(session: ConsoleSession, agent: FakeAgent) -> None:
+    await session.ask("why is payments slow?")
+    text = await session.approve()
+    assert "✅ Approved by @OPERATOR: applied (result below)." in text
+    assert "• `net.core.rmem_max`: 212992 → 134217728" in text
+    assert "[ Apply TCP fixes ]" not in text
+    assert len(agent.remediations) == 1
+    events = [entry.event for entry in await AuditLog(session.services.redis).entries()]
+    assert events == ["approved", "fix_result"]
+
+
+async def test_approve_without_a_pending_fix_says_so(session: ConsoleSession, agent: FakeAgent) -> None:
+    agent.answers = [HEALTHY]
+    await session.ask("is the db ok?")
+    assert (await session.approve()).endswith("(no fix is waiting for approval in this thread)")
+    assert agent.remediations == []
+
+
+async def test_dismiss_replaces_the_buttons_with_the_reason(session: ConsoleSession) -> None:
+    await session.ask("why is payments slow?")
+    text = await session.dismiss("change freeze")
+    assert "🚫 Dismissed by @OPERATOR: change freeze" in text
+    assert "[ Apply TCP fixes ]" not in text
+
+
+def test_render_blocks_shows_context_dividers_and_user_mentions() -> None:
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Bold* for <@U123>"}},
+        {"type": "divider"},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "trace 4f3a… · 2 steps"}]},
+    ]
+    assert render_blocks(blocks) == "Bold for @U123\n" + "─" * 40 + "\n  trace 4f3a… · 2 steps"
+
+
+async def test_view_trace_renders_the_step_tree_of_the_newest_result(session: ConsoleSession) -> None:
+    assert await session.view_trace() is None  # nothing asked yet
+    await session.ask("why is payments slow?")
+    modal = await session.view_trace()
+    assert modal is not None
+    lines = modal.splitlines()
+    assert lines[0].startswith("trace ")
+    assert any(line.startswith("netops bot: question (host") for line in lines)
+    assert any("└ analyze_traffic_mirroring_logs (tool" in line for line in lines)
+
+
+async def test_on_change_sees_the_working_message_before_the_result(redis_client, agent: FakeAgent) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", collaborator_url=agent.url)
+    client = CollaboratorClient(agent.url)
+    try:
+        session = ConsoleSession(
+            settings, redis_client, client, on_change=lambda m: seen.append(render_blocks(m.blocks))
+        )
+        await session.ask("why is payments slow?")
+    finally:
+        await client.aclose()
+    working = [i for i, text in enumerate(seen) if text.startswith("⏳ Working…")]
+    result = [i for i, text in enumerate(seen) if "Critical" in text]
+    assert working and result and max(working) < min(result)
+    assert any("Querying Network Flow Monitor" in seen[i] for i in working)
+
+
+async def test_the_console_works_on_fakeredis_for_the_embedded_demo(redis_client, agent: FakeAgent) -> None:  # type: ignore[no-untyped-def]
+    import fakeredis
+
+    fake = fakeredis.FakeAsyncRedis()
+    settings = make_settings(redis_client, "http://127.0.0.1:1/api/", collaborator_url=agent.url)
+    client = CollaboratorClient(agent.url)
+    try:
+        session = ConsoleSession(settings, fake, client)
+        await session.ask("why is payments slow?")
+        text = await session.approve()
+        assert "• `net.core.rmem_max`: 212992 → 134217728" in text
+        assert [e.event for e in await AuditLog(fake).entries()] == ["approved", "fix_result"]
+    finally:
+        await client.aclose()
+        await fake.aclose()
