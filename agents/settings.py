@@ -151,6 +151,34 @@ class Settings(BaseSettings):
         default="netops-lab", description="CloudFormation stack whose outputs name the instance to fix."
     )
     persist_sysctl: bool = Field(default=False, description="Also persist TCP fixes under /etc/sysctl.d.")
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AWS_ENDPOINT_URL"),
+        description="AWS API endpoint for every service (moto or the embedded lab); unset = real AWS.",
+    )
+    nfm_endpoint_url: str | None = Field(
+        default=None, description="Network Flow Monitor endpoint (the lab's fake); unset = AWS_ENDPOINT_URL or AWS."
+    )
+    analysis_window_minutes: float = Field(
+        default=30, gt=0, description="Time window the tools look at when the question names none."
+    )
+    capture_max_files: int = Field(default=20, gt=0, description="Most capture files analyzed for one question.")
+    capture_byte_budget: int = Field(
+        default=2 * 1024**3, gt=0, description="Most capture bytes streamed from S3 for one question."
+    )
+    nfm_query_timeout_s: float = Field(
+        default=60, gt=0, description="How long Network Flow Monitor queries may run before they are stopped."
+    )
+    push_allow_private_urls: bool = Field(
+        default=False,
+        description="Let A2A push notifications go to private or loopback addresses (the local lab); "
+        "off = public addresses only, so a caller cannot aim the agent at the VPC.",
+    )
+    aws_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per AWS call, retries included (botocore standard mode)."
+    )
+    ssm_poll_interval_s: float = Field(default=2, gt=0, description="Delay between SSM command status polls.")
+    ssm_timeout_s: float = Field(default=120, gt=0, description="How long a TCP fix command may run over SSM.")
 
     # --- traceability ---
     trace_tracebacks: bool = Field(default=False, description="Record tracebacks in failed trace steps (redacted).")
@@ -190,6 +218,13 @@ class Settings(BaseSettings):
         for url in urls:
             if not str(url).startswith(("http://", "https://")):
                 raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return value
+
+    @field_validator("aws_endpoint_url", "nfm_endpoint_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         return value
 
 

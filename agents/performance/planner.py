@@ -1,0 +1,108 @@
+"""The deterministic planner: which tools a question needs, and with what arguments.
+
+It reads what, where and when from the text (region, instance id, bucket and prefix, time
+window) and fills the rest from settings; like the seed's prompt, it never asks the operator
+for a region or an account. Everything it extracts is validated by pattern, so nothing the
+operator typed reaches AWS unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+FLOW_MONITOR = "analyze_network_flow_monitor"
+MIRRORING = "analyze_traffic_mirroring_logs"
+FIX = "fix_retransmissions"
+
+_REGION = re.compile(r"\b((?:us|eu|ap|sa|ca|me|af|il|mx)-(?:gov-)?[a-z]+-\d)\b")
+_INSTANCE = re.compile(r"\b(i-(?:[0-9a-f]{17}|[0-9a-f]{8}))\b")
+_S3_URL = re.compile(r"\bs3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(\S*))?")
+_BUCKET = re.compile(r"\bbucket\s+[`'\"]?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\b", re.IGNORECASE)
+_WINDOW = re.compile(
+    r"\b(?:last|past|previous)\s+(?:(\d+(?:\.\d+)?)\s*)?(minutes?|mins?|m|hours?|hrs?|h|days?|d)\b", re.IGNORECASE
+)
+# Naming a source narrows the plan to it; symptoms (slow, retransmissions, latency…) use both.
+_CAPTURE_SOURCE = re.compile(r"pcap|capture|mirror", re.IGNORECASE)
+_MONITOR_SOURCE = re.compile(r"flow monitor|\bnfm\b|cloudwatch|top contributor", re.IGNORECASE)
+_FIX_WORDS = re.compile(r"\b(fix|remediat|tune|apply)", re.IGNORECASE)
+MAX_WINDOW_MINUTES = 7 * 24 * 60
+
+
+@dataclass
+class ToolCall:
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    region: str
+    window_minutes: float
+    instance_id: str | None
+    calls: list[ToolCall]
+    reasons: list[str]
+
+
+def window_minutes(question: str, default: float) -> float:
+    """`last 2 hours` → 120; `past hour` → 60; nothing said → the default; capped at a week."""
+    match = _WINDOW.search(question)
+    if not match:
+        return default
+    amount = float(match.group(1)) if match.group(1) else 1.0
+    unit = match.group(2).lower()
+    factor = 1440 if unit.startswith("d") else 60 if unit.startswith("h") else 1
+    return max(1.0, min(amount * factor, MAX_WINDOW_MINUTES))
+
+
+def plan(
+    question: str,
+    *,
+    default_region: str,
+    default_window_minutes: float,
+    capture_bucket: str | None,
+    capture_prefix: str,
+    max_files: int,
+) -> Plan:
+    """Map a question to tool calls; both diagnosis tools run unless the question names one source."""
+    region_match = _REGION.search(question)
+    region = region_match.group(1) if region_match else default_region
+    instance_match = _INSTANCE.search(question)
+    instance_id = instance_match.group(1) if instance_match else None
+    minutes = window_minutes(question, default_window_minutes)
+    bucket, prefix = capture_bucket, capture_prefix
+    if url := _S3_URL.search(question):
+        bucket = url.group(1)
+        prefix = url.group(2) or capture_prefix
+    elif named := _BUCKET.search(question):
+        bucket = named.group(1)
+
+    wants_captures = bool(_CAPTURE_SOURCE.search(question))
+    wants_monitor = bool(_MONITOR_SOURCE.search(question))
+    if not wants_captures and not wants_monitor:
+        wants_captures = wants_monitor = True
+    reasons = [f"region {region}" + ("" if region_match else " (default)"), f"last {minutes:g} minutes"]
+    calls: list[ToolCall] = []
+    if wants_monitor or not bucket:
+        calls.append(ToolCall(FLOW_MONITOR, {"region": region, "window_minutes": minutes}))
+        reasons.append("Network Flow Monitor for flow health, RTT and timeouts")
+    if wants_captures and bucket:
+        calls.append(
+            ToolCall(
+                MIRRORING,
+                {
+                    "s3_bucket_name": bucket,
+                    "prefix": prefix,
+                    "time_window_minutes": minutes,
+                    "target_instance_id": None,
+                    "max_files": max_files,
+                },
+            )
+        )
+        reasons.append(f"Traffic Mirroring captures in s3://{bucket}/{prefix} for TCP retransmissions")
+    elif wants_captures:
+        reasons.append("no capture bucket is configured (NETOPS_CAPTURE_BUCKET), so captures are skipped")
+    if _FIX_WORDS.search(question):
+        reasons.append("a fix was asked for: the answer carries the dry-run script; applying it needs an approval")
+    return Plan(region=region, window_minutes=minutes, instance_id=instance_id, calls=calls, reasons=reasons)

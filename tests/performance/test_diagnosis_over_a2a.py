@@ -1,0 +1,129 @@
+"""A question over real A2A against the agent on 127.0.0.1, with AWS in moto and NFM stubbed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from a2a.types import Part
+from perf_harness import agent_settings, ask, serve_performance_agent, stub_monitor_with_flow, stub_no_monitors
+
+from agents.performance.answer import ANSWER_SCHEMA
+from agents.traceability import TRACE_METADATA_KEY, ResponseTrace
+
+
+async def test_diagnosis_finds_the_bad_flow_and_recommends_a_fix_for_its_instance(perf_agent, lab, http) -> None:
+    stub_monitor_with_flow(perf_agent.nfm, instance=lab.client_instance, retransmissions=400, timeouts=3)
+    reply = await ask(http, perf_agent.url, Part(text="Why is the app slow talking to the database?"))
+
+    assert reply.final_state == "TASK_STATE_COMPLETED"
+    data = reply.data
+    jsonschema.validate(data, ANSWER_SCHEMA)
+    assert data["kind"] == "netops.diagnosis/v1"
+    mirrored = [f for f in data["findings"] if f["evidence"]["source"] == "traffic_mirroring"]
+    assert mirrored[0]["evidence"]["flow"] == "10.0.1.10:40000 → 10.0.2.20:5432 (VNI 1234)"
+    assert mirrored[0]["evidence"]["instance_id"] == lab.client_instance
+    assert mirrored[0]["evidence"]["retransmission_rate"] == 0.1
+    assert data["recommendation"]["instance_id"] == lab.client_instance
+    assert "net.core.rmem_max" in data["recommendation"]["script"]
+    assert data["headline"]["severity"] == "critical"
+    assert lab.client_instance in reply.markdown
+
+
+async def test_flow_monitor_and_cloudwatch_evidence_is_reported_apart_from_aws_health(perf_agent, lab, http) -> None:
+    stub_monitor_with_flow(perf_agent.nfm, instance=lab.client_instance, retransmissions=400, timeouts=3)
+    reply = await ask(http, perf_agent.url, Part(text="latency between app and db?"))
+    nfm = [f for f in reply.data["findings"] if f["evidence"]["source"] == "flow_monitor"]
+    assert nfm[0]["evidence"]["instance_id"] == lab.client_instance
+    assert nfm[0]["evidence"]["rtt_p50_ms"] == 180.0
+    assert nfm[0]["evidence"]["timeouts"] == 3
+
+
+async def test_status_updates_name_each_source_as_it_is_queried(perf_agent, lab, http) -> None:
+    stub_monitor_with_flow(perf_agent.nfm, instance=lab.client_instance, retransmissions=1, timeouts=0)
+    reply = await ask(http, perf_agent.url, Part(text="anything wrong with the network?"))
+    statuses = reply.statuses
+    assert any(s.startswith("Querying Network Flow Monitor: 1 active of 1 monitors") for s in statuses)
+    assert any(s.startswith("Analyzing 1 of 1 captures from s3://netops-captures/") for s in statuses)
+
+
+async def test_the_answer_carries_the_trace_with_a_tool_step_per_aws_call(perf_agent, lab, http) -> None:
+    stub_no_monitors(perf_agent.nfm)
+    reply = await ask(http, perf_agent.url, Part(text="retransmissions?"))
+    [artifact] = reply.artifacts
+    trace = ResponseTrace.from_dict(_plain(artifact.metadata[TRACE_METADATA_KEY]))
+    names = [s.name for s in trace.steps]
+    assert "analyze_traffic_mirroring_logs" in names
+    assert "s3.analyze_capture" in names
+    assert "Performance_Agent" in names
+
+
+async def test_no_monitors_becomes_a_finding_and_the_captures_still_answer(perf_agent, lab, http) -> None:
+    stub_no_monitors(perf_agent.nfm)
+    reply = await ask(http, perf_agent.url, Part(text="why is it slow?"))
+    assert reply.final_state == "TASK_STATE_COMPLETED"
+    titles = [f["title"] for f in reply.data["findings"]]
+    assert "networkflowmonitor.list_monitors failed (NoMonitors)" in titles
+    assert reply.data["recommendation"]["instance_id"] == lab.client_instance
+
+
+async def test_access_denied_fails_the_tool_step_and_tells_what_to_grant(perf_agent, lab, http) -> None:
+    perf_agent.nfm.add_client_error("list_monitors", "AccessDeniedException", "not authorized", 403)
+    reply = await ask(http, perf_agent.url, Part(text="why is it slow?"))
+    assert reply.final_state == "TASK_STATE_COMPLETED"
+    [denied] = [f for f in reply.data["findings"] if f["evidence"].get("code") == "AccessDeniedException"]
+    assert denied["recommendation"].startswith(
+        "Grant the agent's IAM role permission for networkflowmonitor.list_monitors"
+    )
+    [artifact] = reply.artifacts
+    trace = ResponseTrace.from_dict(_plain(artifact.metadata[TRACE_METADATA_KEY]))
+    [step] = [s for s in trace.steps if s.name == "networkflowmonitor.list_monitors"]
+    assert "AccessDenied" in step.error
+
+
+async def test_throttling_becomes_a_finding_with_a_wait_and_retry(perf_agent, lab, http) -> None:
+    perf_agent.nfm.add_client_error("list_monitors", "ThrottlingException", "Rate exceeded", 400)
+    reply = await ask(http, perf_agent.url, Part(text="why is it slow?"))
+    [throttled] = [f for f in reply.data["findings"] if f["evidence"].get("code") == "ThrottlingException"]
+    assert "wait a minute and ask again" in throttled["recommendation"]
+    assert reply.final_state == "TASK_STATE_COMPLETED"
+
+
+async def test_no_such_bucket_becomes_a_finding_naming_the_setting(moto_url, lab, redis_client, http) -> None:
+    settings = agent_settings(moto_url, capture_bucket="no-such-captures")
+    async with serve_performance_agent(settings, redis_client) as agent:
+        stub_monitor_with_flow(agent.nfm, instance=lab.client_instance, retransmissions=400, timeouts=3)
+        reply = await ask(http, agent.url, Part(text="why is it slow?"))
+    [missing] = [f for f in reply.data["findings"] if f["evidence"].get("code") == "NoSuchBucket"]
+    assert "NETOPS_CAPTURE_BUCKET" in missing["recommendation"]
+    assert reply.final_state == "TASK_STATE_COMPLETED"  # Network Flow Monitor still answered
+
+
+async def test_nothing_analyzable_fails_the_task_with_the_reasons(moto_url, lab, redis_client, http) -> None:
+    settings = agent_settings(moto_url, capture_bucket="no-such-captures")
+    async with serve_performance_agent(settings, redis_client) as agent:
+        stub_no_monitors(agent.nfm)
+        reply = await ask(http, agent.url, Part(text="why is it slow?"))
+    assert reply.final_state == "TASK_STATE_FAILED"
+    assert reply.data["headline"]["text"].startswith("Nothing could be analyzed")
+    assert {f["evidence"].get("code") for f in reply.data["findings"]} >= {"NoSuchBucket", "NoMonitors"}
+
+
+async def test_a_message_without_text_is_rejected_with_a_reason(perf_agent, http) -> None:
+    reply = await ask(http, perf_agent.url, Part(text=" "))
+    assert reply.final_state == "TASK_STATE_REJECTED"
+
+
+def _plain(struct: Any) -> Any:
+    from google.protobuf.json_format import MessageToDict
+
+    return MessageToDict(struct) if hasattr(struct, "DESCRIPTOR") else struct
+
+
+async def test_a_follow_up_in_the_same_context_is_answered_in_that_context(perf_agent, lab, http) -> None:
+    stub_no_monitors(perf_agent.nfm)
+    first = await ask(http, perf_agent.url, Part(text="retransmissions in the captures?"))
+    second = await ask(http, perf_agent.url, Part(text="and over the last 2 hours?"), context_id=first.context_id)
+    assert second.final_state == "TASK_STATE_COMPLETED"
+    assert second.context_id == first.context_id
+    assert "last 120 minutes" in second.markdown
