@@ -14,15 +14,13 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from agents.errors import SettingsError
+
 
 def _csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
-
-
-class SettingsError(RuntimeError):
-    """A setting is missing or malformed; the message is the one line an operator sees."""
 
 
 class Settings(BaseSettings):
