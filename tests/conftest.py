@@ -9,12 +9,14 @@ import pytest
 import redis.asyncio as aioredis
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Tests empty this database; two suites sharing one Redis at once need different ones.
+TEST_DB = int(os.environ.get("NETOPS_TEST_REDIS_DB", "15"))
 
 
 @pytest.fixture
 async def redis_client() -> AsyncIterator[aioredis.Redis]:
     """A real Redis connection on a database of its own, emptied before and after the test."""
-    client = aioredis.from_url(REDIS_URL, db=15, decode_responses=False)
+    client = aioredis.from_url(REDIS_URL, db=TEST_DB, decode_responses=False)
     await client.flushdb()
     try:
         yield client

@@ -38,7 +38,9 @@ def test_a_malformed_agent_url_stops_start_up_naming_the_variable(monkeypatch: p
 
 async def test_sighup_rereads_the_agent_urls_and_fetches_the_new_cards(perf_agent: Running) -> None:
     urls: list[str] = []
-    redis = aioredis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), db=15)
+    redis = aioredis.from_url(
+        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), db=int(os.environ.get("NETOPS_TEST_REDIS_DB", "15"))
+    )
     http = make_http_client(connect_timeout_s=2.0, read_timeout_s=5.0)
     parts = Collaborator(Settings(card_refresh_s=3600), redis=redis, http=http, registry=Registry(lambda: list(urls)))
     app = parts.app("http://127.0.0.1:10000/")
