@@ -33,6 +33,8 @@ DB_PORT = 5432
 # is visibly wrong: only the one impaired flow should stand out.
 APP_HEALTHY_PORT = 40001
 DB_HEALTHY_PORT = 6379
+# The tag deploy/iam-policy.json requires (ssm:resourceTag/…) before the agent may send its fix.
+MANAGED_TAG = "netops-managed"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def _instance(subnet: str, ip: str, name: str, role: str) -> dict:
                 {"Key": "Name", "Value": name},
                 {"Key": "netops:role", "Value": role},
                 {"Key": "netops:lab", "Value": "true"},
+                # deploy/iam-policy.json lets the agent run its fix only on instances tagged so.
+                {"Key": MANAGED_TAG, "Value": "true"},
             ],
         },
     }
