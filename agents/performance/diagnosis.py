@@ -21,9 +21,10 @@ from agents.performance.answer import (
     Recommendation,
 )
 from agents.performance.tools.aws import AwsProblem
-from agents.performance.tools.flow_monitor import FlowContributor, FlowMonitorReport
+from agents.performance.tools.flow_monitor import FlowContributor, FlowMonitorReport, describe_flow
 from agents.performance.tools.mirroring import MirroredFlow, MirroringReport, human_bytes
 from agents.performance.tools.remediation import dry_run
+from agents.plural import counted
 
 RETRANSMISSION_WARNING = 0.01  # 1 % of data segments retransmitted: worth a look
 RETRANSMISSION_CRITICAL = 0.02  # 2 %: throughput collapses on long-lived flows
@@ -67,8 +68,8 @@ def _mirrored_findings(report: MirroringReport) -> tuple[list[Finding], list[Mir
                 severity=_rate_severity(flow.retransmission_rate),  # type: ignore[arg-type]
                 title=f"{flow.retransmission_rate:.1%} of segments retransmitted on {flow.flow}{where}",
                 detail=(
-                    f"{flow.retransmissions} retransmissions in {flow.packets} packets{rtt}, "
-                    f"{flow.resets} resets, from {report.files_analyzed} mirrored captures."
+                    f"{counted(flow.retransmissions, 'retransmission')} in {counted(flow.packets, 'packet')}{rtt}, "
+                    f"{counted(flow.resets, 'reset')}, from {counted(report.files_analyzed, 'mirrored capture')}."
                 ),
                 evidence=Evidence(
                     source="traffic_mirroring",
@@ -86,13 +87,17 @@ def _mirrored_findings(report: MirroringReport) -> tuple[list[Finding], list[Mir
         )
     if report.analyzed and not bad:
         counts = report.counts
+        worst = worst_mirrored_flow(report)
         findings.append(
             Finding(
                 severity="ok",
                 title="No flow with a retransmission problem in the mirrored traffic",
                 detail=(
-                    f"{report.files_analyzed} captures, {counts.get('tcp_packets', 0)} TCP packets, "
-                    f"{counts.get('retransmissions', 0)} retransmissions in {len(report.flows)} flows."
+                    f"{counted(report.files_analyzed, 'capture')}, "
+                    f"{counted(counts.get('tcp_packets', 0), 'TCP packet')}, "
+                    f"{counted(counts.get('retransmissions', 0), 'retransmission')} "
+                    f"in {counted(len(report.flows), 'flow')}"
+                    + (f"; worst: {describe_mirrored(worst)}." if worst else ".")
                 ),
                 evidence=Evidence(
                     source="traffic_mirroring",
@@ -118,7 +123,7 @@ def _mirrored_findings(report: MirroringReport) -> tuple[list[Finding], list[Mir
         findings.append(
             Finding(
                 severity="warning",
-                title=f"{len(report.file_errors)} captures could not be read",
+                title=f"{counted(len(report.file_errors), 'capture')} could not be read",
                 detail="; ".join(f"{e['key']}: {e['error']}" for e in report.file_errors[:3]),
                 evidence=Evidence(source="traffic_mirroring"),
                 recommendation="Check the capture rotation on the mirror target; truncated files are skipped.",
@@ -130,7 +135,7 @@ def _mirrored_findings(report: MirroringReport) -> tuple[list[Finding], list[Mir
                 severity="info",
                 title="No captures in the time window",
                 detail=f"Nothing under s3://{report.bucket}/{report.prefix} overlaps the last "
-                f"{report.window.minutes:.0f} minutes.",
+                f"{counted(report.window.minutes, 'minute', spec='.0f')}.",
                 evidence=Evidence(source="traffic_mirroring"),
                 recommendation="Check that the mirror target is capturing, or ask about a longer window.",
             )
@@ -155,7 +160,8 @@ def _nfm_findings(report: FlowMonitorReport) -> tuple[list[Finding], list[FlowCo
                 severity=severity,  # type: ignore[arg-type]
                 title=f"Network Flow Monitor: {c.flow} ({place or 'unknown instance'}) is among the worst flows",
                 detail=(
-                    f"{c.retransmissions or 0:.0f} retransmissions, {c.timeouts or 0:.0f} timeouts, "
+                    f"{counted(c.retransmissions or 0, 'retransmission', spec='.0f')}, "
+                    f"{counted(c.timeouts or 0, 'timeout', spec='.0f')}, "
                     f"RTT {c.rtt_ms or 0:.1f} ms, {human_bytes(c.bytes or 0)} sent to "
                     f"{c.remote_instance_id or c.remote_ip} ({c.destination_category}) in monitor {c.monitor}."
                 ),
@@ -169,32 +175,80 @@ def _nfm_findings(report: FlowMonitorReport) -> tuple[list[Finding], list[FlowCo
                 ),
             )
         )
+    if report.contributors and not bad:
+        worst = report.worst_flows(limit=1)[0]
+        findings.append(
+            Finding(
+                severity="ok",
+                title="No flow with a problem among Network Flow Monitor's top contributors",
+                detail=f"{counted(len(report.contributors), 'flow')} checked; worst: {describe_flow(worst)}.",
+                evidence=Evidence(source="flow_monitor", flow=worst.flow, instance_id=worst.local_instance_id),
+            )
+        )
+    return findings, [c for c in bad if c.local_instance_id]
+
+
+def _health_findings(report: FlowMonitorReport, ours: Finding | None) -> list[Finding]:
+    """AWS's verdict on its own network, per monitor, set beside (never mixed with) ours on the flows."""
+    findings = []
     for m in report.metrics:
-        name = "degraded" if m.aws_network_degraded else "healthy"
+        if m.aws_network_degraded:
+            detail = "AWS reports a problem in its own network for this monitor (HealthIndicator = 1)."
+        elif ours is not None:
+            detail = (
+                "AWS reports no problem in its own network for this monitor (HealthIndicator = 0); "
+                f"our analysis: {ours.title}, so look at the hosts, not at AWS's network."
+            )
+        else:
+            detail = (
+                "AWS reports no problem in its own network for this monitor (HealthIndicator = 0), "
+                "and our analysis of the flows finds none either."
+            )
         findings.append(
             Finding(
                 severity="warning" if m.aws_network_degraded else "info",
-                title=f"AWS network health indicator for monitor {m.monitor}: {name}",
-                detail=(
-                    "AWS reports a problem in its own network for this monitor (HealthIndicator = 1)."
-                    if m.aws_network_degraded
-                    else "AWS reports no problem in its own network for this monitor; anything found is on our side."
-                ),
+                title=f"AWS network health indicator for monitor {m.monitor}: "
+                + ("degraded" if m.aws_network_degraded else "healthy"),
+                detail=detail,
                 evidence=Evidence(source="cloudwatch", extra={"monitor": m.monitor, **m.values}),
                 recommendation="Check the AWS Health Dashboard; TCP tuning does not fix an AWS network event."
                 if m.aws_network_degraded
                 else None,
             )
         )
-    return findings, [c for c in bad if c.local_instance_id]
+    return findings
 
 
-def _headline(findings: list[Finding], recommendation: Recommendation | None, analyzed: bool) -> tuple[str, str]:
+def worst_mirrored_flow(report: MirroringReport) -> MirroredFlow | None:
+    """The mirrored flow with the highest retransmission rate, ignoring flows too small to judge when others exist."""
+    judged = [f for f in report.flows if f.packets >= MIN_PACKETS] or report.flows
+    return max(judged, key=lambda f: (f.retransmission_rate, f.retransmissions), default=None)
+
+
+def describe_mirrored(flow: MirroredFlow) -> str:
+    """`10.0.1.10:40000 → 10.0.2.20:5432 with 0.0% retransmitted, RTT p99 1.0 ms`."""
+    rtt = f", RTT p99 {flow.rtt_p99_ms:.1f} ms" if flow.rtt_p99_ms is not None else ""
+    return f"{flow.flow} with {flow.retransmission_rate:.1%} retransmitted{rtt}"
+
+
+def _worst_checked(mirroring: MirroringReport | None, flow_monitor: FlowMonitorReport | None) -> str | None:
+    """The worst flow the evidence covered, so a healthy answer says what was checked."""
+    if mirroring is not None and (flow := worst_mirrored_flow(mirroring)):
+        return describe_mirrored(flow)
+    if flow_monitor is not None and (worst := flow_monitor.worst_flows(limit=1)):
+        return describe_flow(worst[0]) + " (Network Flow Monitor)"
+    return None
+
+
+def _headline(
+    findings: list[Finding], recommendation: Recommendation | None, analyzed: bool, checked: str | None
+) -> tuple[str, str]:
     if not analyzed:
         return "critical", "Nothing could be analyzed: see the findings for what to fix first."
     worst = min(findings, key=lambda f: SEVERITY_ORDER[f.severity], default=None)
     if worst is None or worst.severity in {"ok", "info"}:
-        return "ok", "No TCP or network problem found in the evidence analyzed."
+        text = "No TCP or network problem found in the evidence analyzed"
+        return "ok", text + (f"; worst flow checked: {checked}." if checked else ".")
     text = worst.title
     if recommendation:
         text += f": TCP fixes recommended for {recommendation.instance_id}."
@@ -220,6 +274,12 @@ def diagnose(
         found, fixable = _nfm_findings(flow_monitor)
         findings += found
         candidates += [c.local_instance_id for c in fixable if c.local_instance_id]
+        ours = min(
+            (f for f in findings if f.severity in {"critical", "warning"}),
+            key=lambda f: SEVERITY_ORDER[f.severity],
+            default=None,
+        )
+        findings += _health_findings(flow_monitor, ours)
     problems = [*(flow_monitor.problems if flow_monitor else []), *(mirroring.problems if mirroring else [])]
     findings += [_problem_finding(p) for p in [*problems, *extra_problems]]
     findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])
@@ -229,7 +289,7 @@ def diagnose(
             if finding.evidence.instance_id == recommendation.instance_id and finding.recommendation is None:
                 finding.recommendation = f"Apply the TCP fixes to {recommendation.instance_id} (approval needed)."
     analyzed = bool((mirroring and mirroring.analyzed) or (flow_monitor and flow_monitor.analyzed))
-    severity, text = _headline(findings, recommendation, analyzed)
+    severity, text = _headline(findings, recommendation, analyzed, _worst_checked(mirroring, flow_monitor))
     answer = Answer(
         kind=DIAGNOSIS_KIND,
         headline_severity=severity,  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.plural import counted
+
 FLOW_MONITOR = "analyze_network_flow_monitor"
 MIRRORING = "analyze_traffic_mirroring_logs"
 FIX = "fix_retransmissions"
@@ -82,7 +84,10 @@ def plan(
     wants_monitor = bool(_MONITOR_SOURCE.search(question))
     if not wants_captures and not wants_monitor:
         wants_captures = wants_monitor = True
-    reasons = [f"region {region}" + ("" if region_match else " (default)"), f"last {minutes:g} minutes"]
+    reasons = [
+        f"region {region}" + ("" if region_match else " (default)"),
+        f"last {counted(minutes, 'minute', spec='g')}",
+    ]
     calls: list[ToolCall] = []
     if wants_monitor or not bucket:
         calls.append(ToolCall(FLOW_MONITOR, {"region": region, "window_minutes": minutes}))

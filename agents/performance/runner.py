@@ -23,6 +23,7 @@ from agents.performance.tools.fix_script import INSTANCE_ID_RE
 from agents.performance.tools.flow_monitor import FlowMonitorReport, TimeWindow, analyze_network_flow_monitor
 from agents.performance.tools.mirroring import MirroringReport, analyze_traffic_mirroring_logs
 from agents.performance.tools.remediation import dry_run, resolve_instance
+from agents.plural import counted
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
 
@@ -96,7 +97,7 @@ class ToolRunner:
         region = self._region(args)
         minutes = _minutes(args.get("window_minutes"), self.settings.analysis_window_minutes)
         clients = self.pool.get(region)
-        self.progress(f"Querying Network Flow Monitor in {region} (last {minutes:g} minutes)…")
+        self.progress(f"Querying Network Flow Monitor in {region} (last {counted(minutes, 'minute', spec='g')})…")
         report = analyze_network_flow_monitor(
             clients.nfm,
             clients.cloudwatch,

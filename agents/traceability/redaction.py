@@ -14,6 +14,7 @@ import math
 import re
 from typing import Any
 
+from agents.plural import counted
 from agents.traceability.model import STEP_KEYS as _MODEL_KEYS
 
 MASK = "[redacted]"
@@ -156,7 +157,7 @@ def cap_trace_dict(trace: dict[str, Any], max_bytes: int) -> dict[str, Any]:
         return out
 
     removed = _drop_steps(out, steps, max_bytes)
-    dropped.append(f"{removed} steps")
+    dropped.append(counted(removed, "step"))
     if not fits():
         for s in steps:
             s["additional_attributes"] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.plural import counted
 from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
 from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
 from bot.trace_view import StepView, TraceView
@@ -35,11 +36,11 @@ def trace_summary_line(trace: TraceView | None) -> str:
         return "no trace was returned"
     parts = [
         f"trace {short_trace_id(trace.trace_id)}",
-        f"{trace.step_count} step" + ("" if trace.step_count == 1 else "s"),
+        counted(trace.step_count, "step"),
         format_seconds(trace.latency_ms),
     ]
     if trace.has_model_calls:
-        parts.append(f"{trace.total_tokens:,} tokens")
+        parts.append(counted(trace.total_tokens, "token", spec=","))
     parts.append(trace.cost_label)
     if trace.failing_step:
         error = shorten(trace.failing_error or "failed", 200)
@@ -95,7 +96,7 @@ def step_line(depth: int, step: StepView) -> str:
     if step.cost_usd:
         details.append(format_cost(step.cost_usd))
     if step.tokens:
-        details.append(f"{step.tokens:,} tokens")
+        details.append(counted(step.tokens, "token", spec=","))
     line = f"{'    ' * depth}{'└ ' if depth else ''}*{step.name}* ({', '.join(details)})"
     if step.error:
         line += f"\n{'    ' * depth}    :x: {shorten(step.error, 300)}"

@@ -65,6 +65,12 @@ def test_trace_line_names_the_failing_step_instead_of_the_slowest() -> None:
     assert line.endswith("failing step: analyze_traffic_mirroring_logs: AccessDenied on s3://captures/")
 
 
+def test_trace_line_counts_one_step_and_one_token_in_the_singular() -> None:
+    assert trace_summary_line(_trace(step_count=1, total_tokens=1)).startswith(
+        "trace 4f3a… · 1 step · 2.4 s · 1 token · "
+    )
+
+
 def test_trace_line_says_no_model_calls_rather_than_zero_tokens() -> None:
     line = trace_summary_line(_trace(has_model_calls=False, total_tokens=0, cost_label="no model calls"))
     assert "no model calls" in line and "tokens" not in line

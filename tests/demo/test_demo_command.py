@@ -81,7 +81,7 @@ def test_the_second_analysis_finds_the_flow_healthy(transcript: str) -> None:
     assert last.startswith("🟢 Ok")
     assert "retransmitted on" not in last
     assert re.search(r"Retransmissions 0\b", last)  # CloudWatch, since the fix
-    assert re.search(r"\b0 retransmissions in 1 flows", last)  # the capture taken after the fix
+    assert re.search(r"\b0 retransmissions in 1 flow\b", last)  # the capture taken after the fix
 
 
 def _start_interactive(**extra_env: str) -> subprocess.Popen:

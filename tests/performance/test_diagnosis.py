@@ -162,3 +162,89 @@ def test_markdown_of_a_refusal_is_just_the_reason() -> None:
         Answer(REMEDIATION_KIND, "warning", "Refused: the approval has expired.", remediation=remediation)
     )
     assert text == "🟠 **Refused: the approval has expired.**\n"
+
+
+def _healthy_monitor(*contributors: FlowContributor) -> FlowMonitorReport:
+    metrics = [MonitorMetrics(monitor="lab", dimensions=[], values={"HealthIndicator": 0})]
+    return FlowMonitorReport(
+        region="us-east-1", account_id="1", window=WINDOW, metrics=metrics, contributors=list(contributors)
+    )
+
+
+def _contributor(*, retransmissions: float, timeouts: float) -> FlowContributor:
+    return FlowContributor(
+        monitor="lab",
+        destination_category="INTER_AZ",
+        local_ip="10.0.1.10",
+        local_instance_id=INSTANCE,
+        remote_ip="10.0.2.20",
+        target_port=5432,
+        retransmissions=retransmissions,
+        timeouts=timeouts,
+        bytes=1448 * 10_000,
+        rtt_ms=0.9,
+    )
+
+
+def test_a_healthy_aws_indicator_beside_our_retransmissions_says_which_is_which() -> None:
+    answer = diagnose(_healthy_monitor(), _mirroring(_flow(0.03)), stack_name=None, persist=False).answer
+    [health] = [f for f in answer.findings if f.evidence.source == "cloudwatch"]
+    assert health.detail == (
+        "AWS reports no problem in its own network for this monitor (HealthIndicator = 0); our analysis: "
+        f"3.0% of segments retransmitted on 10.0.1.10:40000 → 10.0.2.20:5432 on {INSTANCE}, "
+        "so look at the hosts, not at AWS's network."
+    )
+
+
+def test_a_healthy_aws_indicator_with_healthy_flows_says_neither_found_a_problem() -> None:
+    answer = diagnose(_healthy_monitor(), _mirroring(_flow(0.001)), stack_name=None, persist=False).answer
+    [health] = [f for f in answer.findings if f.evidence.source == "cloudwatch"]
+    assert health.detail.endswith("(HealthIndicator = 0), and our analysis of the flows finds none either.")
+
+
+def test_a_healthy_answer_names_the_worst_mirrored_flow_it_checked() -> None:
+    answer = diagnose(None, _mirroring(_flow(0.004)), stack_name=None, persist=False).answer
+    assert answer.headline == (
+        "No TCP or network problem found in the evidence analyzed; worst flow checked: "
+        "10.0.1.10:40000 → 10.0.2.20:5432 with 0.4% retransmitted, RTT p99 210.0 ms."
+    )
+    assert answer.findings[0].detail.endswith(
+        "; worst: 10.0.1.10:40000 → 10.0.2.20:5432 with 0.4% retransmitted, RTT p99 210.0 ms."
+    )
+
+
+def test_a_healthy_monitor_only_answer_names_the_worst_contributor_it_checked() -> None:
+    report = _healthy_monitor(_contributor(retransmissions=1, timeouts=0))
+    answer = diagnose(report, None, stack_name=None, persist=False).answer
+    assert answer.headline == (
+        "No TCP or network problem found in the evidence analyzed; worst flow checked: 10.0.1.10 → 10.0.2.20:5432 "
+        "with ~0.0% retransmissions, 0 timeouts, RTT 0.9 ms (Network Flow Monitor)."
+    )
+    [ok] = [f for f in answer.findings if f.severity == "ok"]
+    assert ok.title == "No flow with a problem among Network Flow Monitor's top contributors"
+    assert ok.detail.startswith("1 flow checked; worst: 10.0.1.10 → 10.0.2.20:5432")
+
+
+def test_counts_of_one_read_in_the_singular() -> None:
+    one = _flow(0.1, packets=10)
+    one.retransmissions, one.resets = 1, 1
+    report = _mirroring(one)
+    report.counts = {"tcp_packets": 1, "retransmissions": 1}
+    report.file_errors = [{"key": "k", "error": "truncated"}]
+    answer = diagnose(
+        _healthy_monitor(_contributor(retransmissions=1, timeouts=1)), report, stack_name=None, persist=False
+    ).answer
+    details = {f.title: f.detail for f in answer.findings}
+    assert details[f"10.0% of segments retransmitted on {one.flow} on {INSTANCE}"] == (
+        "1 retransmission in 10 packets, RTT p99 210 ms, 1 reset, from 1 mirrored capture."
+    )
+    assert "1 capture could not be read" in details
+    nfm = next(d for t, d in details.items() if t.startswith("Network Flow Monitor:"))
+    assert nfm.startswith("1 retransmission, 1 timeout, RTT 0.9 ms")
+
+
+def test_a_healthy_mirrored_finding_counts_one_capture_and_one_flow_in_the_singular() -> None:
+    report = _mirroring(_flow(0.0))
+    report.counts = {"tcp_packets": 3006, "retransmissions": 0}
+    [finding] = diagnose(None, report, stack_name=None, persist=False).answer.findings
+    assert finding.detail.startswith("1 capture, 3006 TCP packets, 0 retransmissions in 1 flow; worst: ")

@@ -43,8 +43,8 @@ async def test_status_updates_name_each_source_as_it_is_queried(perf_agent, lab,
     stub_monitor_with_flow(perf_agent.nfm, instance=lab.client_instance, retransmissions=1, timeouts=0)
     reply = await ask(http, perf_agent.url, Part(text="anything wrong with the network?"))
     statuses = reply.statuses
-    assert any(s.startswith("Querying Network Flow Monitor: 1 active of 1 monitors") for s in statuses)
-    assert any(s.startswith("Analyzing 1 of 1 captures from s3://netops-captures/") for s in statuses)
+    assert any(s.startswith("Querying Network Flow Monitor: 1 active of 1 monitor…") for s in statuses)
+    assert any(s.startswith("Analyzing 1 of 1 capture from s3://netops-captures/") for s in statuses)
 
 
 async def test_the_answer_carries_the_trace_with_a_tool_step_per_aws_call(perf_agent, lab, http) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agents.performance.planner import FIX, FLOW_MONITOR, MIRRORING, Plan, ToolCall
+from agents.plural import counted
 from agents.traceability import CallType, TraceStep
 
 MAX_TURNS = 5
@@ -116,7 +117,7 @@ class ToolLoop:
                 result = await runner.run(ToolCall(request.name, request.args))
                 results.append((request, json.dumps(result, default=str)[:MAX_RESULT_CHARS]))
             self.backend.add_results(conversation, turn, results)
-        raise LlmError(f"the model was still calling tools after {self.max_turns} turns")
+        raise LlmError(f"the model was still calling tools after {counted(self.max_turns, 'turn')}")
 
     async def aclose(self) -> None:
         await self.backend.aclose()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agents.performance.tools.aws import AwsProblem, StepFailed, aws_step
+from agents.plural import counted
 
 METRICS = ("RETRANSMISSIONS", "TIMEOUTS", "ROUND_TRIP_TIME", "DATA_TRANSFERRED")
 DESTINATION_CATEGORIES = ("INTRA_AZ", "INTER_AZ")
@@ -175,7 +176,7 @@ def _list_monitors(nfm: Any, problems: list[AwsProblem], progress: Callable[[str
                 "then ask again.",
             )
         )
-    progress(f"Querying Network Flow Monitor: {len(active)} active of {len(monitors)} monitors…")
+    progress(f"Querying Network Flow Monitor: {len(active)} active of {counted(len(monitors), 'monitor')}…")
     details = []
     for summary in active[:MAX_MONITORS]:
         name = summary["monitorName"]
@@ -392,8 +393,37 @@ def analyze_network_flow_monitor(
         )
         for name in names:
             _read_metrics(cloudwatch, name, window, report.problems, report)
-    progress(
-        f"Network Flow Monitor: {len(report.contributors)} flows from {len(names)} monitors, "
-        f"{len(report.problems)} problems."
-    )
+    progress(status_text(report, monitors=len(names)))
     return report
+
+
+def status_text(report: FlowMonitorReport, *, monitors: int) -> str:
+    """What NFM said, with AWS's verdict on its own network kept apart from what the flows show.
+
+    "0 problems" read as "the network is fine" while the flows showed retransmissions: AWS's
+    health indicator only speaks for AWS's network, so the flows' numbers are stated beside it.
+    """
+    parts = [f"Network Flow Monitor: {counted(len(report.contributors), 'flow')} from {counted(monitors, 'monitor')}"]
+    degraded = [m.monitor for m in report.metrics if m.aws_network_degraded]
+    if degraded:
+        parts.append(f"AWS network health indicator: degraded for {', '.join(sorted(set(degraded)))} (AWS-side)")
+    elif report.metrics:
+        parts.append("AWS network health indicator: healthy (no AWS-side problem)")
+    else:
+        parts.append("AWS network health indicator: not reported")
+    worst = report.worst_flows(limit=1)
+    if worst:
+        parts.append(f"our analysis: worst flow {describe_flow(worst[0])}")
+    if report.problems:
+        parts.append(f"{counted(len(report.problems), 'problem')} querying it (see the answer)")
+    return "; ".join(parts) + "."
+
+
+def describe_flow(c: FlowContributor) -> str:
+    """`10.0.1.10 → 10.0.2.20:5432 with ~3.0% retransmissions, 900 timeouts, RTT 4.9 ms` (what NFM measured)."""
+    rate = c.estimated_retransmission_rate
+    numbers = [f"~{rate:.1%} retransmissions" if rate is not None else None]
+    numbers.append(counted(c.timeouts, "timeout", spec=".0f") if c.timeouts is not None else None)
+    numbers.append(f"RTT {c.rtt_ms:.1f} ms" if c.rtt_ms is not None else None)
+    shown = [n for n in numbers if n]
+    return c.flow + (" with " + ", ".join(shown) if shown else "")

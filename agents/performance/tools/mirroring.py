@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 from agents.performance.tools.aws import AwsProblem, aws_step
 from agents.performance.tools.flow_monitor import TimeWindow
+from agents.plural import counted
 
 DEFAULT_MAX_FILES = 20
 DEFAULT_BYTE_BUDGET = 2 * 1024**3
@@ -349,8 +350,8 @@ def analyze_traffic_mirroring_logs(
         mirrored = {s["source_instance"] for s in report.sessions if s.get("source_instance")}
         report.flows = _flow_rows(merged, resolved, mirrored)
     progress(
-        f"Traffic mirroring: {report.files_analyzed} captures analyzed, {len(report.flows)} flows, "
-        f"{report.counts.get('retransmissions', 0)} retransmissions."
+        f"Traffic mirroring: {counted(report.files_analyzed, 'capture')} analyzed, "
+        f"{counted(len(report.flows), 'flow')}, {counted(report.counts.get('retransmissions', 0), 'retransmission')}."
     )
     return report
 
@@ -376,10 +377,12 @@ def _list_and_analyze(
         budget -= obj.size
     if len(chosen) < len(objects):
         report.cap_note = (
-            f"analyzed {len(chosen)} of {len(objects)} files "
+            f"analyzed {len(chosen)} of {counted(len(objects), 'file')} "
             f"({human_bytes(sum(o.size for o in chosen))} of {human_bytes(report.bytes_total)})"
         )
-    progress(f"Analyzing {len(chosen)} of {len(objects)} captures from s3://{report.bucket}/{report.prefix}…")
+    progress(
+        f"Analyzing {len(chosen)} of {counted(len(objects), 'capture')} from s3://{report.bucket}/{report.prefix}…"
+    )
     results = []
     for obj in chosen:
         result = _analyze_one(s3, obj, report, analyze, per_file_deadline_s)

@@ -9,12 +9,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from agents.performance.tools.aws import AwsProblem
 from agents.performance.tools.flow_monitor import (
     DESTINATION_CATEGORIES,
     METRICS,
+    FlowMonitorReport,
     TimeWindow,
     analyze_network_flow_monitor,
     convert,
+    status_text,
 )
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -260,3 +263,38 @@ def test_monitor_pages_are_all_read_and_inactive_monitors_are_reported(nfm: Any,
     [problem] = report.problems
     assert problem.code == "NoActiveMonitors"
     assert "b is INACTIVE" in problem.message
+
+
+def test_last_status_keeps_the_aws_health_indicator_apart_from_our_numbers_on_the_flows(nfm: Any, aws: Any) -> None:
+    cw = aws("cloudwatch")
+    _seed_cloudwatch(cw, health=0)
+    statuses: list[str] = []
+    with Stubber(nfm) as stub:
+        _stub_monitor(stub)
+        _stub_results(stub)
+        _run(nfm, cw, progress=statuses.append)
+    assert statuses[-1] == (
+        "Network Flow Monitor: 2 flows from 1 monitor; "
+        "AWS network health indicator: healthy (no AWS-side problem); "
+        "our analysis: worst flow 10.0.1.10 → 10.0.2.20:5432 with ~3.0% retransmissions, 4 timeouts, RTT 210.0 ms."
+    )
+
+
+def test_last_status_names_the_monitor_whose_aws_network_is_degraded(nfm: Any, aws: Any) -> None:
+    cw = aws("cloudwatch")
+    _seed_cloudwatch(cw, health=1)
+    statuses: list[str] = []
+    with Stubber(nfm) as stub:
+        _stub_monitor(stub)
+        _stub_results(stub)
+        _run(nfm, cw, progress=statuses.append)
+    assert "; AWS network health indicator: degraded for lab (AWS-side); " in statuses[-1]
+
+
+def test_status_without_metrics_says_the_indicator_was_not_reported_and_counts_problems_singular() -> None:
+    problem = AwsProblem("networkflowmonitor.list_monitors", "NoMonitors", "none", "Create one.")
+    report = FlowMonitorReport(region="us-east-1", account_id=None, window=WINDOW, problems=[problem])
+    assert status_text(report, monitors=0) == (
+        "Network Flow Monitor: 0 flows from 0 monitors; AWS network health indicator: not reported; "
+        "1 problem querying it (see the answer)."
+    )

@@ -46,7 +46,7 @@ def test_the_file_cap_says_how_much_was_analyzed_newest_first(aws, lab) -> None:
 def test_the_byte_budget_caps_the_analysis(aws, lab) -> None:
     report = _run(aws, lab, byte_budget=1000)
     assert report.files_analyzed == 0
-    assert report.cap_note.startswith("analyzed 0 of 1 files")
+    assert report.cap_note.startswith("analyzed 0 of 1 file (")
 
 
 def test_captures_outside_the_window_are_not_analyzed(aws, lab) -> None:
