@@ -122,7 +122,9 @@ def recorded() -> Iterator[Recorded]:
         calls: list[Call] = []
         for client in vars(pool.get(lab.region)).values():
             record_calls(client, calls)
-        redis = aioredis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), db=15)
+        # Module-scoped, so not the function-scoped redis_client; the same database the suite uses.
+        url, db = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), os.environ.get("NETOPS_TEST_REDIS_DB", "15")
+        redis = aioredis.from_url(url, db=int(db))
         try:
             verified = asyncio.run(_diagnose_and_fix(PerformanceAgent(settings, pool, redis), redis))
             yield Recorded(calls, lab, verified)
