@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,35 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 from bot_fake_agent import FakeAgent
 from bot_fake_slack import FakeSlack
+from bot_harness import Harness, make_settings
 from bot_servers import serving
-from bot_slack_requests import FORM, JSON, SIGNING_SECRET, command_body, event_body, post_signed
 
-from agents.settings import Settings, load_settings
-from bot.runtime import BotRuntime, bot_runtime
+from bot.runtime import bot_runtime
 from bot.server import running_http
-
-APPROVER = "UAPPROVE1"
-ASKER = "UASKER01"
-
-
-def redis_url_of(client: aioredis.Redis) -> str:
-    kwargs = client.connection_pool.connection_kwargs
-    return f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 15)}"
-
-
-def make_settings(redis_client: aioredis.Redis, slack_url: str, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "slack_bot_token": "xoxb-test-token",
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_app_token": None,
-        "slack_api_url": slack_url,
-        "redis_url": redis_url_of(redis_client),
-        "approvers": [APPROVER],
-        "approval_secret": "test-approval-secret",
-        "request_timeout_s": 20.0,
-        "job_reclaim_s": 30.0,
-    }
-    return load_settings(**(values | extra))
 
 
 @pytest.fixture
@@ -59,25 +34,6 @@ async def agent() -> AsyncIterator[FakeAgent]:
     fake = FakeAgent()
     async with serving(fake.app):
         yield fake
-
-
-@dataclass
-class Harness:
-    url: str
-    http: httpx.AsyncClient
-    slack: FakeSlack
-    agent: FakeAgent
-    runtime: BotRuntime
-    settings: Settings
-
-    async def command(self, text: str, **kwargs: Any) -> httpx.Response:
-        return await post_signed(self.http, self.url, command_body(text, **kwargs), FORM)
-
-    async def event(self, event: dict[str, Any], event_id: str | None = None, **kwargs: Any) -> httpx.Response:
-        return await post_signed(self.http, self.url, event_body(event, event_id), JSON, **kwargs)
-
-    async def form(self, body: bytes) -> httpx.Response:
-        return await post_signed(self.http, self.url, body, FORM)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import asyncio
 import json
 
 from bot_fake_slack import action_values, block_text
+from bot_harness import APPROVER, ASKER, Harness
 from bot_slack_requests import block_action_body, view_submission_body
-from conftest import APPROVER, ASKER, Harness
 
 from agents.approval_token import verify
 from bot.audit import AuditLog

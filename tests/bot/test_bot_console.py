@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 from bot_fake_agent import DIAGNOSIS, HEALTHY, FakeAgent
-from conftest import make_settings
+from bot_harness import make_settings
 
 from bot.audit import AuditLog
 from bot.collaborator import CollaboratorClient

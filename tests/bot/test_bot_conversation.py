@@ -7,8 +7,8 @@ import copy
 import time
 
 from bot_fake_slack import action_values, block_text
+from bot_harness import ASKER, Harness
 from bot_slack_requests import FORM, block_action_body, command_body, mention_event, message_event, post_signed
-from conftest import ASKER, Harness
 
 from bot.blocks.ids import ACTION_APPLY, ACTION_VIEW_TRACE
 

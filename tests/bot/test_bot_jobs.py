@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import redis.asyncio as aioredis
 from bot_fake_slack import block_text
+from bot_harness import redis_url_of
 from bot_slack_requests import FORM, SIGNING_SECRET, command_body, post_signed
-from conftest import redis_url_of
 
 from bot.jobs import JOB_GROUP, Job, JobQueue, JobWorker
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import yaml
-from conftest import Harness
+from bot_harness import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
 

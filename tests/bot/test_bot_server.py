@@ -11,8 +11,8 @@ import pytest
 import redis.asyncio as aioredis
 from bot_fake_agent import FakeAgent
 from bot_fake_slack import FakeSlack, block_text
+from bot_harness import Harness, make_settings, redis_url_of
 from bot_slack_requests import JSON, command_body, post_signed
-from conftest import Harness, make_settings, redis_url_of
 
 from agents.cli import main
 from agents.settings import SettingsError, load_settings

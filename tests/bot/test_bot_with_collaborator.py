@@ -11,9 +11,9 @@ import pytest
 import redis.asyncio as aioredis
 from bot_fake_agent import DIAGNOSIS, HEALTHY, FakeAgent
 from bot_fake_slack import action_values, block_text
+from bot_harness import APPROVER, make_settings, redis_url_of
 from bot_servers import serving
 from bot_slack_requests import block_action_body, message_event
-from conftest import APPROVER, make_settings, redis_url_of
 
 from agents.approval_token import verify
 from agents.collaborator.registry import Registry

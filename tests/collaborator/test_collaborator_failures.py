@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 from collab_cards import performance_card
+from collab_harness import CollaboratorUnderTest
 from collab_servers import Running, ScriptedExecutor, agent_app, dead_url, failing_rpc_app, serve
-from conftest import CollaboratorUnderTest
 from test_collaborator_flow import final_text, states
 
 

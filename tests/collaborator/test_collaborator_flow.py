@@ -8,8 +8,8 @@ import contextlib
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
 from a2a.types import CancelTaskRequest, Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
 from collab_cards import performance_card
+from collab_harness import CollaboratorUnderTest
 from collab_servers import Running, ScriptedExecutor, agent_app, serve
-from conftest import CollaboratorUnderTest
 from google.protobuf.json_format import MessageToDict
 
 REMEDIATE = {

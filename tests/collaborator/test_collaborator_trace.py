@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collab_cards import performance_card
+from collab_harness import CollaboratorUnderTest
 from collab_servers import Running, failing_rpc_app, serve
-from conftest import CollaboratorUnderTest
 
 from agents.traceability import CallType, ResponseTrace, summarize, trace_from_metadata
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from collab_cards import connectivity_card, performance_card
+from collab_harness import CollaboratorUnderTest, running_collaborator
 from collab_servers import FakeModel, Running, ScriptedExecutor, dead_url, serve
-from conftest import CollaboratorUnderTest, running_collaborator
 from pydantic import SecretStr
 from test_collaborator_flow import REMEDIATE, states, status_texts
 

@@ -8,8 +8,8 @@ import signal
 
 import pytest
 import redis.asyncio as aioredis
+from collab_harness import CollaboratorUnderTest
 from collab_servers import Running
-from conftest import CollaboratorUnderTest
 
 from agents.collaborator.forwarding import make_http_client
 from agents.collaborator.registry import Registry
