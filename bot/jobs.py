@@ -5,8 +5,8 @@ read with XREADGROUP, XACK when a job is done, and reclaim entries a dead consum
 pending with XAUTOCLAIM once they have been idle for `reclaim_after_s`. A running job
 refreshes its claim (XCLAIM … JUSTID) so a slow analysis is not mistaken for a dead one.
 Duplicates (Slack retrying one `event_id`, a repeated command trigger) are dropped at
-enqueue: the dedupe key and the XADD are written in one MULTI, so neither exists without
-the other.
+enqueue: the dedupe key and the XADD are written by one Lua script (atomic, one round trip on
+the ack path), so neither exists without the other.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError, WatchError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.redis_text import as_text
 
@@ -46,29 +46,31 @@ class Job:
 Handler = Callable[[Job], Awaitable[None]]
 
 
+# Writes the dedupe key and the entry atomically, or neither when the key exists: one round trip
+# on the ack path instead of WATCH, EXISTS and MULTI/EXEC (three), with the same guarantee.
+ENQUEUE_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'payload', ARGV[4])
+end
+return false
+"""
+
+
 class JobQueue:
     def __init__(self, redis: aioredis.Redis, stream: str = JOB_STREAM) -> None:
         self._redis = redis
         self.stream = stream
+        self._enqueue_once = redis.register_script(ENQUEUE_ONCE)
 
     async def enqueue(self, kind: str, payload: dict[str, Any], dedupe_key: str | None = None) -> str | None:
         """The new entry id, or None when `dedupe_key` was already seen (a duplicate delivery)."""
-        body = {"kind": kind, "payload": json.dumps(payload)}
+        body = json.dumps(payload)
         if dedupe_key is None:
-            return as_text(await self._redis.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True))
-        key = f"netops:dedupe:{dedupe_key}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            try:
-                await pipe.watch(key)
-                if await pipe.exists(key):
-                    return None
-                pipe.multi()
-                pipe.set(key, "1", ex=DEDUPE_TTL_S)
-                pipe.xadd(self.stream, body, maxlen=STREAM_MAXLEN, approximate=True)
-                _, entry_id = await pipe.execute()
-            except WatchError:
-                return None  # a concurrent duplicate wrote the key first
-        return as_text(entry_id)
+            fields = {"kind": kind, "payload": body}
+            return as_text(await self._redis.xadd(self.stream, fields, maxlen=STREAM_MAXLEN, approximate=True))
+        keys = [f"netops:dedupe:{dedupe_key}", self.stream]
+        entry_id = await self._enqueue_once(keys=keys, args=[DEDUPE_TTL_S, STREAM_MAXLEN, kind, body])
+        return as_text(entry_id) if entry_id is not None else None
 
     async def ensure_group(self, group: str = JOB_GROUP) -> None:
         try:
