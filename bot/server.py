@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -106,6 +107,10 @@ def check_settings(settings: Settings) -> None:
 async def serve(settings: Settings, port: int, host: str = "0.0.0.0") -> None:
     check_settings(settings)
     async with bot_runtime(settings) as runtime:
+        # Everything built so far (imports, clients, the bolt app) lives as long as the process:
+        # moved out of the collector's sight, a full collection no longer scans ~100k objects, which
+        # during a burst of acks paused the loop for tens of ms (p99 85 ms -> 45-65 ms in bench_ack).
+        gc.freeze()
         if settings.slack_app_token is not None:
             await _serve_socket_mode(runtime, settings, host, port)
         else:
