@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import redis.asyncio as aioredis
 from bot_fake_slack import block_text
 from bot_slack_requests import FORM, SIGNING_SECRET, command_body, post_signed
 from conftest import redis_url_of
+from redis.exceptions import RedisError
 
 from bot.jobs import JOB_GROUP, Job, JobQueue, JobWorker
 
@@ -25,6 +27,28 @@ async def test_concurrent_enqueues_with_one_dedupe_key_make_one_entry(redis_clie
     ids = await asyncio.gather(*(queue.enqueue("question", {"n": i}, dedupe_key="event:Ev1") for i in range(10)))
     assert len([entry for entry in ids if entry is not None]) == 1
     assert await redis_client.xlen(queue.stream) == 1
+
+
+async def test_concurrent_enqueues_each_get_their_own_entry_with_their_own_payload(
+    redis_client: aioredis.Redis,
+) -> None:
+    queue = JobQueue(redis_client)
+    ids = await asyncio.gather(*(queue.enqueue("question", {"n": n}, dedupe_key=f"command:T{n}") for n in range(50)))
+    assert len(set(ids)) == 50 and None not in ids
+    entries = dict(await redis_client.xrange(queue.stream))
+    assert [json.loads(entries[entry_id.encode()][b"payload"])["n"] for entry_id in ids] == list(range(50))
+
+
+async def test_every_waiting_enqueue_fails_with_a_redis_error_when_redis_is_unreachable(closed_port_url: str) -> None:
+    unreachable = aioredis.from_url(closed_port_url.replace("http://", "redis://") + "/0")
+    queue = JobQueue(unreachable)
+    outcomes = await asyncio.gather(
+        queue.enqueue("question", {"n": 1}, dedupe_key="command:T1"),
+        queue.enqueue("question", {"n": 2}),
+        return_exceptions=True,
+    )
+    await unreachable.aclose()
+    assert all(isinstance(outcome, RedisError) for outcome in outcomes)
 
 
 async def test_a_job_left_pending_by_a_dead_consumer_is_reclaimed_and_acked(redis_client: aioredis.Redis) -> None:
