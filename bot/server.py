@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.settings import Settings, SettingsError
+from bot.jobs import AcksInFlight
 from bot.runtime import BotRuntime, bot_runtime
 
 log = logging.getLogger(__name__)
@@ -75,18 +76,24 @@ class ServerTiming:
         await self.app(scope, receive, timed_send)
 
 
-def slack_http_app(app: AsyncApp, routes: list[Route]) -> ASGIApp:
-    """POST /slack/events for bolt `app`, plus `routes`; shared with the ack benchmark's bare app."""
+def slack_http_app(app: AsyncApp, routes: list[Route], acks: AcksInFlight | None = None) -> ASGIApp:
+    """POST /slack/events for bolt `app` (counted in `acks`), plus `routes`; shared with the ack
+    benchmark's bare app."""
     handler = AsyncSlackRequestHandler(app)
+    acks = acks or AcksInFlight()
 
     async def events(request: Request) -> Response:
-        return await handler.handle(request)
+        acks.enter()
+        try:
+            return await handler.handle(request)
+        finally:
+            acks.leave()
 
     return ServerTiming(Starlette(routes=[Route("/slack/events", events, methods=["POST"]), *routes]))
 
 
 def http_app(runtime: BotRuntime) -> ASGIApp:
-    return slack_http_app(runtime.app, health_routes(runtime))
+    return slack_http_app(runtime.app, health_routes(runtime), runtime.acks)
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:

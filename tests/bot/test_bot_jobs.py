@@ -17,7 +17,7 @@ from bot_slack_requests import FORM, SIGNING_SECRET, command_body, post_signed
 from conftest import redis_url_of
 from redis.exceptions import RedisError
 
-from bot.jobs import JOB_GROUP, Job, JobQueue, JobWorker
+from bot.jobs import JOB_GROUP, AcksInFlight, Job, JobQueue, JobWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -238,3 +238,51 @@ async def test_stop_leaves_a_job_that_outlasts_the_grace_period_pending_for_anot
     assert worker.processed == 0
     pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
     assert [p["consumer"] for p in pending] == [b"deploying"]
+
+
+class ObservedAcks(AcksInFlight):
+    """The real gate, telling the test when the worker (holding a job it read) waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.worker_waiting = asyncio.Event()
+
+    async def wait_idle(self, at_most_s: float) -> None:
+        self.worker_waiting.set()
+        await super().wait_idle(at_most_s)
+
+
+async def _read_but_not_started(redis_client: aioredis.Redis, acks: ObservedAcks, ack_wait_s: float):  # type: ignore[no-untyped-def]
+    """A worker that has read one job while `acks` has a Slack request in flight."""
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    await queue.enqueue("question", {"q": "why?"})
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        started.set()
+
+    acks.enter()
+    worker = JobWorker(redis_client, handler, consumer="acking", block_ms=50, acks=acks, ack_wait_s=ack_wait_s)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(acks.worker_waiting.wait(), 10)
+    return worker, task, started
+
+
+async def test_the_worker_starts_a_job_it_read_only_once_the_acks_in_flight_are_answered(
+    redis_client: aioredis.Redis,
+) -> None:
+    acks = ObservedAcks()
+    worker, task, started = await _read_but_not_started(redis_client, acks, ack_wait_s=60)
+    assert not started.is_set()
+    acks.leave()
+    await asyncio.wait_for(started.wait(), 10)
+    await worker.stop()
+    task.cancel()
+
+
+async def test_the_worker_starts_a_job_after_ack_wait_s_even_if_acks_never_stop(redis_client: aioredis.Redis) -> None:
+    worker, task, started = await _read_but_not_started(redis_client, ObservedAcks(), ack_wait_s=0.2)
+    await asyncio.wait_for(started.wait(), 10)
+    await worker.stop()
+    task.cancel()
