@@ -22,7 +22,7 @@ def create_app(
         client=client,
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
-        # Listeners only ack and enqueue (a Redis MULTI), so they finish well inside Slack's 3 s and
+        # Listeners only ack and enqueue (one Redis round trip), so they finish well inside Slack's 3 s and
         # bolt can answer when they return, instead of polling for the ack every 10 ms.
         process_before_response=True,
         raise_error_for_unhandled_request=False,

@@ -19,7 +19,7 @@ from agents.settings import Settings
 from bot.app import create_app
 from bot.approvals import ApproverPolicy
 from bot.collaborator import CollaboratorClient
-from bot.jobs import JobWorker
+from bot.jobs import AcksInFlight, JobWorker
 from bot.listeners import Registered
 from bot.runner import JobRunner
 from bot.services import Services
@@ -47,6 +47,7 @@ class BotRuntime:
     registered: Registered
     worker: JobWorker
     web: AsyncWebClient
+    acks: AcksInFlight  # counted by the HTTP server, heeded by the worker
 
 
 @contextlib.asynccontextmanager
@@ -77,16 +78,18 @@ async def bot_runtime(
     services = Services.build(settings, redis, SlackSurface(web), collaborator, policy)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app, registered = create_app(services, web, signing_secret=secret)
+    acks = AcksInFlight()
     worker = JobWorker(
         redis,
         JobRunner(services, progress_interval_s),
         consumer=consumer,
         reclaim_after_s=settings.job_reclaim_s,
         concurrency=settings.job_concurrency,
+        acks=acks,
     )
     task = asyncio.create_task(worker.run()) if run_worker else None
     try:
-        yield BotRuntime(services, app, registered, worker, web)
+        yield BotRuntime(services, app, registered, worker, web, acks)
     finally:
         await worker.stop(grace_s=drain_s)
         if task is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -14,8 +15,9 @@ import redis.asyncio as aioredis
 from bot_fake_slack import block_text
 from bot_harness import redis_url_of
 from bot_slack_requests import FORM, SIGNING_SECRET, command_body, post_signed
+from redis.exceptions import RedisError
 
-from bot.jobs import JOB_GROUP, Job, JobQueue, JobWorker
+from bot.jobs import JOB_GROUP, AcksInFlight, Job, JobQueue, JobWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +27,28 @@ async def test_concurrent_enqueues_with_one_dedupe_key_make_one_entry(redis_clie
     ids = await asyncio.gather(*(queue.enqueue("question", {"n": i}, dedupe_key="event:Ev1") for i in range(10)))
     assert len([entry for entry in ids if entry is not None]) == 1
     assert await redis_client.xlen(queue.stream) == 1
+
+
+async def test_concurrent_enqueues_each_get_their_own_entry_with_their_own_payload(
+    redis_client: aioredis.Redis,
+) -> None:
+    queue = JobQueue(redis_client)
+    ids = await asyncio.gather(*(queue.enqueue("question", {"n": n}, dedupe_key=f"command:T{n}") for n in range(50)))
+    assert len(set(ids)) == 50 and None not in ids
+    entries = dict(await redis_client.xrange(queue.stream))
+    assert [json.loads(entries[entry_id.encode()][b"payload"])["n"] for entry_id in ids] == list(range(50))
+
+
+async def test_every_waiting_enqueue_fails_with_a_redis_error_when_redis_is_unreachable(closed_port_url: str) -> None:
+    unreachable = aioredis.from_url(closed_port_url.replace("http://", "redis://") + "/0")
+    queue = JobQueue(unreachable)
+    outcomes = await asyncio.gather(
+        queue.enqueue("question", {"n": 1}, dedupe_key="command:T1"),
+        queue.enqueue("question", {"n": 2}),
+        return_exceptions=True,
+    )
+    await unreachable.aclose()
+    assert all(isinstance(outcome, RedisError) for outcome in outcomes)
 
 
 async def test_a_job_left_pending_by_a_dead_consumer_is_reclaimed_and_acked(redis_client: aioredis.Redis) -> None:
@@ -214,3 +238,51 @@ async def test_stop_leaves_a_job_that_outlasts_the_grace_period_pending_for_anot
     assert worker.processed == 0
     pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
     assert [p["consumer"] for p in pending] == [b"deploying"]
+
+
+class ObservedAcks(AcksInFlight):
+    """The real gate, telling the test when the worker (holding a job it read) waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.worker_waiting = asyncio.Event()
+
+    async def wait_idle(self, at_most_s: float) -> None:
+        self.worker_waiting.set()
+        await super().wait_idle(at_most_s)
+
+
+async def _read_but_not_started(redis_client: aioredis.Redis, acks: ObservedAcks, ack_wait_s: float):  # type: ignore[no-untyped-def]
+    """A worker that has read one job while `acks` has a Slack request in flight."""
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    await queue.enqueue("question", {"q": "why?"})
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        started.set()
+
+    acks.enter()
+    worker = JobWorker(redis_client, handler, consumer="acking", block_ms=50, acks=acks, ack_wait_s=ack_wait_s)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(acks.worker_waiting.wait(), 10)
+    return worker, task, started
+
+
+async def test_the_worker_starts_a_job_it_read_only_once_the_acks_in_flight_are_answered(
+    redis_client: aioredis.Redis,
+) -> None:
+    acks = ObservedAcks()
+    worker, task, started = await _read_but_not_started(redis_client, acks, ack_wait_s=60)
+    assert not started.is_set()
+    acks.leave()
+    await asyncio.wait_for(started.wait(), 10)
+    await worker.stop()
+    task.cancel()
+
+
+async def test_the_worker_starts_a_job_after_ack_wait_s_even_if_acks_never_stop(redis_client: aioredis.Redis) -> None:
+    worker, task, started = await _read_but_not_started(redis_client, ObservedAcks(), ack_wait_s=0.2)
+    await asyncio.wait_for(started.wait(), 10)
+    await worker.stop()
+    task.cancel()

@@ -116,3 +116,10 @@ async def test_slacks_url_verification_challenge_is_answered_in_http_mode(harnes
     response = await post_signed(harness.http, harness.url, body.encode(), JSON)
     assert response.status_code == 200
     assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+async def test_a_slack_request_is_answered_with_the_apps_server_timing(harness: Harness) -> None:
+    response = await harness.command("why is payments slow?")
+    assert response.status_code == 200
+    name, _, duration = response.headers["server-timing"].partition(";dur=")
+    assert name == "app" and float(duration) >= 0
