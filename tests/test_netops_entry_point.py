@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from agents.cli import COMMANDS, build_parser
 
-SYNTHETIC = Path(__file__).resolve().parents[1].parent / "shared/captures/synthetic/synthetic_tcp_events.pcap"
+
+def _synthetic_capture() -> Path:
+    """tshark's synthetic corpus in `../shared/captures` (NETOPS_TEST_CAPTURES, or beside some parent)."""
+    roots = [Path(os.environ["NETOPS_TEST_CAPTURES"])] if os.environ.get("NETOPS_TEST_CAPTURES") else []
+    roots += [parent / "shared" / "captures" for parent in Path(__file__).resolve().parents]
+    for root in roots:
+        if (path := root / "synthetic" / "synthetic_tcp_events.pcap").is_file():
+            return path
+    raise RuntimeError("../shared/captures not found: set NETOPS_TEST_CAPTURES to the captures folder")
+
+
+SYNTHETIC = _synthetic_capture()
 
 
 def test_help_lists_every_command() -> None:
