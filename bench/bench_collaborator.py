@@ -1,13 +1,17 @@
 """Latency added by the collaborator: the same question straight to an agent, and through it.
 
-    uv run python bench/bench_collaborator.py [--n 300]
+    uv run python bench/bench_collaborator.py [--n 300] [--profile PATH]
 
 Starts three real processes on 127.0.0.1: a test agent (this file with --agent PORT),
 `netops agent collaborator` pointed at it (Redis at REDIS_URL), and, as a floor, a bare
 a2a-sdk relay in front of the same agent. All paths request the trace extension, as the bot
 does, and each question through the collaborator starts a new conversation. Questions rotate
 between the paths so drift hits all alike. Timed: from sending to the end of the answer
-stream. Last line: the added p50 and p99 in ms (collaborator vs straight to the agent).
+stream. Also printed: each server's CPU time per question (Linux), steadier than latency on a
+shared machine, where the collaborator's added latency tracks its CPU per question. `--profile`
+runs the collaborator under pyinstrument when installed (text to PATH, session to PATH.pyisession),
+else under cProfile on CPU time. Last line: the added p50 and p99 in ms (collaborator vs straight
+to the agent).
 """
 
 from __future__ import annotations
