@@ -151,9 +151,17 @@ class CollaboratorExecutor(AgentExecutor):
         except Exception as exc:  # the answer has gone out; a lost save only loses the follow-up's context
             log.warning("could not save conversation state to Redis (%r); a follow-up will start afresh", exc)
 
-    async def drain(self) -> None:
-        """Wait for the conversation saves still running (at shutdown, before Redis is closed)."""
-        await asyncio.gather(*list(self._saves.values()))
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        """Wait for the conversation saves still running (at shutdown, before Redis is closed).
+
+        Bounded, so a Redis that stopped answering cannot hold the shutdown up.
+        """
+        saves = list(self._saves.values())
+        if not saves:
+            return
+        _, pending = await asyncio.wait(saves, timeout=timeout_s)
+        if pending:
+            log.warning("%d conversation saves did not finish within %g s of shutdown", len(pending), timeout_s)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         turn = self._running.get(context.task_id or "")

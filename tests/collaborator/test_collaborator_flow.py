@@ -106,6 +106,22 @@ async def test_the_answer_ends_without_waiting_for_the_conversation_to_be_saved(
     assert saved[0] == first[0].task.context_id and two.context_id == one.context_id
 
 
+async def test_shutdown_does_not_wait_forever_for_a_save_redis_never_answers(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, monkeypatch
+) -> None:
+    collaborator.use(perf_agent.url)
+    gate = asyncio.Event()
+
+    async def stuck_save(context_id, conversation) -> None:
+        await gate.wait()
+
+    monkeypatch.setattr(collaborator.parts.store, "save_conversation", stuck_save)
+    await collaborator.ask("retransmissions on the orders service")
+    async with asyncio.timeout(5):
+        await collaborator.parts.executor.drain(timeout_s=0.05)
+    gate.set()
+
+
 async def test_an_agents_question_is_relayed_and_the_reply_returns_to_its_task(
     collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
 ) -> None:
