@@ -10,8 +10,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 
 from agents.settings import load_settings
+
+# a2a-sdk wraps its request path in OpenTelemetry spans (about 130 per streamed question), which
+# go to the global tracer provider. Our traces go to a provider of their own (traceability/otel.py)
+# and nothing installs a global one, so those spans are no-ops that still cost milliseconds per
+# question. Set this variable to "true" to get them (e.g. under opentelemetry-instrument).
+SDK_SPANS_VARIABLE = "OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"
 
 # role -> (module with serve(), default port)
 ROLES: dict[str, tuple[str, int]] = {
@@ -32,9 +39,15 @@ def _available() -> dict[str, tuple[str, int]]:
     return found
 
 
+def quiet_sdk_spans() -> None:
+    """Turn a2a-sdk's no-op spans off unless the operator chose; must run before a2a is imported."""
+    os.environ.setdefault(SDK_SPANS_VARIABLE, "false")
+
+
 def _run(args: argparse.Namespace) -> int:
     module, default_port = _available()[args.role]
     settings = load_settings()
+    quiet_sdk_spans()
     importlib.import_module(module).serve(settings, args.host, args.port or default_port)
     return 0
 

@@ -1,13 +1,17 @@
 """Latency added by the collaborator: the same question straight to an agent, and through it.
 
-    uv run python bench/bench_collaborator.py [--n 300]
+    uv run python bench/bench_collaborator.py [--n 300] [--profile PATH]
 
 Starts three real processes on 127.0.0.1: a test agent (this file with --agent PORT),
 `netops agent collaborator` pointed at it (Redis at REDIS_URL), and, as a floor, a bare
 a2a-sdk relay in front of the same agent. All paths request the trace extension, as the bot
 does, and each question through the collaborator starts a new conversation. Questions rotate
 between the paths so drift hits all alike. Timed: from sending to the end of the answer
-stream. Last line: the added p50 and p99 in ms (collaborator vs straight to the agent).
+stream. Also printed: each server's CPU time per question (Linux), steadier than latency on a
+shared machine, where the collaborator's added latency tracks its CPU per question. `--profile`
+runs the collaborator under pyinstrument when installed (text to PATH, session to PATH.pyisession),
+else under cProfile on CPU time. Last line: the added p50 and p99 in ms (collaborator vs straight
+to the agent).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -145,6 +150,33 @@ def serve_relay(port: int, agent_url: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
+# pyinstrument (a sampling profiler, so cheap calls are not inflated) when installed, else cProfile
+# on CPU time: on a shared machine, wall time charges other processes' turns to whatever ran.
+_PROFILED = """
+import runpy, time
+try:
+    import pyinstrument
+except ImportError:
+    import cProfile
+    profile = cProfile.Profile(time.process_time)
+    stop = lambda: (profile.disable(), profile.dump_stats({path!r}))
+else:
+    profile = pyinstrument.Profiler(interval=0.0002, async_mode="disabled")
+    def stop():
+        profile.stop()
+        with open({path!r}, "w") as out:
+            out.write(profile.output_text(unicode=True, show_all=False, timeline=False))
+        profile.last_session.save({path!r} + ".pyisession")  # re-render: pyinstrument --load FILE
+profile.start() if hasattr(profile, "start") and not hasattr(profile, "enable") else profile.enable()
+try:
+    runpy.run_module("agents.cli", run_name="__main__")
+except (KeyboardInterrupt, SystemExit):
+    pass
+finally:
+    stop()
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -180,7 +212,18 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def run(n: int, warmup: int, agent_url: str, collab_url: str, relay_url: str, *, trace: bool) -> None:
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(
+    n: int, warmup: int, agent_url: str, collab_url: str, relay_url: str, *, trace: bool, pids: dict[str, int]
+) -> None:
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
         for url in (agent_url, collab_url, relay_url):
             await wait_until_up(http, url)
@@ -193,10 +236,12 @@ async def run(n: int, warmup: int, agent_url: str, collab_url: str, relay_url: s
             for client in (direct, via, relay):
                 await one(client, call)
         straight, through, relayed = [], [], []
+        before = {name: cpu_s(pid) for name, pid in pids.items()}
         for _ in range(n):
             straight.append(await one(direct, call))
             through.append(await one(via, call))
             relayed.append(await one(relay, call))
+        after = {name: cpu_s(pid) for name, pid in pids.items()}
     p50s, p99s = pct(straight, 50), pct(straight, 99)
     p50c, p99c = pct(through, 50), pct(through, 99)
     p50r, p99r = pct(relayed, 50), pct(relayed, 99)
@@ -205,6 +250,9 @@ async def run(n: int, warmup: int, agent_url: str, collab_url: str, relay_url: s
     print(f"through a bare SDK relay:  p50 {p50r:7.2f} ms   p99 {p99r:7.2f} ms   (the price of one more hop)")
     print(f"through the collaborator:  p50 {p50c:7.2f} ms   p99 {p99c:7.2f} ms")
     print(f"collaborator beyond the bare relay: p50 +{p50c - p50r:.2f} ms, p99 +{p99c - p99r:.2f} ms")
+    cpu = {name: (after[name] - before[name]) * 1000.0 / n for name in pids if before[name] is not None}
+    if cpu:
+        print("CPU per question: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items()))
     ratio = p50c / p50s
     print(f"added by the collaborator: p50 +{p50c - p50s:.2f} ms, p99 +{p99c - p99s:.2f} ms (p50 ratio {ratio:.2f}x)")
 
@@ -214,6 +262,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--no-trace", action="store_true", help="do not request the trace extension")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="profile the collaborator (pyinstrument text, or cProfile stats) into PATH"
+    )
     parser.add_argument("--agent", type=int, help=argparse.SUPPRESS)  # internal: serve the test agent
     parser.add_argument("--relay", nargs=2, help=argparse.SUPPRESS)  # internal: PORT AGENT_URL
     args = parser.parse_args()
@@ -228,20 +279,24 @@ def main() -> None:
     relay_url = f"http://127.0.0.1:{relay_port}"
     env = {**os.environ, "NETOPS_AGENT_URLS": agent_url, "NETOPS_LOG_LEVEL": "WARNING"}
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    collaborator = [sys.executable, "-m", "agents.cli", "agent", "collaborator", "--port", str(collab_port)]
+    if args.profile:
+        collaborator[1:3] = ["-c", _PROFILED.format(path=str(Path(args.profile).resolve()))]
     procs = [
         subprocess.Popen([sys.executable, __file__, "--agent", str(agent_port)], cwd=ROOT, env=env),
-        subprocess.Popen(
-            [sys.executable, "-m", "agents.cli", "agent", "collaborator", "--port", str(collab_port)], cwd=ROOT, env=env
-        ),
+        subprocess.Popen(collaborator, cwd=ROOT, env=env),
         subprocess.Popen([sys.executable, __file__, "--relay", str(relay_port), agent_url], cwd=ROOT, env=env),
     ]
+    pids = {"agent": procs[0].pid, "collaborator": procs[1].pid, "relay": procs[2].pid}
     try:
-        asyncio.run(run(args.n, args.warmup, agent_url, collab_url, relay_url, trace=not args.no_trace))
+        asyncio.run(run(args.n, args.warmup, agent_url, collab_url, relay_url, trace=not args.no_trace, pids=pids))
     finally:
-        for proc in procs:
+        for proc in procs[::2] if args.profile else procs:
             proc.terminate()
+        if args.profile:  # uvicorn re-raises SIGTERM after shutdown, killing cProfile before it writes; SIGINT lets it
+            procs[1].send_signal(signal.SIGINT)
         for proc in procs:
-            proc.wait(timeout=10)
+            proc.wait(timeout=120 if args.profile else 10)  # writing a profile takes a while
 
 
 if __name__ == "__main__":

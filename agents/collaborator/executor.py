@@ -94,6 +94,7 @@ class CollaboratorExecutor(AgentExecutor):
         self._config = config
         self._running: dict[str, _Turn] = {}
         self._conversations = KeyedLock()
+        self._saves: dict[str, asyncio.Task[None]] = {}  # context id -> its last turn's save, while running
         self.fresh_ids = FreshContextIds()  # give it to the request context builder
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -112,14 +113,19 @@ class CollaboratorExecutor(AgentExecutor):
         self._running[task.id] = turn
         try:
             async with asyncio.timeout(self._config.deadline_s), self._conversations.hold(task.context_id):
-                # Turns of one conversation run one at a time here, and each saves after its final
-                # event has gone out: the save is off the caller's path, yet the next turn sees it.
+                # Turns of one conversation run one at a time here. Each turn's save runs in the
+                # background: the SDK ends the caller's stream only when execute() returns, so an
+                # awaited save would hold every answer back by a Redis round trip. The next turn
+                # of the conversation waits for it before reading.
                 try:
+                    earlier = self._saves.get(task.context_id)
+                    if earlier is not None:
+                        await asyncio.shield(earlier)
                     if not self.fresh_ids.claim(task.context_id):
                         turn.conversation = await self._store.load_conversation(task.context_id)
                     await self._run(turn, context.message)
                 finally:
-                    await self._store.save_conversation(task.context_id, turn.conversation)
+                    self._save_in_background(task.context_id, turn.conversation)
         except TimeoutError as exc:
             name = turn.agent.name if turn.agent else "The collaborator"
             sentence = describe_failure(name, exc, deadline_s=self._config.deadline_s)
@@ -128,6 +134,34 @@ class CollaboratorExecutor(AgentExecutor):
             await self._fail(turn, sentence)
         finally:
             self._running.pop(task.id, None)
+
+    def _save_in_background(self, context_id: str, conversation: Conversation) -> None:
+        saving = asyncio.create_task(self._save(context_id, conversation))
+        self._saves[context_id] = saving
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._saves.get(context_id) is done:
+                del self._saves[context_id]
+
+        saving.add_done_callback(forget)
+
+    async def _save(self, context_id: str, conversation: Conversation) -> None:
+        try:
+            await self._store.save_conversation(context_id, conversation)
+        except Exception as exc:  # the answer has gone out; a lost save only loses the follow-up's context
+            log.warning("could not save conversation state to Redis (%r); a follow-up will start afresh", exc)
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        """Wait for the conversation saves still running (at shutdown, before Redis is closed).
+
+        Bounded, so a Redis that stopped answering cannot hold the shutdown up.
+        """
+        saves = list(self._saves.values())
+        if not saves:
+            return
+        _, pending = await asyncio.wait(saves, timeout=timeout_s)
+        if pending:
+            log.warning("%d conversation saves did not finish within %g s of shutdown", len(pending), timeout_s)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         turn = self._running.get(context.task_id or "")

@@ -9,6 +9,7 @@ value (AWS access keys and secret keys, Slack tokens and webhooks, bearer tokens
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -44,12 +45,31 @@ _SECRET_PAIR = re.compile(
 )
 
 
+# Every exported trace re-masks the same few strings (step names, agent names, routing reasons),
+# and six regex passes per string were most of the cost of exporting one. Masking is a pure
+# function of the text, so short texts are remembered; long ones (tracebacks) are not kept.
+_CACHED_TEXT_MAX = 512
+_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
 def redact_text(text: str) -> str:
     """Mask secret-looking values inside free text."""
+    if len(text) <= _CACHED_TEXT_MAX:
+        return _redact_short(text)
+    return _redact(text)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _redact_short(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     for pattern in _SECRET_VALUES:
         text = pattern.sub(MASK, text)
     text = _AWS_SECRET.sub(MASK, text)

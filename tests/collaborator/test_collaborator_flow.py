@@ -82,6 +82,46 @@ async def test_follow_ups_in_a_conversation_reach_the_same_remote_context(
     assert other[0].task.context_id != context_id
 
 
+async def test_the_answer_ends_without_waiting_for_the_conversation_to_be_saved(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor, monkeypatch
+) -> None:
+    collaborator.use(perf_agent.url)
+    store = collaborator.parts.store
+    real_save, gate, saved = store.save_conversation, asyncio.Event(), []
+
+    async def held_save(context_id, conversation) -> None:
+        await gate.wait()
+        await real_save(context_id, conversation)
+        saved.append(context_id)
+
+    monkeypatch.setattr(store, "save_conversation", held_save)
+    async with asyncio.timeout(5):  # an answer that waited for the held save would never end
+        first = await collaborator.ask("retransmissions on the orders service")
+    assert states(first)[-1] == "TASK_STATE_COMPLETED" and saved == []
+
+    gate.set()
+    await collaborator.parts.executor.drain()
+    await collaborator.ask("and what about latency since 09:00?", context_id=first[0].task.context_id)
+    one, two = perf_executor.received
+    assert saved[0] == first[0].task.context_id and two.context_id == one.context_id
+
+
+async def test_shutdown_does_not_wait_forever_for_a_save_redis_never_answers(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, monkeypatch
+) -> None:
+    collaborator.use(perf_agent.url)
+    gate = asyncio.Event()
+
+    async def stuck_save(context_id, conversation) -> None:
+        await gate.wait()
+
+    monkeypatch.setattr(collaborator.parts.store, "save_conversation", stuck_save)
+    await collaborator.ask("retransmissions on the orders service")
+    async with asyncio.timeout(5):
+        await collaborator.parts.executor.drain(timeout_s=0.05)
+    gate.set()
+
+
 async def test_an_agents_question_is_relayed_and_the_reply_returns_to_its_task(
     collaborator: CollaboratorUnderTest, perf_agent: Running, perf_executor: ScriptedExecutor
 ) -> None:

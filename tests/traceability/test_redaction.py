@@ -164,3 +164,13 @@ def test_recorded_tracebacks_are_masked_on_export():
     exported = export_trace(tracer.trace())
     assert "PermissionError" in exported["steps"][0]["traceback"]
     assert AWS_KEY_ID not in json.dumps(exported)
+
+
+def test_a_text_masked_before_is_masked_again() -> None:
+    text = f"ClientError: {AWS_KEY_ID}"
+    assert redact_text(text) == redact_text(text) == f"ClientError: {MASK}"
+
+
+def test_a_text_too_long_to_remember_is_still_masked() -> None:
+    text = "x" * 2000 + f" password=hunter2 {SLACK_TOKEN}"
+    assert redact_text(text) == "x" * 2000 + f" password={MASK} {MASK}"
