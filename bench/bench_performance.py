@@ -188,6 +188,9 @@ async def _ask_once(client: Any) -> tuple[float, ResponseTrace, str]:
             trace = ResponseTrace.from_dict(metadata[TRACE_METADATA_KEY])
         if event.HasField("status_update"):
             state = TaskState.Name(event.status_update.status.state)
+            final = MessageToDict(event.status_update.metadata)
+            if TRACE_METADATA_KEY in final:  # the turn's end carries the trace with the agent's own step closed
+                trace = ResponseTrace.from_dict(final[TRACE_METADATA_KEY])
     elapsed = time.perf_counter() - started
     if trace is None:
         raise SystemExit(f"the agent sent no artifact (final state {state})")
