@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
+
+from shared_captures import CAPTURES
 
 from agents.cli import COMMANDS, build_parser
 
-
-def _synthetic_capture() -> Path:
-    """tshark's synthetic corpus in `../shared/captures` (NETOPS_TEST_CAPTURES, or beside some parent)."""
-    roots = [Path(os.environ["NETOPS_TEST_CAPTURES"])] if os.environ.get("NETOPS_TEST_CAPTURES") else []
-    roots += [parent / "shared" / "captures" for parent in Path(__file__).resolve().parents]
-    for root in roots:
-        if (path := root / "synthetic" / "synthetic_tcp_events.pcap").is_file():
-            return path
-    raise RuntimeError("../shared/captures not found: set NETOPS_TEST_CAPTURES to the captures folder")
-
-
-SYNTHETIC = _synthetic_capture()
+SYNTHETIC = CAPTURES / "synthetic" / "synthetic_tcp_events.pcap"
 
 
 def test_help_lists_every_command() -> None:

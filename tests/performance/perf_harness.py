@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
 from a2a.helpers import get_data_parts, get_text_parts
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
 from botocore.stub import ANY, Stubber
+from shared_captures import CAPTURES
 
 from agents.performance.aws_clients import ClientPool
 from agents.performance.server import create_app
@@ -34,15 +34,6 @@ REGION = "us-east-1"
 # --------------------------------------------------------------------------- the lab in moto
 
 
-def _captures_dir() -> Path:
-    """`../shared/captures` from the project root; worktrees sit deeper, so look upwards."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "captures").is_dir():
-            return parent / "shared" / "captures"
-    raise RuntimeError("the shared test captures (../shared/captures) are missing")
-
-
-CAPTURES = _captures_dir()
 SYNTHETIC_VXLAN = CAPTURES / "synthetic" / "synthetic_tcp_events_vxlan_sll2.pcap"
 BUCKET = "netops-captures"
 

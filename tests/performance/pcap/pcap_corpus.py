@@ -7,12 +7,12 @@ collection-time data whatever other conftest files the suite holds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from shared_captures import CAPTURES
+
 TSHARK_FLAGS = {
     "retransmissions": "tcp.analysis.retransmission",
     "fast_retransmissions": "tcp.analysis.fast_retransmission",
@@ -25,17 +25,6 @@ TSHARK_FLAGS = {
 }
 
 
-def captures_dir() -> Path:
-    """`../shared/captures` of the checkout (or of the main checkout, for a git worktree)."""
-    candidates = [Path(os.environ["NETOPS_TEST_CAPTURES"])] if os.environ.get("NETOPS_TEST_CAPTURES") else []
-    candidates += [parent / "shared" / "captures" for parent in ROOT.parents]
-    for candidate in candidates:
-        if (candidate / "expected.jsonl").is_file():
-            return candidate
-    raise RuntimeError("../shared/captures not found: set NETOPS_TEST_CAPTURES to the captures folder")
-
-
-CAPTURES = captures_dir()
 EXPECTED = [json.loads(line) for line in (CAPTURES / "expected.jsonl").read_text().splitlines() if line.strip()]
 
 
