@@ -1,7 +1,7 @@
 """The load generator of bench_ack.py, run in its own process so that it shares no event loop with
 the servers it measures (nor with the fake Slack API that the bot's worker posts to).
 
-    python bench/ack_load.py BOT_URL BARE_URL --rounds R --concurrency C --redis-url URL
+    python bench/ack_load.py BOT_URL BARE_URL --rounds R --concurrency C --redis-url URL --signing-secret S
 
 Every request is built and signed before any timing starts; each app gets `concurrency` HTTP/1.1
 keep-alive connections, opened and warmed up first. A round sends one request on every connection
@@ -25,14 +25,12 @@ from urllib.parse import urlencode, urlsplit
 
 import redis.asyncio as aioredis
 
-SECRET = b"bench-signing-secret"
-JOB_STREAM = "netops:jobs"
-JOB_GROUP = "netops-bot"
+from bot.jobs import JOB_GROUP, JOB_STREAM
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-def signed_request(host: str, port: int) -> bytes:
+def signed_request(host: str, port: int, secret: bytes) -> bytes:
     """One `/netops` slash command as Slack sends it, signed, with a trigger id of its own."""
     body = urlencode(
         {
@@ -46,7 +44,7 @@ def signed_request(host: str, port: int) -> bytes:
         }
     ).encode()
     ts = str(int(time.time()))
-    signature = "v0=" + hmac.new(SECRET, f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    signature = "v0=" + hmac.new(secret, f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
     head = (
         f"POST /slack/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -95,14 +93,14 @@ async def jobs_settled(redis: aioredis.Redis) -> None:
         await asyncio.sleep(0.02)
 
 
-async def run(urls: dict[str, str], rounds: int, concurrency: int, redis_url: str) -> dict[str, object]:
+async def run(urls: dict[str, str], rounds: int, concurrency: int, redis_url: str, secret: bytes) -> dict[str, object]:
     connections: dict[str, list[Connection]] = {}
     requests: dict[str, list[list[bytes]]] = {}
     for name, url in urls.items():
         parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         connections[name] = [await asyncio.open_connection(host, port) for _ in range(concurrency)]
-        requests[name] = [[signed_request(host, port) for _ in range(concurrency)] for _ in range(rounds + 1)]
+        requests[name] = [[signed_request(host, port, secret) for _ in range(concurrency)] for _ in range(rounds + 1)]
     redis = aioredis.from_url(redis_url)
     results: dict[str, dict[str, list[float]]] = {name: {"client_ms": [], "server_ms": []} for name in urls}
     try:
@@ -128,9 +126,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--signing-secret", required=True)
     args = parser.parse_args()
     urls = {"bot": args.bot_url, "bare": args.bare_url}
-    print(json.dumps(asyncio.run(run(urls, args.rounds, args.concurrency, args.redis_url))))
+    secret = args.signing_secret.encode()
+    print(json.dumps(asyncio.run(run(urls, args.rounds, args.concurrency, args.redis_url, secret))))
 
 
 if __name__ == "__main__":

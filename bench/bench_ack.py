@@ -159,6 +159,7 @@ async def main(rounds: int, concurrency: int) -> None:
         before_ids = {entry_id for entry_id, _ in await redis.xrange(JOB_STREAM)}
         load_cmd = [sys.executable, str(Path(__file__).with_name("ack_load.py"))]
         load_cmd += ["--rounds", str(rounds), "--concurrency", str(concurrency), "--redis-url", redis_url]
+        load_cmd += ["--signing-secret", SECRET]
         async with process(bot_cmd, env, bot_port) as bot_url, process(bare_cmd, env, bare_port) as bare_url:
             load = await asyncio.create_subprocess_exec(
                 *load_cmd, bot_url, bare_url, cwd=ROOT, stdout=asyncio.subprocess.PIPE

@@ -159,15 +159,16 @@ try:
 except ImportError:
     import cProfile
     profile = cProfile.Profile(time.process_time)
-    stop = lambda: (profile.disable(), profile.dump_stats({path!r}))
+    start, stop = profile.enable, lambda: (profile.disable(), profile.dump_stats({path!r}))
 else:
     profile = pyinstrument.Profiler(interval=0.0002, async_mode="disabled")
+    start = profile.start
     def stop():
         profile.stop()
         with open({path!r}, "w") as out:
             out.write(profile.output_text(unicode=True, show_all=False, timeline=False))
         profile.last_session.save({path!r} + ".pyisession")  # re-render: pyinstrument --load FILE
-profile.start() if hasattr(profile, "start") and not hasattr(profile, "enable") else profile.enable()
+start()
 try:
     runpy.run_module("agents.cli", run_name="__main__")
 except (KeyboardInterrupt, SystemExit):

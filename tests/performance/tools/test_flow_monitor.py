@@ -265,15 +265,20 @@ def test_monitor_pages_are_all_read_and_inactive_monitors_are_reported(nfm: Any,
     assert "b is INACTIVE" in problem.message
 
 
-def test_last_status_keeps_the_aws_health_indicator_apart_from_our_numbers_on_the_flows(nfm: Any, aws: Any) -> None:
+def _last_status(nfm: Any, aws: Any, *, health: int) -> str:
+    """The tool's final progress text for one monitor with two flows and this health indicator."""
     cw = aws("cloudwatch")
-    _seed_cloudwatch(cw, health=0)
+    _seed_cloudwatch(cw, health=health)
     statuses: list[str] = []
     with Stubber(nfm) as stub:
         _stub_monitor(stub)
         _stub_results(stub)
         _run(nfm, cw, progress=statuses.append)
-    assert statuses[-1] == (
+    return statuses[-1]
+
+
+def test_last_status_keeps_the_aws_health_indicator_apart_from_our_numbers_on_the_flows(nfm: Any, aws: Any) -> None:
+    assert _last_status(nfm, aws, health=0) == (
         "Network Flow Monitor: 2 flows from 1 monitor; "
         "AWS network health indicator: healthy (no AWS-side problem); "
         "our analysis: worst flow 10.0.1.10 → 10.0.2.20:5432 with ~3.0% retransmissions, 4 timeouts, RTT 210.0 ms."
@@ -281,14 +286,7 @@ def test_last_status_keeps_the_aws_health_indicator_apart_from_our_numbers_on_th
 
 
 def test_last_status_names_the_monitor_whose_aws_network_is_degraded(nfm: Any, aws: Any) -> None:
-    cw = aws("cloudwatch")
-    _seed_cloudwatch(cw, health=1)
-    statuses: list[str] = []
-    with Stubber(nfm) as stub:
-        _stub_monitor(stub)
-        _stub_results(stub)
-        _run(nfm, cw, progress=statuses.append)
-    assert "; AWS network health indicator: degraded for lab (AWS-side); " in statuses[-1]
+    assert "; AWS network health indicator: degraded for lab (AWS-side); " in _last_status(nfm, aws, health=1)
 
 
 def test_status_without_metrics_says_the_indicator_was_not_reported_and_counts_problems_singular() -> None:
