@@ -2,7 +2,7 @@
 
 The bot signs a token when an authorised approver clicks "Apply TCP fixes"; the
 performance agent verifies it before anything is sent. The token binds the approval id,
-the action, the instance, the approver and the expiry, so a token for one instance cannot
+the action, the instance, the plan, the approver and the expiry, so a token for one instance cannot
 be replayed against another, and an edited field breaks the MAC. Single use is enforced
 by the verifier (it records the approval id in Redis); this module only signs and checks.
 """
@@ -30,6 +30,7 @@ class ApprovalClaims:
     instance_id: str
     approver: str
     expires_at: int  # unix seconds
+    plan_id: str = ""  # the agent's stored plan this approval applies (agents.performance.plans)
 
     def canonical(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()

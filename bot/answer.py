@@ -45,6 +45,7 @@ class FixRecommendation:
     changes: tuple[str, ...]
     script: str
     summary: str
+    plan_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def _recommendation(raw: object) -> FixRecommendation | None:
         changes=tuple(_text(change) for change in data.get("changes") or ()),
         script=_text(data.get("script")),
         summary=_text(data.get("summary")),
+        plan_id=_text(data.get("plan_id")),
     )
 
 

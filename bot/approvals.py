@@ -41,6 +41,7 @@ class Approval:
     result_id: str
     expires_at: float
     message_ts: str | None = None
+    plan_id: str = ""  # the agent's plan this approval applies
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -109,6 +110,7 @@ class Approvals:
             thread_ts=thread_ts,
             result_id=result_id,
             expires_at=self._clock() + ttl_s,
+            plan_id=rec.plan_id,
         )
         await self._redis.set(_key(approval.approval_id), approval.to_json(), ex=ttl_s + KEEP_AFTER_EXPIRY_S)
         return approval

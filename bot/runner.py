@@ -317,7 +317,12 @@ class JobRunner:
             return
         token = sign(
             ApprovalClaims(
-                approval_id, approval.action, approval.instance_id, claim.by, int(time.time()) + TOKEN_TTL_S
+                approval_id,
+                approval.action,
+                approval.instance_id,
+                claim.by,
+                int(time.time()) + TOKEN_TTL_S,
+                plan_id=approval.plan_id,
             ),
             secret.get_secret_value(),
         )
@@ -326,6 +331,7 @@ class JobRunner:
             "approval_token": token,
             "instance_id": approval.instance_id,
             "stack_name": approval.stack_name,
+            "plan_id": approval.plan_id,
         }
         conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
         final: Final | None = None

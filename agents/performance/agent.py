@@ -9,25 +9,44 @@ before one SSM command is sent.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from agents.approval_token import ApprovalTokenError, verify
-from agents.performance.answer import REMEDIATION_KIND, Answer, Remediation
+from agents.i18n import tr
+from agents.performance.answer import REMEDIATION_KIND, Answer, Recommendation, Remediation
 from agents.performance.approval import redeem_approval
 from agents.performance.aws_clients import ClientPool, region_or_default
-from agents.performance.diagnosis import diagnose
+from agents.performance.causes import Context, flow_causes
+from agents.performance.diagnosis import diagnose, in_scope
+from agents.performance.evidence import Evidence as EvidenceSet
+from agents.performance.evidence import gather
 from agents.performance.llm.loop import LlmError
 from agents.performance.planner import Plan, plan
+from agents.performance.plans import load_plan, plan_from_recommendation, save_plan
+from agents.performance.question import Scope, read_question
 from agents.performance.render import render_markdown
 from agents.performance.runner import Emit, Progress, ToolRunner
+from agents.performance.tools.apply_plan import apply_plan
 from agents.performance.tools.aws import AwsProblem
-from agents.performance.tools.remediation import apply_fix, resolve_instance
+from agents.performance.tools.instances import InstancesReport
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
+
+log = logging.getLogger(__name__)
+_REDIS_DOWN = "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
+_NOT_FAILURES = {"NoMonitors", "NoActiveMonitors"}  # what the account has, not an error of ours or AWS's
+
+
+def _context(evidence: EvidenceSet, reads: dict, instances: InstancesReport) -> Context:
+    degraded = tuple(h.monitor for h in evidence.health if h.value is not None and h.value >= 1)
+    unknown = not evidence.health or any(h.value is None for h in evidence.health)
+    return Context(hosts=reads, instances=instances.found, degraded_monitors=degraded, unknown_health=unknown)
 
 
 @dataclass
@@ -47,36 +66,86 @@ class PerformanceAgent:
         self.redis = redis
         self.llm = llm  # an LLM planner (agents.performance.llm) or None for the deterministic one
 
-    def plan(self, question: str) -> Plan:
-        s = self.settings
-        return plan(
+    def scope(self, question: str, context: dict[str, Any] | None = None) -> Scope:
+        """The question read with what the caller carried over (thread scope, the asker's time zone)."""
+        context = context or {}
+        carried = context.get("scope") if isinstance(context.get("scope"), dict) else None
+        tz = context.get("tz") if isinstance(context.get("tz"), str) else None
+        return read_question(
             question,
-            default_region=s.aws_region,
-            default_window_minutes=s.analysis_window_minutes,
-            capture_bucket=s.capture_bucket,
-            capture_prefix=s.capture_prefix,
-            max_files=s.capture_max_files,
+            now=datetime.now(UTC),
+            default_region=self.settings.aws_region,
+            default_window_minutes=self.settings.analysis_window_minutes,
+            tz_name=tz,
+            carried=carried,
         )
 
-    async def diagnose(self, question: str, emit: Emit) -> Outcome:
+    def plan(self, scope: Scope) -> Plan:
+        s = self.settings
+        return plan(
+            scope, capture_bucket=s.capture_bucket, capture_prefix=s.capture_prefix, max_files=s.capture_max_files
+        )
+
+    async def diagnose(self, question: str, emit: Emit, context: dict[str, Any] | None = None) -> Outcome:
+        scope = self.scope(question, context)
         progress = Progress(emit, asyncio.get_running_loop())
         runner = ToolRunner(self.settings, self.pool, progress)
-        the_plan = self.plan(question)
+        the_plan = self.plan(scope)
         text = None
         if self.llm is not None:
             text = await self._llm_answer(question, the_plan, runner)
         if text is None:
             await asyncio.gather(*(runner.run(call) for call in the_plan.calls))
+        evidence = gather(runner.mirroring, runner.flow_monitor)
+        if runner.capture_region_note and evidence.capture_location is None:
+            evidence.capture_note = runner.capture_region_note
+        instances, ctx = await self._look_at_hosts(scope, evidence, runner, emit)
         await progress.drain()
         result = diagnose(
-            runner.flow_monitor,
-            runner.mirroring,
-            stack_name=self.settings.stack_name,
-            persist=self.settings.persist_sysctl,
-            extra_problems=runner.problems,
+            scope, evidence, ctx=ctx, instances=instances, problems=runner.problems, stack_name=self.settings.stack_name
         )
+        if result.answer.recommendation is not None:
+            await self._keep_plan(result.answer.recommendation)
         markdown = text or render_markdown(result.answer, reasons=the_plan.reasons)
-        return Outcome(result.answer, markdown, ok=result.analyzed_anything)
+        # An honest "unknown" is an answer; only AWS failing us with nothing analyzed fails the task.
+        failed = not result.analyzed_anything and any(p.code not in _NOT_FAILURES for p in runner.problems)
+        return Outcome(result.answer, markdown, ok=not failed)
+
+    async def _look_at_hosts(
+        self, scope: Scope, evidence: EvidenceSet, runner: ToolRunner, emit: Emit
+    ) -> tuple[InstancesReport, Context]:
+        """EC2 for the instances involved, then a read-only SSM look at the hosts of the flows that show trouble."""
+        ids = list(scope.instances) + sorted(evidence.instance_ips)
+        instances = await asyncio.to_thread(runner.instances, scope.region, ids) if ids else InstancesReport()
+        evidence.instance_ips.update(
+            {k: set(v.ips) | evidence.instance_ips.get(k, set()) for k, v in instances.found.items()}
+        )
+        ctx = _context(evidence, {}, instances)
+        flows, _ = in_scope(evidence.flows, scope, evidence, instances)
+        suspects = [f for f in flows if flow_causes(f, ctx)]
+        to_read = [i for i in scope.instances if i in instances.found]
+        to_read += [i for f in suspects for i in (f.client_instance, f.server_instance) if i]
+        to_read = list(dict.fromkeys(to_read))
+        if not to_read:
+            return instances, ctx
+        await emit(
+            tr(
+                scope.language,
+                "Reading TCP settings, qdisc and ENA counters on {hosts} over SSM (read only)…",
+                hosts=", ".join(to_read),
+            )
+        )
+        reads = await asyncio.to_thread(runner.read_hosts, scope.region, to_read)
+        return instances, _context(evidence, reads, instances)
+
+    async def _keep_plan(self, rec: Recommendation) -> None:
+        stored = plan_from_recommendation(rec.to_dict())
+        try:
+            await save_plan(self.redis, stored, self.settings.approval_ttl_s + 300)
+        except RedisError:
+            log.warning("the plan could not be stored in Redis; it cannot be approved")
+            return
+        rec.plan_id = stored.plan_id
 
     async def _llm_answer(self, question: str, the_plan: Plan, runner: ToolRunner) -> str | None:
         """The model's answer, or None when the built-in planner must answer instead (and why, as a problem)."""
@@ -97,55 +166,48 @@ class PerformanceAgent:
         return text
 
     async def remediate(self, request: dict[str, Any], emit: Emit) -> Outcome:
-        instance_id, stack_name, token = (
-            _text(request.get(k)) for k in ("instance_id", "stack_name", "approval_token")
-        )
-        stack_name = stack_name or self.settings.stack_name
+        """Apply an approved plan: token first (before any AWS call), then the plan it names, then single use."""
+        instance_id, token, plan_id = (_text(request.get(k)) for k in ("instance_id", "approval_token", "plan_id"))
+        shown = str(instance_id or "the plan")
         secret = self.settings.approval_secret.get_secret_value() if self.settings.approval_secret else ""
         try:
-            verify(token, secret)  # refuse early, before any AWS call
+            claims = verify(token, secret)
         except ApprovalTokenError as exc:
-            return self._refused(str(instance_id or stack_name), f"Refused: {exc}.")
-        clients = self.pool.get(self._region(request))
-        resolved = await asyncio.to_thread(
-            resolve_instance, clients.ec2, clients.cloudformation, instance_id=instance_id, stack_name=stack_name
-        )
-        if resolved.instance_id is None:
-            reason = resolved.problems[0].advice if resolved.problems else "no instance to fix was found"
-            return self._refused(str(instance_id or stack_name), reason)
+            return self._refused(shown, f"Refused: {exc}.")
         try:
-            with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
-                claims = await redeem_approval(token, instance_id=resolved.instance_id, secret=secret, redis=self.redis)
-        except ApprovalTokenError as exc:
-            return self._refused(resolved.instance_id, f"Refused: {exc}.")
+            stored = await load_plan(self.redis, plan_id)
         except RedisError:
-            reason = (
-                "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
+            return self._refused(shown, _REDIS_DOWN)
+        if stored is None:
+            return self._refused(
+                shown,
+                "Refused: this approval names no plan the agent still has; ask again for a "
+                "fresh recommendation and approve that.",
             )
-            return self._refused(resolved.instance_id, reason)
-        await emit(f"Applying TCP fixes to {resolved.instance_id} over SSM (approved by {claims.approver})…")
+        first = stored.hosts[0].instance_id
+        if claims.plan_id != stored.plan_id or (instance_id and instance_id != first):
+            return self._refused(shown, "Refused: the approval is not for this plan.")
+        try:
+            with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": first}):
+                claims = await redeem_approval(token, instance_id=first, secret=secret, redis=self.redis)
+        except ApprovalTokenError as exc:
+            return self._refused(first, f"Refused: {exc}.")
+        except RedisError:
+            return self._refused(first, _REDIS_DOWN)
+        hosts = ", ".join(h.instance_id for h in stored.hosts)
+        await emit(f"Applying the approved plan to {hosts} over SSM (approved by {claims.approver})…")
         s = self.settings
-        with TraceStep("fix_retransmissions", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
+        ssm = self.pool.get(self._region(request)).ssm
+        with TraceStep("apply_plan", CallType.TOOL, parameters={"instances": hosts, "plan_id": stored.plan_id}):
             remediation = await asyncio.to_thread(
-                apply_fix,
-                clients.ssm,
-                resolved.instance_id,
-                persist=s.persist_sysctl,
-                poll_interval_s=s.ssm_poll_interval_s,
-                timeout_s=s.ssm_timeout_s,
+                apply_plan, ssm, stored, poll_interval_s=s.ssm_poll_interval_s, timeout_s=s.ssm_timeout_s
             )
         if remediation.verified:
-            severity, headline = "ok", f"TCP fixes applied to {remediation.instance_id} and verified by read-back."
+            severity, headline = "ok", f"The plan was applied to {hosts} and verified by read-back."
         elif remediation.status == "Success":
-            severity, headline = (
-                "warning",
-                f"The fix ran on {remediation.instance_id} but the read-back does not confirm it.",
-            )
+            severity, headline = "warning", f"The plan ran on {hosts} but the read-back does not confirm it."
         else:
-            severity, headline = (
-                "critical",
-                f"The fix on {remediation.instance_id} did not complete ({remediation.status}).",
-            )
+            severity, headline = "critical", f"The plan on {hosts} did not complete ({remediation.status})."
         answer = Answer(REMEDIATION_KIND, severity, headline, remediation=remediation)  # type: ignore[arg-type]
         return Outcome(answer, render_markdown(answer), ok=remediation.status == "Success")
 

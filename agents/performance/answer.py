@@ -16,6 +16,18 @@ SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2, "ok": 
 DIAGNOSIS_KIND = "netops.diagnosis/v1"
 REMEDIATION_KIND = "netops.remediation/v1"
 REMEDIATE_REQUEST_KIND = "netops.remediate/v1"
+CAUSE_CODES = [
+    "path_loss",
+    "receiver_window_limited",
+    "window_scaling_disabled",
+    "added_latency",
+    "aws_network",
+    "instance_allowance_exceeded",
+    "connection_resets",
+    "reordering",
+    "none",
+    "insufficient_evidence",
+]
 
 
 @dataclass
@@ -55,12 +67,19 @@ class Finding:
 
 @dataclass
 class Recommendation:
+    """A plan of host changes (CONTRACTS.md section 9): `instance_id` is its first host, for the button."""
+
     instance_id: str
     stack_name: str | None
-    changes: list[str]
+    changes: list[str]  # one line per change, "setting on host: current → proposed", for the confirm dialog
     script: str
     summary: str
     action: str = "fix_retransmissions"
+    cause: str | None = None
+    rationale: str = ""
+    hosts: list[dict[str, Any]] = field(default_factory=list)  # [{instance_id, role, changes: [{setting, current,
+    # proposed, why}]}]
+    plan_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +95,8 @@ class Remediation:
     after: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
+    hosts: list[dict[str, Any]] = field(default_factory=list)  # per host of a plan: instance_id, status, verified,
+    # before, after, error
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,15 +110,31 @@ class Answer:
     findings: list[Finding] = field(default_factory=list)
     recommendation: Recommendation | None = None
     remediation: Remediation | None = None
+    status: str | None = None  # critical | warning | ok | unknown (CONTRACTS.md section 9)
+    language: str = "en"
+    scope: dict[str, Any] | None = None
+    causes: list[dict[str, Any]] = field(default_factory=list)
+    flows: list[dict[str, Any]] = field(default_factory=list)
+    instances: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "headline": {"severity": self.headline_severity, "text": self.headline},
             "findings": [f.to_dict() for f in self.findings],
             "recommendation": self.recommendation.to_dict() if self.recommendation else None,
             "remediation": self.remediation.to_dict() if self.remediation else None,
+            "status": self.status or _STATUS_OF_SEVERITY[self.headline_severity],
+            "language": self.language,
         }
+        if self.scope is not None:
+            data["scope"] = self.scope
+        if self.kind == DIAGNOSIS_KIND:
+            data.update(causes=self.causes, flows=self.flows, instances=self.instances)
+        return data
+
+
+_STATUS_OF_SEVERITY = {"critical": "critical", "warning": "warning", "ok": "ok", "info": "unknown"}
 
 
 _SEVERITY = {"enum": ["critical", "warning", "ok", "info"]}
@@ -108,10 +145,29 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "$id": "https://netops.invalid/schemas/performance-answer.json",
     "title": "Performance Agent answer (data part)",
     "type": "object",
-    "required": ["kind", "headline", "findings", "recommendation", "remediation"],
+    "required": ["kind", "headline", "findings", "recommendation", "remediation", "status", "language"],
     "additionalProperties": False,
     "properties": {
         "kind": {"enum": [DIAGNOSIS_KIND, REMEDIATION_KIND]},
+        "status": {"enum": ["critical", "warning", "ok", "unknown"]},
+        "language": {"enum": ["en", "ko"]},
+        "scope": {"type": "object"},
+        "causes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "confidence", "evidence_for", "evidence_against"],
+                "properties": {
+                    "code": {"enum": CAUSE_CODES},
+                    "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                    "direction": {"enum": ["client_to_server", "server_to_client", None]},
+                    "evidence_for": {"type": "array", "items": {"type": "string"}},
+                    "evidence_against": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "flows": {"type": "array", "items": {"type": "object", "required": ["flow", "src", "dst", "dport"]}},
+        "instances": {"type": "array", "items": {"type": "string"}},
         "headline": {
             "type": "object",
             "required": ["severity", "text"],
@@ -150,9 +206,31 @@ ANSWER_SCHEMA: dict[str, Any] = {
                 {"type": "null"},
                 {
                     "type": "object",
-                    "required": ["action", "instance_id", "stack_name", "changes", "script", "summary"],
+                    "required": ["action", "instance_id", "stack_name", "changes", "script", "summary", "hosts"],
                     "additionalProperties": False,
                     "properties": {
+                        "cause": {"type": ["string", "null"]},
+                        "rationale": {"type": "string"},
+                        "plan_id": {"type": "string"},
+                        "hosts": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["instance_id", "role", "changes"],
+                                "properties": {
+                                    "instance_id": {"type": "string"},
+                                    "changes": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["setting", "current", "proposed"],
+                                        },
+                                    },
+                                },
+                            },
+                        },
                         "action": {"const": "fix_retransmissions"},
                         "instance_id": {"type": "string", "pattern": "^i-([0-9a-f]{8}|[0-9a-f]{17})$"},
                         "stack_name": {"type": ["string", "null"]},
@@ -170,6 +248,7 @@ ANSWER_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "required": [
                         "instance_id",
+                        "hosts",
                         "command_id",
                         "status",
                         "verified",
@@ -188,6 +267,7 @@ ANSWER_SCHEMA: dict[str, Any] = {
                         "after": _STRING_MAP,
                         "skipped": {"type": "array", "items": {"type": "string"}},
                         "error": {"type": ["string", "null"]},
+                        "hosts": {"type": "array", "items": {"type": "object"}},
                     },
                 },
             ]

@@ -19,6 +19,7 @@ from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types import Part, Task, TaskState, TaskStatus
+from google.protobuf.json_format import MessageToDict
 
 from agents.performance.agent import Outcome, PerformanceAgent
 from agents.performance.answer import DIAGNOSIS_KIND, REMEDIATE_REQUEST_KIND
@@ -32,6 +33,14 @@ def remediation_request(parts: Any) -> dict[str, Any] | None:
         if isinstance(data, dict) and data.get("kind") == REMEDIATE_REQUEST_KIND:
             return data
     return None
+
+
+def _netops_metadata(message: Any) -> dict[str, Any]:
+    """`metadata["netops"]` of the message (CONTRACTS section 4): thread, asker, carried scope, time zone."""
+    if message is None or not message.HasField("metadata"):
+        return {}
+    data = MessageToDict(message.metadata).get("netops")
+    return data if isinstance(data, dict) else {}
 
 
 class PerformanceExecutor(AgentExecutor):
@@ -65,7 +74,10 @@ class PerformanceExecutor(AgentExecutor):
             return
         await emit("Checking the approval…" if request else "Planning which AWS sources to query…")
         try:
-            outcome = await (self.agent.remediate(request, emit) if request else self.agent.diagnose(question, emit))
+            if request is not None:
+                outcome = await self.agent.remediate(request, emit)
+            else:
+                outcome = await self.agent.diagnose(question, emit, _netops_metadata(message))
         except Exception:
             log.exception("performance agent failed on task %s", task.id)
             text = "The Performance Agent hit an internal error; its log has the details. Ask again, or report it."

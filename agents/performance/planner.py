@@ -12,14 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.plural import counted
+from agents.performance.question import Scope
 
 FLOW_MONITOR = "analyze_network_flow_monitor"
 MIRRORING = "analyze_traffic_mirroring_logs"
 FIX = "fix_retransmissions"
 
-_REGION = re.compile(r"\b((?:us|eu|ap|sa|ca|me|af|il|mx)-(?:gov-)?[a-z]+-\d)\b")
-_INSTANCE = re.compile(r"\b(i-(?:[0-9a-f]{17}|[0-9a-f]{8}))\b")
 _S3_URL = re.compile(r"\bs3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(\S*))?")
 _BUCKET = re.compile(r"\bbucket\s+[`'\"]?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\b", re.IGNORECASE)
 _WINDOW = re.compile(
@@ -59,20 +57,20 @@ def window_minutes(question: str, default: float) -> float:
 
 
 def plan(
-    question: str,
+    scope: Scope,
     *,
-    default_region: str,
-    default_window_minutes: float,
     capture_bucket: str | None,
     capture_prefix: str,
     max_files: int,
 ) -> Plan:
-    """Map a question to tool calls; both diagnosis tools run unless the question names one source."""
-    region_match = _REGION.search(question)
-    region = region_match.group(1) if region_match else default_region
-    instance_match = _INSTANCE.search(question)
-    instance_id = instance_match.group(1) if instance_match else None
-    minutes = window_minutes(question, default_window_minutes)
+    """Map a question's scope to tool calls; both diagnosis tools run unless the question names one source.
+
+    The window's end travels with the calls, so "since 14:00" and "14:00-15:00" mean the same
+    minutes to every source.
+    """
+    question = scope.text
+    minutes = round(scope.window.minutes, 3)
+    end = scope.window.end.isoformat()
     bucket, prefix = capture_bucket, capture_prefix
     if url := _S3_URL.search(question):
         bucket = url.group(1)
@@ -85,12 +83,12 @@ def plan(
     if not wants_captures and not wants_monitor:
         wants_captures = wants_monitor = True
     reasons = [
-        f"region {region}" + ("" if region_match else " (default)"),
-        f"last {counted(minutes, 'minute', spec='g')}",
+        f"region {scope.region}" + ("" if scope.region_named else " (default)"),
+        f"{minutes:g} minutes up to {scope.window.end:%H:%M} UTC",
     ]
     calls: list[ToolCall] = []
     if wants_monitor or not bucket:
-        calls.append(ToolCall(FLOW_MONITOR, {"region": region, "window_minutes": minutes}))
+        calls.append(ToolCall(FLOW_MONITOR, {"region": scope.region, "window_minutes": minutes, "end": end}))
         reasons.append("Network Flow Monitor for flow health, RTT and timeouts")
     if wants_captures and bucket:
         calls.append(
@@ -100,6 +98,8 @@ def plan(
                     "s3_bucket_name": bucket,
                     "prefix": prefix,
                     "time_window_minutes": minutes,
+                    "end": end,
+                    "region": scope.region,
                     "target_instance_id": None,
                     "max_files": max_files,
                 },
@@ -109,5 +109,11 @@ def plan(
     elif wants_captures:
         reasons.append("no capture bucket is configured (NETOPS_CAPTURE_BUCKET), so captures are skipped")
     if _FIX_WORDS.search(question):
-        reasons.append("a fix was asked for: the answer carries the dry-run script; applying it needs an approval")
-    return Plan(region=region, window_minutes=minutes, instance_id=instance_id, calls=calls, reasons=reasons)
+        reasons.append("a fix was asked for: the answer carries the plan; applying it needs an approval")
+    return Plan(
+        region=scope.region,
+        window_minutes=minutes,
+        instance_id=scope.instances[0] if scope.instances else None,
+        calls=calls,
+        reasons=reasons,
+    )

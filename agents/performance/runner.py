@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from agents.performance.aws_clients import AwsClients, ClientPool, region_or_default
@@ -21,8 +22,9 @@ from agents.performance.planner import FIX, FLOW_MONITOR, MAX_WINDOW_MINUTES, MI
 from agents.performance.tools.aws import AwsProblem, aws_step
 from agents.performance.tools.fix_script import INSTANCE_ID_RE
 from agents.performance.tools.flow_monitor import FlowMonitorReport, TimeWindow, analyze_network_flow_monitor
+from agents.performance.tools.host_reads import HostRead, read_hosts
+from agents.performance.tools.instances import InstancesReport, describe_instances
 from agents.performance.tools.mirroring import MirroringReport, analyze_traffic_mirroring_logs
-from agents.performance.tools.remediation import dry_run, resolve_instance
 from agents.plural import counted
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
@@ -57,6 +59,7 @@ class ToolRunner:
     flow_monitor: FlowMonitorReport | None = None
     mirroring: MirroringReport | None = None
     problems: list[AwsProblem] = field(default_factory=list)
+    capture_region_note: str | None = None
 
     async def run(self, call: ToolCall) -> dict[str, Any]:
         """Run one tool; returns its report as JSON-able data (what an LLM planner sees)."""
@@ -103,7 +106,7 @@ class ToolRunner:
             clients.cloudwatch,
             region=region,
             account_id=self._account_id(clients),
-            window=TimeWindow.last(minutes),
+            window=TimeWindow.last(minutes, now=_end(args.get("end"))),
             query_timeout_s=self.settings.nfm_query_timeout_s,
             progress=self.progress,
         )
@@ -112,9 +115,13 @@ class ToolRunner:
 
     def _mirroring(self, args: dict[str, Any]) -> dict[str, Any]:
         bucket = args.get("s3_bucket_name") or self.settings.capture_bucket
-        clients = self.pool.get(self._region(args))
+        region = self._region(args)
+        clients = self.pool.get(region)
         if not bucket:
             return {"error": "no capture bucket: set NETOPS_CAPTURE_BUCKET or name the bucket in the question"}
+        if region != self.settings.aws_region and (elsewhere := self._bucket_region(clients, str(bucket))) != region:
+            self.capture_region_note = f"s3://{bucket} is in {elsewhere}, not in {region}"
+            return {"error": f"the capture bucket is in {elsewhere}: no captures for {region}"}
         self.progress(f"Listing Traffic Mirroring captures in s3://{bucket}…")
         report = analyze_traffic_mirroring_logs(
             clients.ec2,
@@ -122,6 +129,7 @@ class ToolRunner:
             s3_bucket_name=str(bucket),
             prefix=str(args.get("prefix") or self.settings.capture_prefix),
             time_window_minutes=_minutes(args.get("time_window_minutes"), self.settings.analysis_window_minutes),
+            now=_end(args.get("end")),
             target_instance_id=_instance_or_none(args.get("target_instance_id")),
             max_files=_count(args.get("max_files"), self.settings.capture_max_files, self.settings.capture_max_files),
             byte_budget=self.settings.capture_byte_budget,
@@ -131,18 +139,34 @@ class ToolRunner:
         return report.to_dict()
 
     def _fix_dry_run(self, args: dict[str, Any]) -> dict[str, Any]:
-        clients = self.pool.get(self._region(args))
-        resolved = resolve_instance(
-            clients.ec2,
-            clients.cloudformation,
-            instance_id=args.get("instance_id"),
-            stack_name=args.get("stack_name") or self.settings.stack_name,
+        """The fix is not a fixed bundle: it follows from the causes the evidence shows, after the hosts are read."""
+        return {
+            "dry_run": True,
+            "note": "the recommendation is computed from the diagnosis tools' evidence and each host's current "
+            "values; call the diagnosis tools, the answer will carry the plan",
+        }
+
+    def _bucket_region(self, clients: AwsClients, bucket: str) -> str | None:
+        """Where the capture bucket lives: a question about another region must not read it as that region's."""
+        with aws_step("s3.get_bucket_location", self.problems, parameters={"bucket": bucket}):
+            location = clients.s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+            return location or "us-east-1"
+        return None
+
+    def instances(self, region: str, ids: list[str]) -> InstancesReport:
+        """EC2's view of the instances (exists? AZ, type, bandwidth), as a traced step."""
+        return describe_instances(self.pool.get(region).ec2, ids, self.problems)
+
+    def read_hosts(self, region: str, ids: list[str]) -> dict[str, HostRead]:
+        """The hosts' current TCP settings, qdisc and ENA counters, over SSM (read only)."""
+        s = self.settings
+        return read_hosts(
+            self.pool.get(region).ssm,
+            ids,
+            self.problems,
+            poll_interval_s=s.ssm_poll_interval_s,
+            timeout_s=min(60.0, s.ssm_timeout_s),
         )
-        self.problems.extend(resolved.problems)
-        if resolved.instance_id is None:
-            return {"error": resolved.problems[0].advice if resolved.problems else "no instance"}
-        rec = dry_run(resolved.instance_id, resolved.stack_name, persist=self.settings.persist_sysctl)
-        return {"dry_run": True, **rec.to_dict()}
 
 
 class BadArguments(ValueError):
@@ -160,6 +184,17 @@ def _minutes(value: Any, default: float) -> float:
     return min(minutes, MAX_WINDOW_MINUTES)
 
 
+def _end(value: Any) -> datetime | None:
+    """The end of a planned window (ISO-8601); None (now) when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        end = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise BadArguments(f"{value!r} is not an ISO-8601 time") from exc
+    return end if end.tzinfo else end.replace(tzinfo=UTC)
+
+
 def _count(value: Any, default: int, most: int) -> int:
     try:
         count = int(value) if value not in (None, "") else default
@@ -173,6 +208,6 @@ def _count(value: Any, default: int, most: int) -> int:
 def _instance_or_none(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if not INSTANCE_ID_RE.match(str(value)):
+    if not INSTANCE_ID_RE.fullmatch(str(value)):
         raise BadArguments(f"{value!r} is not an EC2 instance id")
     return str(value)

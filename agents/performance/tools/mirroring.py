@@ -60,6 +60,7 @@ class MirroredFlow:
     src_instance_id: str | None = None
     dst_instance_id: str | None = None
     instance_id: str | None = None  # the end to fix: see `_flow_rows`
+    stats: Any = field(default=None, repr=False, compare=False)  # the analyzer's FlowStats (per-direction evidence)
 
 
 @dataclass
@@ -104,7 +105,7 @@ class MirroringReport:
             },
             "counts": self.counts,
             "ack_rtt": self.ack_rtt,
-            "worst_flows": [vars(f) for f in self.flows[:10]],
+            "worst_flows": [{k: v for k, v in vars(f).items() if k != "stats"} for f in self.flows[:10]],
             "problems": [p.to_dict() for p in self.problems],
         }
 
@@ -294,6 +295,7 @@ def _flow_rows(merged: Any, ip_to_instance: dict[str, str], mirrored: set[str]) 
                 src_instance_id=src_instance,
                 dst_instance_id=dst_instance,
                 instance_id=mirrored_end or src_instance or dst_instance,
+                stats=f,
             )
         )
     return rows
