@@ -22,7 +22,8 @@ import struct
 
 FRAGMENT = 1
 
-# Segment: (src, dst, sport, dport, vni, seq, ack, flags, window, hlen, tcp_reported_len, tcp_captured_len)
+# Segment: (src, dst, sport, dport, vni, seq, ack, flags, window, hlen, tcp_reported_len, tcp_captured_len,
+#           tcp_header_offset)
 Segment = tuple
 
 _IPV4 = struct.Struct("!BxHxxHxB2xII").unpack_from  # vihl, total_len, frag, proto, src, dst
@@ -31,6 +32,7 @@ _PORTS = struct.Struct("!HH").unpack_from
 _H = struct.Struct("!H").unpack_from
 _I = struct.Struct("!I").unpack_from
 _LE_I = struct.Struct("<I").unpack_from
+_SACK = struct.Struct("!II").unpack_from
 
 ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
 _VLAN_TYPES = frozenset((0x8100, 0x88A8, 0x9100, 0x9200))
@@ -234,9 +236,9 @@ def _ipv4(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
 def _first_fragment(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
     """The first fragment's TCP header is shown (as tshark does), but its length is unknown."""
     seg = _l4(proto, src, dst, buf, o, cend, rend, vni, depth)
-    if seg is None or seg is FRAGMENT or len(seg) != 12:
+    if seg is None or seg is FRAGMENT or len(seg) != 13:
         return FRAGMENT
-    return (*seg[:10], -1, seg[11])
+    return (*seg[:10], -1, *seg[11:])
 
 
 def _ipv6(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
@@ -286,9 +288,9 @@ def _l4(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int
             return None
         if tcap < 16:
             sport, dport = _PORTS(buf, o)
-            return (src, dst, sport, dport, vni, 0, 0, 0, 0, 0, rend - o, tcap)
+            return (src, dst, sport, dport, vni, 0, 0, 0, 0, 0, rend - o, tcap, o)
         sport, dport, seq, ack, offx2, flags, win = _TCP(buf, o)
-        return (src, dst, sport, dport, vni, seq, ack, flags, win, (offx2 >> 4) << 2, rend - o, tcap)
+        return (src, dst, sport, dport, vni, seq, ack, flags, win, (offx2 >> 4) << 2, rend - o, tcap, o)
     if depth >= _MAX_DEPTH:
         return None
     if proto == 17:
@@ -336,3 +338,34 @@ def _gre(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
     if ptype == 0x883E:  # WCCP redirect header (4 bytes) then IPv4
         return _ipv4(buf, start + 4, cend, rend, vni, depth)
     return _ethertype(ptype, buf, start, cend, rend, vni, depth)
+
+
+def tcp_options(buf: bytes, start: int, end: int) -> tuple[int, int]:
+    """(window scale shift or -1, bytes the SACK blocks cover or -1) of the options in buf[start:end].
+
+    Stops quietly where the options are cut (the caller knows from the lengths that they were):
+    what was read before the cut still counts, as in Wireshark's option dissector.
+    """
+    wscale = sacked = -1
+    i = start
+    while i < end:
+        kind = buf[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= end:
+            break
+        length = buf[i + 1]
+        if length < 2 or i + length > end:
+            break
+        if kind == 3 and length == 3:
+            wscale = buf[i + 2]
+        elif kind == 5 and length >= 10:
+            sacked = 0
+            for left in range(i + 2, i + length - 7, 8):
+                lo, hi = _SACK(buf, left)
+                sacked = (sacked + ((hi - lo) & 0xFFFFFFFF)) & 0xFFFFFFFF
+        i += length
+    return wscale, sacked

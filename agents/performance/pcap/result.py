@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from agents.performance.pcap.decode import format_address
-from agents.performance.pcap.stats import Reservoir
+from agents.performance.pcap.stats import QuantileSketch, Reservoir
 
 COUNT_NAMES = (
     "tcp_packets",
@@ -32,14 +32,107 @@ COUNT_NAMES = (
 # the events whose frame numbers are kept (as in expected.jsonl): retransmissions ... resets
 FRAME_NAMES = COUNT_NAMES[COUNT_NAMES.index("retransmissions") : COUNT_NAMES.index("resets") + 1]
 GLOBAL_RTT_SAMPLES = 1 << 18
-FLOW_RTT_SAMPLES = 512
 KEPT_FLOWS = 200  # flows kept per result (for merging); to_json shows the first JSON_FLOWS
 JSON_FLOWS = 10
 MAX_FRAMES = 10_000  # frame numbers kept per kind of event
 
 
+class _RttQuantiles:
+    """p50/p99 of a record's `rtt` sketch (None without samples)."""
+
+    __slots__ = ()
+    rtt: QuantileSketch
+
+    @property
+    def rtt_p50_s(self) -> float | None:
+        return self.rtt.quantile(0.5)
+
+    @property
+    def rtt_p99_s(self) -> float | None:
+        return self.rtt.quantile(0.99)
+
+
+# DirectionStats fields that add up when one flow's results from several files are merged
+DIRECTION_COUNTS = (
+    "packets",
+    "data_segments",
+    "payload_bytes",
+    *FRAME_NAMES,
+    "window_full",
+    "syns",
+    "fins",
+    "options_cut",
+)
+
+
 @dataclass(slots=True)
-class FlowStats:
+class DirectionStats(_RttQuantiles):
+    """What one side of a connection sent, as an expert reads it per direction.
+
+    The counts are tshark's `tcp.analysis.*` flags of this side's segments, so "who retransmits"
+    and "who asks" (duplicate ACKs are sent by the receiver missing a segment; zero windows are
+    advertised by the receiver that is full) are told apart. `rtt` is Karn's RTT of this side's
+    segments: only segments never retransmitted, timed to the peer's ACK that first covers them,
+    so a retransmission cannot pair with the wrong ACK (`QuantileSketch`: exact up to 64 samples,
+    within 1% beyond). `options_cut` counts segments whose TCP options the snap length cut: their
+    SACK blocks and timestamps are unknown, and `window_scale` stays None when the SYN's were cut,
+    so `max_window` is then the unscaled field.
+    """
+
+    packets: int = 0  # TCP segments this side sent
+    data_segments: int = 0  # with payload, SYN or FIN: the denominator of every rate
+    payload_bytes: int = 0  # from the IP header lengths (truncation-proof)
+    retransmissions: int = 0  # all kinds, exactly as tshark flags them
+    fast_retransmissions: int = 0
+    spurious_retransmissions: int = 0
+    duplicate_acks: int = 0  # dup ACKs this side SENT (it is the receiver asking for a segment)
+    lost_segments: int = 0  # "previous segment not captured" on this side's stream
+    out_of_order: int = 0
+    zero_windows: int = 0  # zero windows this side ADVERTISED
+    window_full: int = 0  # this side's segments that filled the peer's advertised window
+    resets: int = 0  # RSTs this side sent
+    syns: int = 0
+    fins: int = 0
+    options_cut: int = 0  # segments whose TCP options were cut by the snap length
+    max_window: int = 0  # largest window this side advertised, in bytes, its scale applied when known
+    window_scale: int | None = None  # shift offered in this side's SYN; None = no SYN seen (or its options cut);
+    # -1 = SYN without the option
+    max_in_flight: int = 0  # most bytes this side had unacknowledged (tcp.analysis.bytes_in_flight)
+    first_data_ts: float | None = None  # seconds since the epoch, of this side's first segment with payload
+    last_data_ts: float | None = None  # with payload_bytes: this side's throughput
+    rtt: QuantileSketch = field(default_factory=QuantileSketch, repr=False, compare=False)
+
+    def merge(self, other: DirectionStats) -> None:
+        for name in DIRECTION_COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.max_window = max(self.max_window, other.max_window)
+        self.max_in_flight = max(self.max_in_flight, other.max_in_flight)
+        if self.window_scale is None:
+            self.window_scale = other.window_scale
+        if other.first_data_ts is not None:
+            if self.first_data_ts is None or other.first_data_ts < self.first_data_ts:
+                self.first_data_ts = other.first_data_ts
+            if self.last_data_ts is None or (other.last_data_ts or 0.0) > self.last_data_ts:
+                self.last_data_ts = other.last_data_ts
+        self.rtt.extend(other.rtt)
+
+    def to_json(self) -> dict:
+        out = {name: getattr(self, name) for name in DIRECTION_COUNTS}
+        out.update(
+            max_window=self.max_window,
+            window_scale=self.window_scale,
+            max_in_flight=self.max_in_flight,
+            first_data_ts=self.first_data_ts,
+            last_data_ts=self.last_data_ts,
+            rtt_p50_s=self.rtt_p50_s,
+            rtt_p99_s=self.rtt_p99_s,
+            rtt_samples=self.rtt.count,
+        )
+        return out
+
+
+@dataclass(slots=True)
+class FlowStats(_RttQuantiles):
     """One TCP connection (both directions), `src` being the side that opened it when seen.
 
     `retransmission_rate` is retransmitted segments over segments that carry data, SYN or FIN:
@@ -57,7 +150,9 @@ class FlowStats:
     data_segments: int = 0
     retransmissions: int = 0
     resets: int = 0
-    rtt: Reservoir = field(default_factory=lambda: Reservoir(FLOW_RTT_SAMPLES), repr=False, compare=False)
+    rtt: QuantileSketch = field(default_factory=QuantileSketch, repr=False, compare=False)  # Wireshark's ack RTT
+    forward: DirectionStats = field(default_factory=DirectionStats)  # what `src` sent
+    reverse: DirectionStats = field(default_factory=DirectionStats)  # what `dst` sent
 
     @property
     def key(self) -> tuple:
@@ -66,14 +161,6 @@ class FlowStats:
     @property
     def retransmission_rate(self) -> float:
         return self.retransmissions / self.data_segments if self.data_segments else 0.0
-
-    @property
-    def rtt_p50_s(self) -> float | None:
-        return self.rtt.quantile(0.5)
-
-    @property
-    def rtt_p99_s(self) -> float | None:
-        return self.rtt.quantile(0.99)
 
     def severity_key(self) -> tuple:
         """Worst first: most retransmissions, then the slowest p99 RTT."""
@@ -91,6 +178,8 @@ class FlowStats:
         self.retransmissions += other.retransmissions
         self.resets += other.resets
         self.rtt.extend(other.rtt)
+        self.forward.merge(other.forward)
+        self.reverse.merge(other.reverse)
 
     def to_json(self) -> dict:
         return {
@@ -106,6 +195,7 @@ class FlowStats:
             "rtt_p50_s": self.rtt_p50_s,
             "rtt_p99_s": self.rtt_p99_s,
             "resets": self.resets,
+            "directions": {"forward": self.forward.to_json(), "reverse": self.reverse.to_json()},
         }
 
     @property

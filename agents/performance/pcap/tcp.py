@@ -57,11 +57,12 @@ import time
 from collections.abc import Iterable
 
 from agents.performance.pcap.capture import Record
-from agents.performance.pcap.decode import FRAGMENT, decode_tcp
+from agents.performance.pcap.decode import FRAGMENT, decode_tcp, tcp_options
 from agents.performance.pcap.result import (
     KEPT_FLOWS,
     MAX_FRAMES,
     AnalysisResult,
+    DirectionStats,
     FlowStats,
     make_flow,
     worst_flows,
@@ -105,13 +106,18 @@ class _Dir:
         "maxseqtobeacked",
         "nextseq",
         "nextseqtime",
+        "sack_delivered",
         "seen",
         "segs",
         "sorted",
+        "stats",
+        "valid_bif",
+        "win_scale",
         "window",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, stats: DirectionStats) -> None:
+        self.stats = stats  # what this side sent, for the flow's record
         self.base_set = False
         self.base_seq = 0
         self.nextseq = 0
@@ -122,8 +128,12 @@ class _Dir:
         self.dupacknum = 0
         self.maxseqtobeacked = 0
         self.lastsegflags = 0
-        self.segs: list[tuple[int, int]] = []  # unacked (nextseq, first-sent ns), oldest first
-        self.sorted = True  # segs' nextseq strictly increasing: acks then remove a prefix
+        # unacked (nextseq, sent ns, seq, clean), oldest first; `clean`: never retransmitted (Karn)
+        self.segs: list[tuple[int, int, int, bool]] = []
+        self.sorted = True  # segs' nextseq strictly and seq weakly increasing: acks then remove a prefix
+        self.win_scale = -1  # Wireshark's: -1 unknown, -2 no scaling, else the shift of this side's SYN
+        self.valid_bif = True  # bytes in flight known (not after a gap, until the peer ACKs)
+        self.sack_delivered = 0  # bytes the last SACK option of this side covered
         self.fin = False
         self.seen = False
 
@@ -198,6 +208,7 @@ def analyze_records(
                 fast = etype == 0x0800 and vihl == 0x45 and proto == 6 and total >= 40 and not frag & 0x3FFF
                 if fast:
                     vni = -1
+                    toff = off + 34
                     end = rlen - 14
                     treported = (total if total < end else end) - 20
             elif lt == 276 and caplen >= 110:
@@ -218,13 +229,16 @@ def analyze_records(
                 )
                 if fast:
                     vni = (vx >> 8) & 0xFFFFFF
+                    toff = off + 90
                     end = rlen - 70
                     treported = (total if total < end else end) - 20
             else:
                 fast = False
             if fast:
                 hlen = (offx2 >> 4) << 2
-                tcap = 20
+                tcap = caplen - (toff - off)
+                if tcap > treported:  # an Ethernet trailer is not TCP
+                    tcap = treported
             else:
                 seg = decode_tcp(lt, buf, off, caplen, origlen)
                 if seg is None:
@@ -232,7 +246,7 @@ def analyze_records(
                 if seg is FRAGMENT:
                     fragments += 1
                     continue
-                src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap = seg
+                src, dst, sport, dport, vni, seq, ack, flags, win, hlen, treported, tcap, toff = seg
                 if tcap < 16:  # tshark shows a TCP layer but throws before it has a stream
                     n_tcp += 1
                     continue
@@ -255,18 +269,23 @@ def analyze_records(
             conv.last_ts = ts
             flow = conv.flow
             flow.packets += 1
+            ds = fwd.stats
+            ds.packets += 1
             show = hlen >= 20 and tcap >= 20
             if hlen >= 20:
                 if flags & SYN:
                     n_syn += 1
+                    ds.syns += 1
                 if flags & FIN:
                     n_fin += 1
+                    ds.fins += 1
                     fwd.fin = True
                     if rev.fin:
                         conv.closed = True
                 if flags & RST:
                     n_rst += 1
                     flow.resets += 1
+                    ds.resets += 1
                     conv.closed = True
                     if len(f_rst) < MAX_FRAMES:
                         f_rst.append(frame)
@@ -276,6 +295,11 @@ def analyze_records(
                 continue  # tshark: "short segment" or fragment, no sequence analysis
             seglen = treported - hlen
             flow.bytes += seglen
+            if flags & SYN or fwd.win_scale < 0:
+                if win > ds.max_window:
+                    ds.max_window = win
+            elif win << fwd.win_scale > ds.max_window:
+                ds.max_window = win << fwd.win_scale
 
             # ---------------- tcp_analyze_sequence_number ----------------
             fl = 0
@@ -286,20 +310,33 @@ def analyze_records(
             if not rev.base_set and flags & ACK:
                 rev.base_seq = (ack - 1) & M32
                 rev.base_set = True
+            if flags & ACK:
+                rev.valid_bif = True
             nextseq = fwd.nextseq
             if seglen == 1 and seq == nextseq and rev.window == 0:
                 fl = F_ZERO_WINDOW_PROBE
             else:
                 if win == 0 and not flags & (RST | FIN | SYN):
                     n_zw += show
+                    ds.zero_windows += show
                     if show and len(f_zw) < MAX_FRAMES:
                         f_zw.append(frame)
                 if nextseq and seq != nextseq and (seq - nextseq) & M32 < HALF and not flags & RST:
                     n_lost += show
+                    ds.lost_segments += show
+                    fwd.valid_bif = False
                     if show and len(f_lost) < MAX_FRAMES:
                         f_lost.append(frame)
                 if seglen <= 1 and seq == (nextseq - 1) & M32 and not flags & (SYN | FIN | RST):
                     fl = F_KEEP_ALIVE
+                if (
+                    seglen
+                    and rev.win_scale != -1
+                    and (seq + seglen) & M32
+                    == (rev.lastack + (rev.window << (rev.win_scale if rev.win_scale > 0 else 0))) & M32
+                    and not flags & (SYN | FIN | RST)
+                ):
+                    ds.window_full += show
                 if (
                     seglen == 0
                     and win
@@ -311,6 +348,7 @@ def analyze_records(
                 ):
                     fwd.dupacknum = 1 if fwd.dupacknum == -1 else fwd.dupacknum + 1
                     n_dup += show
+                    ds.duplicate_acks += show
                     if show and len(f_dup) < MAX_FRAMES:
                         f_dup.append(frame)
             # finished_fwd:
@@ -322,6 +360,7 @@ def analyze_records(
                     rev.maxseqtobeacked = rev.nextseq
                 else:
                     rev.dupacknum = -1
+            clean = True
             if seglen or flags & (SYN | FIN):
                 if not fl & F_KEEP_ALIVE:
                     sna = nextseq != 0 and seq != nextseq and (seq - nextseq) & M32 >= HALF
@@ -330,12 +369,14 @@ def analyze_records(
                     rlast = rev.lastack
                     if seglen and rlast and (rlast - seq - seglen) & M32 < HALF:
                         n_spur += show
+                        ds.spurious_retransmissions += show
                         is_retrans = True
                         if show and len(f_spur) < MAX_FRAMES:
                             f_spur.append(frame)
                     elif sna:
                         if rev.dupacknum >= 2 and rlast == seq and 0 <= ts - rev.lastacktime < FAST_RT_NS:
                             n_fast += show
+                            ds.fast_retransmissions += show
                             is_retrans = True
                             if show and len(f_fast) < MAX_FRAMES:
                                 f_fast.append(frame)
@@ -346,28 +387,42 @@ def analyze_records(
                             end = (seq + seglen + (1 if flags & (SYN | FIN) else 0)) & M32
                             if 0 <= ts - fwd.nextseqtime < thres and nextseq != end:
                                 n_ooo += show
+                                ds.out_of_order += show
+                                clean = False
                                 if show and len(f_ooo) < MAX_FRAMES:
                                     f_ooo.append(frame)
                             else:
                                 is_retrans = True
                 flow.data_segments += 1
+                ds.data_segments += 1
+                if seglen:
+                    ds.payload_bytes += seglen
+                    ds.last_data_ts = ts * 1e-9
+                    if ds.first_data_ts is None:
+                        ds.first_data_ts = ds.last_data_ts
                 nxt = (seq + seglen) & M32
                 segs = fwd.segs
+                if is_retrans or not clean:
+                    clean = False
+                    if segs:
+                        _taint(segs, seq)
                 if len(segs) < MAX_UNACKED:
                     if flags & (SYN | FIN):
                         nxt = (nxt + 1) & M32
                     if segs:
-                        if nxt == segs[-1][0] or (nxt - segs[-1][0]) & M32 >= HALF:
+                        last = segs[-1]
+                        if nxt == last[0] or (nxt - last[0]) & M32 >= HALF or (seq - last[2]) & M32 >= HALF:
                             fwd.sorted = False
                     else:
                         fwd.sorted = True
-                    segs.append((nxt, ts))
+                    segs.append((nxt, ts, seq, clean))
             else:
                 nxt = seq
             if is_retrans:
                 flow.retransmissions += 1
                 if show:
                     n_retrans += 1
+                    ds.retransmissions += 1
                     if len(f_retrans) < MAX_FRAMES:
                         f_retrans.append(frame)
             if not fl & F_ZERO_WINDOW_PROBE:
@@ -381,38 +436,46 @@ def analyze_records(
             fwd.lastacktime = ts
             fwd.lastsegflags = fl
 
-            # remove what this ACK acknowledges; ack RTT from the oldest exact match
-            segs = rev.segs
-            if segs:
-                sent = -1
-                if rev.sorted:
-                    i = 0
-                    n = len(segs)
-                    while i < n and (segs[i][0] - ack) & M32 >= HALF:
-                        i += 1
-                    if i < n and segs[i][0] == ack:
-                        sent = segs[i][1]
-                        i += 1
-                    if i:
-                        del segs[:i]
-                else:
-                    keep = []
-                    for item in segs:
-                        d = (item[0] - ack) & M32
-                        if d == 0:
-                            if sent < 0:
-                                sent = item[1]
-                        elif d < HALF:
-                            keep.append(item)
-                    rev.segs = keep
-                    if not keep:
-                        rev.sorted = True
+            # remove what this ACK acknowledges: ack RTT (Wireshark's) and Karn's RTT
+            if rev.segs:
+                sent, karn_sent = _acknowledge(rev, ack)
                 if sent >= 0 and ts != sent and show:
                     rtt = (ts - sent) / 1e9
                     rtt_add(rtt)
                     flow.rtt.add(rtt)
+                if karn_sent >= 0 and ts > karn_sent:
+                    rev.stats.rtt.add((ts - karn_sent) / 1e9)
 
-            # handshake bookkeeping (after the analysis, as dissect_tcp does)
+            # bytes in flight after this segment, as Wireshark's default (payload-based) method counts them
+            if seglen and fwd.valid_bif and fwd.segs:
+                in_flight = _span(fwd)
+                if rev.sack_delivered:
+                    in_flight = (in_flight - rev.sack_delivered) & M32
+                if 0 < in_flight < 2_000_000_000:
+                    if flags & (SYN | FIN):
+                        in_flight -= 1
+                    if in_flight > ds.max_in_flight:
+                        ds.max_in_flight = in_flight
+
+            # options and handshake bookkeeping (after the analysis, as dissect_tcp does)
+            if hlen > 20:
+                cut = tcap < hlen
+                if cut:
+                    ds.options_cut += 1
+                wscale, sacked = tcp_options(buf, toff + 20, toff + (tcap if cut else hlen))
+                fwd.sack_delivered = sacked if sacked > 0 else 0
+                if flags & SYN:
+                    if wscale >= 0:
+                        fwd.win_scale = ds.window_scale = wscale if wscale <= 14 else 14
+                    if not cut:
+                        _verify_window_scaling(fwd, rev, flags & ACK)
+                        if wscale < 0:
+                            ds.window_scale = -1
+            else:
+                fwd.sack_delivered = 0
+                if flags & SYN and hlen == 20:
+                    _verify_window_scaling(fwd, rev, flags & ACK)
+                    ds.window_scale = -1
             if hlen >= 20:
                 if flags & (SYN | ACK) == SYN:
                     conv.mru_syn = ts
@@ -450,7 +513,10 @@ def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> tuple[_Con
     else:
         flow = make_flow(src, dst, sport, dport, vni)
     conv = _Conv(flow)
-    a, b = _Dir(), _Dir()
+    if flags & (SYN | ACK) == (SYN | ACK):
+        a, b = _Dir(flow.reverse), _Dir(flow.forward)
+    else:
+        a, b = _Dir(flow.forward), _Dir(flow.reverse)
     entry = (conv, a, b)
     table[key] = entry
     table[rkey] = (conv, b, a)
@@ -458,6 +524,80 @@ def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> tuple[_Con
     if vni >= 0:
         by_tuple[key[:4]] = entry
     return entry
+
+
+def _acknowledge(rev: _Dir, ack: int) -> tuple[int, int]:
+    """Remove the segments of `rev` that `ack` covers; (Wireshark's ack-RTT send time, Karn's).
+
+    Wireshark times the oldest transmission ending exactly at the ACK number (-1: none). Karn's
+    rule times the newest segment this ACK newly covers, and only if it was never retransmitted
+    (-1: no sample). A segment the ACK covers in part keeps only its unacknowledged bytes.
+    """
+    segs = rev.segs
+    sent = karn = -1
+    if rev.sorted:
+        i = 0
+        n = len(segs)
+        while i < n and (segs[i][0] - ack) & M32 >= HALF:
+            i += 1
+        if i < n and segs[i][0] == ack:
+            sent = segs[i][1]
+            i += 1
+        if i:
+            newest = segs[i - 1]
+            if newest[3]:
+                karn = newest[1]
+            del segs[:i]
+        for j, item in enumerate(segs):
+            part = (ack - item[2]) & M32
+            if not part or part >= HALF:
+                break
+            segs[j] = (item[0], item[1], ack, item[3])
+        return sent, karn
+    keep = []
+    closest = HALF
+    for item in segs:
+        d = (item[0] - ack) & M32
+        if d and d < HALF:  # still (partly) unacknowledged
+            part = (ack - item[2]) & M32
+            keep.append(item if not part or part >= HALF else (item[0], item[1], ack, item[3]))
+            continue
+        if d == 0 and sent < 0:
+            sent = item[1]
+        behind = (ack - item[0]) & M32
+        if behind < closest or (behind == closest and karn >= 0):
+            closest = behind
+            karn = item[1] if item[3] else -1
+    rev.segs = keep
+    if not keep:
+        rev.sorted = True
+    return sent, karn
+
+
+def _taint(segs: list, seq: int) -> None:
+    """A retransmission from `seq` makes every unacked segment ending past it ambiguous for Karn."""
+    for j, item in enumerate(segs):
+        if item[3] and 0 < (item[0] - seq) & M32 < HALF:
+            segs[j] = (item[0], item[1], item[2], False)
+
+
+def _span(fwd: _Dir) -> int:
+    """Bytes from the lowest unacked sequence number to the highest unacked end (Wireshark's BiF)."""
+    segs = fwd.segs
+    if fwd.sorted:
+        return (segs[-1][0] - segs[0][2]) & M32
+    base = fwd.base_seq
+    first = min((item[2] - base) & M32 for item in segs)
+    last = max((item[0] - base) & M32 for item in segs)
+    return (last - first) & M32
+
+
+def _verify_window_scaling(fwd: _Dir, rev: _Dir, is_synack: int) -> None:
+    """Wireshark's verify_tcp_window_scaling: a SYN without the option means no scaling either way."""
+    if fwd.win_scale == -1:
+        fwd.win_scale = rev.win_scale = -2
+    elif is_synack and rev.win_scale == -2:
+        fwd.win_scale = -2
 
 
 def _other_vni(table: dict, by_tuple: dict, key: tuple) -> tuple[_Conv, _Dir, _Dir] | None:
