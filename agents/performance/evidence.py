@@ -172,14 +172,10 @@ class Evidence:
 
 def _direction(name: str, sent: Any, peer: Any, sender: str, receiver: str) -> Direction | None:
     """From the analyzer's per-direction stats (`DirectionStats`) of a merged group of connections."""
-    if sent is None or not getattr(sent, "packets", 0):
+    if not sent.packets:
         return None
-    first, last = getattr(sent, "first_data_ts", None), getattr(sent, "last_data_ts", None)
-    rtt = getattr(sent, "rtt", None)
-    quantile = getattr(rtt, "quantile", None)
-    p50 = quantile(0.5) if quantile else None
-    p99 = quantile(0.99) if quantile else None
-    samples = len(rtt) if rtt is not None and hasattr(rtt, "__len__") else int(getattr(rtt, "count", 0) or 0)
+    first, last = sent.first_data_ts, sent.last_data_ts
+    p50, p99 = sent.rtt_p50_s, sent.rtt_p99_s
     return Direction(
         name=name,
         sender=sender,
@@ -189,20 +185,20 @@ def _direction(name: str, sent: Any, peer: Any, sender: str, receiver: str) -> D
         retransmissions=int(sent.retransmissions),
         fast_retransmissions=int(sent.fast_retransmissions),
         spurious_retransmissions=int(sent.spurious_retransmissions),
-        duplicate_acks=int(getattr(peer, "duplicate_acks", 0) or 0),
+        duplicate_acks=int(peer.duplicate_acks),
         lost_segments=int(sent.lost_segments),
         out_of_order=int(sent.out_of_order),
-        zero_windows=int(getattr(peer, "zero_windows", 0) or 0),
+        zero_windows=int(peer.zero_windows),
         window_full=int(sent.window_full),
         resets=int(sent.resets),
-        receiver_max_window=int(getattr(peer, "max_window", 0) or 0),
+        receiver_max_window=int(peer.max_window),
         sender_window_scale=sent.window_scale,
-        receiver_window_scale=getattr(peer, "window_scale", None),
+        receiver_window_scale=peer.window_scale,
         max_in_flight=int(sent.max_in_flight),
         duration_s=max(0.0, (last - first)) if first is not None and last is not None else 0.0,
         rtt_p50_ms=None if p50 is None else p50 * 1000,
         rtt_p99_ms=None if p99 is None else p99 * 1000,
-        rtt_samples=samples,
+        rtt_samples=int(sent.rtt.count),
     )
 
 
@@ -232,7 +228,7 @@ def flows_from_captures(report: MirroringReport) -> list[FlowEvidence]:
             connections=len(rows),
             reset_connections=sum(1 for row in rows if row.resets),
         )
-        if merged is not None and hasattr(merged, "forward"):
+        if merged is not None:
             flow.forward = _direction(CLIENT_TO_SERVER, merged.forward, merged.reverse, client, server)
             flow.reverse = _direction(SERVER_TO_CLIENT, merged.reverse, merged.forward, server, client)
         flows.append(flow)

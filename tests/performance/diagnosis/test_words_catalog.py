@@ -55,7 +55,7 @@ def test_every_message_has_a_korean_translation_with_the_same_placeholders(msgid
 def test_the_translations_are_korean_not_copies():
     table = translations("ko")
     copies = [m for m in message_ids() if not re.search(r"[\uac00-\ud7a3]", table.get(m, ""))]
-    assert copies == ["{start}–{end} {tz}", "RTT p99 {p99} ms"]  # only what has no words to translate
+    assert set(copies) == {"{start}–{end} {tz}", "RTT p99 {p99} ms"}  # only what has no words to translate
 
 
 def test_tr_fills_the_korean_text():
