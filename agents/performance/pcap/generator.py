@@ -57,6 +57,7 @@ class FlowSpec:
     vni: int = 1234  # VXLAN network identifier (sll2-vxlan only)
     window: int = 65535
     segment_gap_s: float = 0.00001
+    burst_interval_s: float = 0.0  # an application-limited sender starts a burst at most this often
     reorder_depth: int = 1
     syn_options: bool = False
     timestamps: bool = True  # with syn_options: the timestamps option in the SYNs and on every segment
@@ -81,8 +82,8 @@ class FlowSpec:
             shift = getattr(self, name)
             if shift is not None and not 0 <= shift <= 14:
                 raise ValueError(f"{name} must be in 0..14 (RFC 7323), not {shift}")
-        if self.reorder_depth < 1 or self.response_segments < 0 or self.zero_window_pause_s < 0:
-            raise ValueError("reorder_depth must be >= 1, response_segments and zero_window_pause_s >= 0")
+        if self.reorder_depth < 1 or min(self.response_segments, self.zero_window_pause_s, self.burst_interval_s) < 0:
+            raise ValueError("reorder_depth must be >= 1; response_segments, the pause and the interval >= 0")
         if self.capture_at not in ("sender", "receiver"):
             raise ValueError(f"capture_at must be 'sender' or 'receiver', not {self.capture_at!r}")
         ipaddress.IPv4Address(self.client[0])
@@ -102,7 +103,7 @@ class FlowSpec:
 def _syn_options(spec: FlowSpec, from_client: bool, tsval: int) -> bytes:
     """Linux's SYN option layout: MSS, SACK-permitted, timestamps, NOP, window scale."""
     out = struct.pack("!BBH", 2, 4, spec.mss) + b"\x04\x02"
-    out += struct.pack("!BBII", 8, 10, tsval, 0) if spec.timestamps else b"\x01\x01"
+    out += struct.pack("!BBII", 8, 10, tsval & M32, 0) if spec.timestamps else b"\x01\x01"
     shift = spec.client_wscale if from_client else spec.server_wscale
     out += b"\x01" + struct.pack("!BBB", 3, 3, shift) if shift is not None else b"\x01\x01\x01\x01"
     return out
@@ -159,12 +160,13 @@ class _Connection:
         yield self.ev(self.t, True, ACK, self.c_isn + 1, self.srv)
 
     def _order(self, n: int) -> list[int]:
-        """The burst's segments in wire order: each reordering delays one behind `reorder_depth` others."""
+        """The burst's segments in wire order: each reordering delays one behind up to `reorder_depth` others."""
         order, depth = list(range(n)), self.spec.reorder_depth
         i = 0
         while i < n - 1:
             if self.spec.reorder_rate and self.rng.random() < self.spec.reorder_rate:
-                d = min(depth, n - 1 - i)
+                # on a real path some segments are overtaken by one, some by more
+                d = min(depth if depth == 1 else self.rng.randint(1, depth), n - 1 - i)
                 order[i : i + d + 1] = [*order[i + 1 : i + d + 1], order[i]]
                 i += d + 1
             else:
@@ -202,7 +204,7 @@ class _Connection:
             if expected == was:
                 dup_times.setdefault(expected, []).append(ack_t)
         clock = max(last_ack_t, t + n * gap)
-        if spec.reorder_depth >= 3:
+        if spec.reorder_rate and spec.reorder_depth >= 3:
             clock = max(clock, self._spurious(events, dup_times, lost, first, expected))
         clock = self._recover(events, dup_times, received, expected, n, first, clock)
         used = 0
@@ -217,7 +219,7 @@ class _Connection:
             events.append(self.ev(clock, False, ACK, self.srv, first + n * spec.mss))  # the window update
         events.sort()
         self.sent += n * spec.mss
-        self.t = clock + gap
+        self.t = max(clock + gap, t + round(spec.burst_interval_s * 1e6))
         return events, used
 
     def _spurious(self, events: list[Event], dups: dict[int, list[int]], lost: set, first: int, acked: int) -> int:
