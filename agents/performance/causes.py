@@ -115,9 +115,11 @@ def expected_rtt_ms(a: InstanceInfo | None, b: InstanceInfo | None) -> float | N
     return SAME_AZ_RTT_MS if a.az == b.az else INTER_AZ_RTT_MS
 
 
-def _nfm_rate(flow: FlowEvidence) -> tuple[float | None, float]:
-    rates = [n.retransmission_rate for n in flow.nfm if n.retransmission_rate is not None]
-    timeouts = sum(n.timeouts or 0 for n in flow.nfm)
+def _nfm_rate(flow: FlowEvidence, sender: str | None) -> tuple[float | None, float]:
+    """NFM's estimated rate for what `sender` sent: its agent measures the TCP stack of the local host."""
+    rows = [n for n in flow.nfm if sender is None or n.local_ip in (None, sender)]
+    rates = [n.retransmission_rate for n in rows if n.retransmission_rate is not None]
+    timeouts = sum(n.timeouts or 0 for n in rows)
     return (max(rates) if rates else None), timeouts
 
 
@@ -127,7 +129,7 @@ def _nfm_rate(flow: FlowEvidence) -> tuple[float | None, float]:
 def loss_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause | None:
     """Segments really lost in one direction; then who lost them: a netem on the sender, the
     instance's ENA allowances, AWS's network, or somewhere on the path we cannot name."""
-    nfm_rate, timeouts = _nfm_rate(flow)
+    nfm_rate, timeouts = _nfm_rate(flow, d.sender if d else None)
     measured = d is not None and d.data_segments >= MIN_SEGMENTS
     lossy = measured and d.loss_rate >= LOSS_WARNING
     nfm_lossy = nfm_rate is not None and nfm_rate >= NFM_LOSS_WARNING

@@ -111,7 +111,7 @@ def _coverage_finding(lang: str, scope: Scope, evidence: EvidenceSet, flows: lis
         parts.append(
             tr(
                 lang,
-                "{n} of {total} captures analyzed from {where}",
+                "captures analyzed: {n} of {total} in {where}",
                 n=evidence.captures_analyzed,
                 total=evidence.captures_total,
                 where=evidence.capture_location,
@@ -121,14 +121,14 @@ def _coverage_finding(lang: str, scope: Scope, evidence: EvidenceSet, flows: lis
         parts.append(
             tr(
                 lang,
-                "{rows} Network Flow Monitor rows from {monitors} monitors",
+                "Network Flow Monitor rows: {rows} (monitors: {monitors})",
                 rows=evidence.nfm_rows,
                 monitors=evidence.monitors,
             )
         )
     segments = sum(f.data_segments for f in flows)
     parts.append(
-        tr(lang, "{flows} flows in scope, {segments} data segments", flows=len(flows), segments=f"{segments:,}")
+        tr(lang, "flows in scope: {flows}, data segments: {segments}", flows=len(flows), segments=f"{segments:,}")
     )
     if evidence.capture_note:
         parts.append(evidence.capture_note)
@@ -154,7 +154,7 @@ def _health_finding(lang: str, evidence: EvidenceSet) -> Finding:
         )
     elif reported:
         title, severity = (
-            tr(lang, "AWS network health indicator: no AWS-side problem ({n} monitors)", n=len(reported)),
+            tr(lang, "AWS network health indicator: no AWS-side problem (monitors reporting: {n})", n=len(reported)),
             "info",
         )
     else:
@@ -294,7 +294,7 @@ def _rtt_line(lang: str, flows: list[FlowEvidence]) -> str | None:
 def _worst_line(lang: str, flows: list[FlowEvidence]) -> str:
     directions = [(d, f) for f in flows for d in (f.forward, f.reverse) if d and d.data_segments]
     if not directions:
-        return tr(lang, "{n} flows from Network Flow Monitor", n=len(flows))
+        return tr(lang, "flows from Network Flow Monitor: {n}", n=len(flows))
     d, flow = max(directions, key=lambda x: (x[0].loss_rate, x[0].data_segments))
     line = flow.label + ", " + rate(lang, d.real_retransmissions, d.data_segments)
     if d.rtt_p99_ms is not None:
@@ -337,7 +337,7 @@ def _recommendation(lang: str, plan: Plan, stack_name: str | None) -> Recommenda
     first = plan.hosts[0].instance_id
     summary = tr(
         lang,
-        "{n} changes on {hosts}, each checked before it is written and read back after.",
+        "Changes: {n} on {hosts}, each checked before it is written and read back after.",
         n=len(lines),
         hosts=", ".join(h.instance_id for h in plan.hosts),
     )

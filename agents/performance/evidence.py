@@ -80,6 +80,7 @@ class NfmNumbers:
     """Network Flow Monitor's numbers for a flow over the window (measured by the local host's agent)."""
 
     monitor: str
+    local_ip: str | None
     local_instance_id: str | None
     retransmissions: float | None
     timeouts: float | None
@@ -236,7 +237,7 @@ def flows_from_captures(report: MirroringReport) -> list[FlowEvidence]:
 
 
 def _nfm_numbers(c: FlowContributor) -> NfmNumbers:
-    return NfmNumbers(c.monitor, c.local_instance_id, c.retransmissions, c.timeouts, c.rtt_ms, c.bytes)
+    return NfmNumbers(c.monitor, c.local_ip, c.local_instance_id, c.retransmissions, c.timeouts, c.rtt_ms, c.bytes)
 
 
 def attach_flow_monitor(flows: list[FlowEvidence], report: FlowMonitorReport) -> list[FlowEvidence]:

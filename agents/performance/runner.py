@@ -30,6 +30,7 @@ from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
 
 log = logging.getLogger(__name__)
+READ_POLL_S = 0.5  # a read-only look takes a second or two; polling faster than the fix's interval keeps answers quick
 Emit = Callable[[str], Awaitable[None]]
 
 
@@ -164,7 +165,7 @@ class ToolRunner:
             self.pool.get(region).ssm,
             ids,
             self.problems,
-            poll_interval_s=s.ssm_poll_interval_s,
+            poll_interval_s=min(s.ssm_poll_interval_s, READ_POLL_S),
             timeout_s=min(60.0, s.ssm_timeout_s),
         )
 
