@@ -43,6 +43,7 @@ class StagedScenario:
     name: str
     truth: Truth
     config: LabConfig
+    roles: tuple[str, ...]  # the hosts' roles, which questions and facts may name
 
 
 def _incident() -> StagedScenario:
@@ -54,7 +55,7 @@ def _incident() -> StagedScenario:
         host="app",
         fix={"app": ["qdisc", "net.ipv4.tcp_window_scaling", "net.core.rmem_max", "net.ipv4.tcp_rmem"]},
     )
-    return StagedScenario(DEFAULT_SCENARIO, truth, LabConfig())
+    return StagedScenario(DEFAULT_SCENARIO, truth, LabConfig(), ("app", "db"))
 
 
 def _truth_of(raw: Any) -> Truth:
@@ -81,7 +82,7 @@ def stage(name_or_path: str | None) -> StagedScenario:
         scenario = load_scenario(name)
     except ScenarioError as exc:
         raise UnknownScenario(str(exc)) from None
-    return StagedScenario(scenario.name, _truth_of(scenario.truth), LabConfig(scenario=scenario))
+    return StagedScenario(scenario.name, _truth_of(scenario.truth), LabConfig(scenario=scenario), tuple(scenario.hosts))
 
 
 def scenario_list() -> list[str]:

@@ -51,9 +51,9 @@ async def run_case(stack: DemoStack, staged: StagedScenario, case: Case) -> Case
     roles, addresses = instances(stack.lab), ips(stack.lab)
     values = lab_values(roles, addresses, stack.lab.region)
     try:
-        questions = [fill(case.question, values), *(fill(f.ask, values) for f in case.then)]
+        questions = _questions(case, values)
         expected = expectations(case, staged.truth, roles, addresses, questions)
-    except CaseError as exc:
+    except CaseError as exc:  # check_case passed, so only a lab with other roles than its scenario gets here
         return CaseResult(case.id, case.scenario, case.xfail, [], error=f"case {case.id}: {exc}")
     session, recorder, close = demo_session(stack, channel=f"EVAL-{case.id}-{uuid.uuid4().hex[:8]}")
     listener = TurnListener(session, recorder)
@@ -74,14 +74,30 @@ def by_scenario(cases: Iterable[Case]) -> dict[str, list[Case]]:
     return grouped
 
 
+def _questions(case: Case, values: dict[str, str]) -> list[str]:
+    return [fill(case.question, values), *(fill(f.ask, values) for f in case.then)]
+
+
+def check_case(case: Case, staged: StagedScenario) -> None:
+    """Fails (`CaseError`) when a case names a placeholder or role its scenario's lab cannot have."""
+    by_role = {role: role for role in staged.roles}
+    try:
+        questions = _questions(case, lab_values(by_role, by_role, "region"))
+        expectations(case, staged.truth, by_role, by_role, questions)
+    except CaseError as exc:
+        raise CaseError(f"case {case.id}: {exc}") from None
+
+
 def stage_all(cases: list[Case]) -> dict[str, StagedScenario]:
-    """Every scenario the cases name, loaded before any stack starts; an unknown one stops the run."""
+    """Every scenario the cases name, loaded and checked against its cases before any stack starts."""
     staged: dict[str, StagedScenario] = {}
-    for scenario in by_scenario(cases):
+    for scenario, group in by_scenario(cases).items():
         try:
             staged[scenario] = stage(scenario)
         except UnknownScenario as exc:
             raise CaseError(f"cases for scenario {scenario!r}: {exc}") from None
+        for case in group:
+            check_case(case, staged[scenario])
     return staged
 
 
