@@ -85,11 +85,18 @@ def test_placeholders_are_filled_from_the_running_lab() -> None:
     assert filled == "retransmits from i-0a (10.0.1.10) to 10.0.2.20 in us-east-1?"
 
 
+def test_half_hour_ago_is_a_utc_clock_time_inside_the_labs_history() -> None:
+    from datetime import UTC, datetime
+
+    values = lab_values({}, {}, "us-east-1", now=datetime(2026, 12, 1, 16, 5, tzinfo=UTC))
+    assert fill("slow since {half_hour_ago} UTC", values) == "slow since 15:35 UTC"
+
+
 def test_an_unknown_placeholder_names_itself_and_what_the_lab_fills() -> None:
     with pytest.raises(
-        CaseError, match=r"placeholder \{cache_ip\} is not one the lab fills \(it fills app_ip, region\)"
+        CaseError, match=r"placeholder \{cache_ip\} is not one the lab fills \(it fills app_ip, half_hour_ago, region\)"
     ):
-        fill("what about {cache_ip}?", {"app_ip": "10.0.1.10", "region": "us-east-1"})
+        fill("what about {cache_ip}?", {"app_ip": "10.0.1.10", "half_hour_ago": "15:35", "region": "us-east-1"})
 
 
 def test_a_case_naming_a_host_its_scenario_lacks_is_refused_before_any_lab_starts(tmp_path: Path) -> None:

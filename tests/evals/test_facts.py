@@ -144,3 +144,10 @@ def test_a_turn_with_no_answer_fails_its_facts() -> None:
         ("language", False, "no answer"),
         ("asked_back", False, "no answer"),
     ]
+
+
+def test_a_case_meant_to_be_asked_back_expects_the_truth_of_the_reply() -> None:
+    case = _case(question="hi", expect={"asked_back": True}, then=["retransmissions between app and db"])
+    expected = expectations(case, LOSS, INSTANCES, IPS, ["hi", "retransmissions between app and db"])
+    assert expected[0] == {"language": "en", "asked_back": True}
+    assert expected[1]["cause"] == "path_loss"
