@@ -177,6 +177,12 @@ class Settings(BaseSettings):
     )
     ssm_poll_interval_s: float = Field(default=2, gt=0, description="Delay between SSM command status polls.")
     ssm_timeout_s: float = Field(default=120, gt=0, description="How long a TCP fix command may run over SSM.")
+    post_fix_wait_s: float = Field(
+        default=90,
+        ge=0,
+        description="After a fix, how long a question waits for the first capture taken after it (the mirror target "
+        "rotates every minute), so it is answered from post-fix traffic only.",
+    )
 
     # --- traceability ---
     trace_tracebacks: bool = Field(default=False, description="Record tracebacks in failed trace steps (redacted).")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from redis.exceptions import RedisError
 from agents.approval_token import ApprovalTokenError, verify
 from agents.i18n import tr
 from agents.performance.answer import REMEDIATION_KIND, Answer, Recommendation, Remediation
+from agents.performance.applied import AppliedFix, applied_between, record_applied
 from agents.performance.approval import redeem_approval
 from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.causes import Context, flow_causes
@@ -28,17 +30,19 @@ from agents.performance.evidence import Evidence as EvidenceSet
 from agents.performance.evidence import gather
 from agents.performance.llm.loop import LlmError
 from agents.performance.planner import Plan, plan
-from agents.performance.plans import load_plan, plan_from_recommendation, save_plan
+from agents.performance.plans import StoredPlan, load_plan, plan_from_recommendation, save_plan
 from agents.performance.question import Scope, read_question
 from agents.performance.render import render_markdown
 from agents.performance.runner import Emit, Progress, ToolRunner
 from agents.performance.tools.apply_plan import apply_plan
 from agents.performance.tools.aws import AwsProblem
 from agents.performance.tools.instances import InstancesReport
+from agents.performance.tools.mirroring import captures_since
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
 
 log = logging.getLogger(__name__)
+POST_FIX_POLL_S = 2.0  # how often to look for the first post-fix capture (a rotation is a minute)
 _REDIS_DOWN = "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
 _NOT_FAILURES = {"NoMonitors", "NoActiveMonitors"}  # what the account has, not an error of ours or AWS's
 
@@ -90,6 +94,7 @@ class PerformanceAgent:
         scope = self.scope(question, context)
         progress = Progress(emit, asyncio.get_running_loop())
         runner = ToolRunner(self.settings, self.pool, progress)
+        scope = await self._after_fix(scope, runner, emit)
         the_plan = self.plan(scope)
         text = None
         if self.llm is not None:
@@ -110,6 +115,45 @@ class PerformanceAgent:
         # An honest "unknown" is an answer; only AWS failing us with nothing analyzed fails the task.
         failed = not result.analyzed_anything and any(p.code not in _NOT_FAILURES for p in runner.problems)
         return Outcome(result.answer, markdown, ok=not failed)
+
+    async def _after_fix(self, scope: Scope, runner: ToolRunner, emit: Emit) -> Scope:
+        """A window that spans a fix on the question's hosts covers only what came after it (waiting, up to
+        NETOPS_POST_FIX_WAIT_S, for the first capture taken after it), so pre-fix traffic cannot condemn it."""
+        try:
+            fixes = await applied_between(self.redis, scope.window.start.timestamp(), scope.window.end.timestamp())
+        except RedisError:
+            log.warning("applied fixes unreadable (Redis): the window is not split at a fix")
+            return scope
+        named = set(scope.instances)
+        relevant = [f for f in fixes if not named or named & set(f.hosts)]
+        if not relevant:
+            return scope
+        fix = relevant[-1]
+        moment = datetime.fromtimestamp(fix.at, tz=UTC)
+        scoped = scope.since(moment)
+        bucket = self.settings.capture_bucket
+        if bucket and self.settings.post_fix_wait_s > 0:
+            await emit(
+                tr(
+                    scope.language,
+                    "A fix was applied to {hosts} at {at} UTC: waiting for the first capture taken after it…",
+                    hosts=", ".join(fix.hosts),
+                    at=moment.strftime("%H:%M:%S"),
+                )
+            )
+            await self._wait_for_capture(runner, scope.region, bucket, moment)
+        return replace(scoped, window=replace(scoped.window, end=datetime.now(UTC)))
+
+    async def _wait_for_capture(self, runner: ToolRunner, region: str, bucket: str, since: datetime) -> bool:
+        s3 = self.pool.get(region).s3
+        deadline = asyncio.get_running_loop().time() + self.settings.post_fix_wait_s
+        with TraceStep("s3.wait_for_post_fix_capture", CallType.TOOL, parameters={"since": since.isoformat()}) as step:
+            while True:
+                found = await asyncio.to_thread(captures_since, s3, bucket, self.settings.capture_prefix, since)
+                if found or asyncio.get_running_loop().time() >= deadline:
+                    step.set_attribute("captures", found)
+                    return bool(found)
+                await asyncio.sleep(POST_FIX_POLL_S)
 
     async def _look_at_hosts(
         self, scope: Scope, evidence: EvidenceSet, runner: ToolRunner, emit: Emit
@@ -198,10 +242,12 @@ class PerformanceAgent:
         await emit(f"Applying the approved plan to {hosts} over SSM (approved by {claims.approver})…")
         s = self.settings
         ssm = self.pool.get(self._region(request)).ssm
+        started = time.time()  # before any host changed: captures from here on are post-fix
         with TraceStep("apply_plan", CallType.TOOL, parameters={"instances": hosts, "plan_id": stored.plan_id}):
             remediation = await asyncio.to_thread(
                 apply_plan, ssm, stored, poll_interval_s=s.ssm_poll_interval_s, timeout_s=s.ssm_timeout_s
             )
+        await self._remember_apply(stored, remediation, started)
         if remediation.verified:
             severity, headline = "ok", f"The plan was applied to {hosts} and verified by read-back."
         elif remediation.status == "Success":
@@ -210,6 +256,24 @@ class PerformanceAgent:
             severity, headline = "critical", f"The plan on {hosts} did not complete ({remediation.status})."
         answer = Answer(REMEDIATION_KIND, severity, headline, remediation=remediation)  # type: ignore[arg-type]
         return Outcome(answer, render_markdown(answer), ok=remediation.status == "Success")
+
+    async def _remember_apply(self, stored: StoredPlan, remediation: Remediation, started: float) -> None:
+        """Every host that changed is remembered with its before values (for undo and for splitting windows)."""
+        changed = [h for h in remediation.hosts if h.get("status") == "Success"]
+        if not changed:
+            return
+        fix = AppliedFix(
+            at=started,
+            plan_id=stored.plan_id,
+            hosts=[h["instance_id"] for h in changed],
+            cause=stored.cause,
+            before={h["instance_id"]: h.get("before", {}) for h in changed},
+            after={h["instance_id"]: h.get("after", {}) for h in changed},
+        )
+        try:
+            await record_applied(self.redis, fix)
+        except RedisError:
+            log.warning("the applied plan %s could not be recorded in Redis", stored.plan_id)
 
     def _region(self, request: dict[str, Any]) -> str:
         return region_or_default(request.get("region"), self.settings.aws_region)

@@ -57,7 +57,8 @@ Fact = tuple[str, dict[str, Any]]
 
 
 def fact(msgid: str, **values: Any) -> Fact:
-    return (msgid, values)
+    """A sentence to say later, in the asker's language; counts get thousands separators ("7,714")."""
+    return (msgid, {k: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()})
 
 
 @dataclass
@@ -145,8 +146,8 @@ def loss_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause |
         cause.evidence_for.append(
             fact(
                 "{n} of {total} data segments retransmitted ({rate}) from {sender}",
-                n=d.real_retransmissions,
-                total=d.data_segments,
+                n=f"{d.real_retransmissions:,}",
+                total=f"{d.data_segments:,}",
                 rate=_pct(d.real_retransmissions, d.data_segments),
                 sender=sender,
             )
@@ -227,8 +228,8 @@ def reordering_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> C
     cause.evidence_for += [
         fact(
             "{n} of {total} data segments arrived out of order ({rate})",
-            n=d.out_of_order,
-            total=d.data_segments,
+            n=f"{d.out_of_order:,}",
+            total=f"{d.data_segments:,}",
             rate=_pct(d.out_of_order, d.data_segments),
         ),
         fact(

@@ -99,6 +99,7 @@ def plan(
                     "prefix": prefix,
                     "time_window_minutes": minutes,
                     "end": end,
+                    **({"started_after": scope.window.start.isoformat()} if scope.window.stated == "since_fix" else {}),
                     "region": scope.region,
                     "target_instance_id": None,
                     "max_files": max_files,

@@ -9,7 +9,7 @@ touches AWS; every value extracted is validated by pattern before a tool sees it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -66,7 +66,7 @@ class Window:
 
     start: datetime
     end: datetime
-    stated: str  # "default" | "relative" | "since" | "between" | "carried"
+    stated: str  # "default" | "relative" | "since" | "between" | "carried" | "since_fix"
     tz_name: str = "UTC"
 
     @property
@@ -91,6 +91,11 @@ class Scope:
     ports: tuple[int, ...] = ()
     carried: tuple[str, ...] = ()  # scope keys that came from the thread, not the text
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def since(self, moment: datetime) -> Scope:
+        """The same question over the part of its window after `moment` (a fix applied then)."""
+        start = max(self.window.start, moment.astimezone(UTC))
+        return replace(self, window=Window(start, self.window.end, "since_fix", self.window.tz_name))
 
     def to_dict(self) -> dict[str, Any]:
         return {

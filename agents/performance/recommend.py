@@ -131,6 +131,8 @@ def _receiver_changes(cause: Cause, ctx: Context, plan: Plan) -> list[Change]:
     rmem_max = read.sysctl.get(RMEM_MAX)
     if rmem_max and rmem_max.isdigit() and int(rmem_max) < target:
         changes.append(Change(RMEM_MAX, rmem_max, str(target), why))
+    if changes:
+        plan.rationale.append(why)
     if not changes and rmem is not None:
         plan.in_place.append(
             fact(

@@ -131,6 +131,7 @@ class ToolRunner:
             prefix=str(args.get("prefix") or self.settings.capture_prefix),
             time_window_minutes=_minutes(args.get("time_window_minutes"), self.settings.analysis_window_minutes),
             now=_end(args.get("end")),
+            started_after=_end(args.get("started_after")) if args.get("started_after") else None,
             target_instance_id=_instance_or_none(args.get("target_instance_id")),
             max_files=_count(args.get("max_files"), self.settings.capture_max_files, self.settings.capture_max_files),
             byte_budget=self.settings.capture_byte_budget,

@@ -44,6 +44,9 @@ def say(lang: str, item: Fact) -> str:
 
 def window_label(lang: str, scope: Scope) -> str:
     w = scope.window
+    if w.stated == "since_fix":
+        start = w.start.astimezone(_tz(w.tz_name)).strftime("%H:%M:%S")
+        return tr(lang, "time since the fix at {start} {tz}", start=start, tz=w.tz_name)
     if w.stated in {"since", "between"}:
         start = w.start.astimezone(_tz(w.tz_name)).strftime("%H:%M")
         end = w.end.astimezone(_tz(w.tz_name)).strftime("%H:%M")

@@ -45,9 +45,8 @@ MAX_HOSTS = 10
 READ_SCRIPT = r"""#!/bin/sh
 # netops read-only host look: sysctls, root qdisc, ENA allowance counters. Changes nothing.
 say() { printf 'NETOPS %s\n' "$*"; }
-for key in {keys}; do
-  if value=$(sysctl -n "$key" 2>/dev/null); then say "sysctl $key=$(printf '%s' "$value" | tr -s ' \t' '  ')"
-  else say "missing $key"; fi
+sysctl -e {keys} 2>/dev/null | while IFS= read -r line; do
+  say "sysctl $(printf '%s' "$line" | tr -s ' \t' '  ')"
 done
 IFACE=""
 set -f
@@ -121,10 +120,9 @@ def parse_read(instance_id: str, stdout: str) -> HostRead:
             continue
         kind, _, rest = line[len("NETOPS ") :].partition(" ")
         key, _, value = rest.partition("=")
-        if kind == "sysctl":
-            read.sysctl[key] = " ".join(value.split())
-        elif kind == "missing":
-            read.missing.append(rest.strip())
+        if kind == "sysctl":  # `sysctl -e` prints "key = value" for the keys this kernel has
+            name, _, found = rest.partition(" = ")
+            read.sysctl[name.strip()] = " ".join(found.split())
         elif kind == "interface":
             read.interface = rest.strip()
         elif kind == "qdisc":
@@ -137,6 +135,7 @@ def parse_read(instance_id: str, stdout: str) -> HostRead:
             complete = True
     if not complete and read.error is None:
         read.error = "the read script did not finish, so nothing it printed can be trusted"
+    read.missing = [k for k in READ_KEYS if k not in read.sysctl]
     return read
 
 

@@ -84,6 +84,7 @@ class MirroringReport:
     analyze_s: float = 0.0
     problems: list[AwsProblem] = field(default_factory=list)
     address_book: dict[str, str] = field(default_factory=dict, repr=False)  # private IP → instance id
+    started_after: datetime | None = None  # only captures that started then or later (after a fix)
 
     @property
     def analyzed(self) -> bool:
@@ -229,6 +230,11 @@ def _addresses(ec2: Any, filters: list[dict[str, Any]], max_pages: int = 5) -> d
     return found
 
 
+def _after(obj: CaptureObject, moment: datetime | None) -> bool:
+    """A capture that started before a fix holds pre-fix traffic, however late it was uploaded."""
+    return moment is None or (obj.started is not None and obj.started >= moment.replace(microsecond=0))
+
+
 def _list_captures(s3: Any, report: MirroringReport, target_instance_id: str | None) -> list[CaptureObject]:
     objects: list[CaptureObject] = []
     params = {"bucket": report.bucket, "prefix": report.prefix}
@@ -238,11 +244,24 @@ def _list_captures(s3: Any, report: MirroringReport, target_instance_id: str | N
             for page in paginator.paginate(Bucket=report.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     obj = CaptureObject(item["Key"], int(item["Size"]), item["LastModified"], capture_time(item["Key"]))
-                    if obj.size > 0 and obj.overlaps(report.window):
+                    if obj.size > 0 and obj.overlaps(report.window) and _after(obj, report.started_after):
                         objects.append(obj)
         step.set_attribute("objects", len(objects))
     objects.sort(key=lambda o: (o.started or o.last_modified, o.key), reverse=True)
     return objects
+
+
+def captures_since(s3: Any, bucket: str, prefix: str, since: datetime, now: datetime | None = None) -> int:
+    """How many uploaded captures started at or after `since` (the first ones after a fix)."""
+    window = TimeWindow(since, now or datetime.now(UTC))
+    count = 0
+    for day in day_prefixes(prefix, window, None):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=day):
+            for item in page.get("Contents", []):
+                started = capture_time(item["Key"])
+                if started is not None and started >= since.replace(microsecond=0) and int(item["Size"]) > 0:
+                    count += 1
+    return count
 
 
 def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: Callable, deadline_s: float) -> Any:
@@ -313,6 +332,7 @@ def analyze_traffic_mirroring_logs(
     byte_budget: int = DEFAULT_BYTE_BUDGET,
     per_file_deadline_s: float = 60.0,
     now: datetime | None = None,
+    started_after: datetime | None = None,
     progress: Callable[[str], None] = lambda _text: None,
     analyze: Callable | None = None,
     merge: Callable | None = None,
@@ -323,7 +343,7 @@ def analyze_traffic_mirroring_logs(
 
         analyze, merge = analyze or analyze_stream, merge or merge_results
     window = TimeWindow.last(time_window_minutes, now=now)
-    report = MirroringReport(bucket=s3_bucket_name, prefix=prefix, window=window)
+    report = MirroringReport(bucket=s3_bucket_name, prefix=prefix, window=window, started_after=started_after)
     if not _BUCKET.match(s3_bucket_name):
         report.problems.append(
             AwsProblem(
