@@ -1,16 +1,14 @@
 """The Performance Agent's logic, apart from A2A: diagnose a question, remediate on approval.
 
 The data part always comes from `diagnose` over the tools' structured reports, so a model (in
-LLM mode) can word the answer but cannot invent findings. A remediation is checked (approval
-signature and expiry first, before any AWS call; then the instance; then single use in Redis)
-before one SSM command is sent.
+LLM mode) can word the answer but cannot invent findings. A recommended plan is kept in
+Redis under an id the approval names; applying it is `agents.performance.remediate`'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,11 +16,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from agents.approval_token import ApprovalTokenError, verify
 from agents.i18n import tr
-from agents.performance.answer import REMEDIATION_KIND, Answer, Recommendation, Remediation
-from agents.performance.applied import AppliedFix, applied_between, record_applied
-from agents.performance.approval import redeem_approval
+from agents.performance.answer import Answer, Recommendation
+from agents.performance.applied import applied_between
 from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.causes import Context, flow_causes
 from agents.performance.diagnosis import diagnose, in_scope
@@ -30,11 +26,11 @@ from agents.performance.evidence import Evidence as EvidenceSet
 from agents.performance.evidence import gather
 from agents.performance.llm.loop import LlmError
 from agents.performance.planner import Plan, plan
-from agents.performance.plans import StoredPlan, load_plan, plan_from_recommendation, save_plan
+from agents.performance.plans import plan_from_recommendation, save_plan
 from agents.performance.question import Scope, read_question
+from agents.performance.remediate import Remediator
 from agents.performance.render import render_markdown
 from agents.performance.runner import Emit, Progress, ToolRunner
-from agents.performance.tools.apply_plan import apply_plan
 from agents.performance.tools.aws import AwsProblem
 from agents.performance.tools.instances import InstancesReport
 from agents.performance.tools.mirroring import captures_since
@@ -43,7 +39,6 @@ from agents.traceability import CallType, TraceStep
 
 log = logging.getLogger(__name__)
 POST_FIX_POLL_S = 2.0  # how often to look for the first post-fix capture (a rotation is a minute)
-_REDIS_DOWN = "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
 _NOT_FAILURES = {"NoMonitors", "NoActiveMonitors"}  # what the account has, not an error of ours or AWS's
 
 
@@ -110,7 +105,9 @@ class PerformanceAgent:
             scope, evidence, ctx=ctx, instances=instances, problems=runner.problems, stack_name=self.settings.stack_name
         )
         if result.answer.recommendation is not None:
-            await self._keep_plan(result.answer.recommendation)
+            top = result.answer.causes[0] if result.answer.causes else {}
+            flow = {k: top.get(k) for k in ("flow", "src", "dst", "dport", "direction")} if top.get("src") else None
+            await self._keep_plan(result.answer.recommendation, flow, scope.language)
         markdown = text or render_markdown(result.answer, reasons=the_plan.reasons)
         # An honest "unknown" is an answer; only AWS failing us with nothing analyzed fails the task.
         failed = not result.analyzed_anything and any(p.code not in _NOT_FAILURES for p in runner.problems)
@@ -182,8 +179,8 @@ class PerformanceAgent:
         reads = await asyncio.to_thread(runner.read_hosts, scope.region, to_read)
         return instances, _context(evidence, reads, instances)
 
-    async def _keep_plan(self, rec: Recommendation) -> None:
-        stored = plan_from_recommendation(rec.to_dict())
+    async def _keep_plan(self, rec: Recommendation, flow: dict[str, Any] | None, language: str) -> None:
+        stored = plan_from_recommendation(rec.to_dict(), flow, language)
         try:
             await save_plan(self.redis, stored, self.settings.approval_ttl_s + 300)
         except RedisError:
@@ -210,81 +207,12 @@ class PerformanceAgent:
         return text
 
     async def remediate(self, request: dict[str, Any], emit: Emit) -> Outcome:
-        """Apply an approved plan: token first (before any AWS call), then the plan it names, then single use."""
-        instance_id, token, plan_id = (_text(request.get(k)) for k in ("instance_id", "approval_token", "plan_id"))
-        shown = str(instance_id or "the plan")
-        secret = self.settings.approval_secret.get_secret_value() if self.settings.approval_secret else ""
-        try:
-            claims = verify(token, secret)
-        except ApprovalTokenError as exc:
-            return self._refused(shown, f"Refused: {exc}.")
-        try:
-            stored = await load_plan(self.redis, plan_id)
-        except RedisError:
-            return self._refused(shown, _REDIS_DOWN)
-        if stored is None:
-            return self._refused(
-                shown,
-                "Refused: this approval names no plan the agent still has; ask again for a "
-                "fresh recommendation and approve that.",
-            )
-        first = stored.hosts[0].instance_id
-        if claims.plan_id != stored.plan_id or (instance_id and instance_id != first):
-            return self._refused(shown, "Refused: the approval is not for this plan.")
-        try:
-            with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": first}):
-                claims = await redeem_approval(token, instance_id=first, secret=secret, redis=self.redis)
-        except ApprovalTokenError as exc:
-            return self._refused(first, f"Refused: {exc}.")
-        except RedisError:
-            return self._refused(first, _REDIS_DOWN)
-        hosts = ", ".join(h.instance_id for h in stored.hosts)
-        await emit(f"Applying the approved plan to {hosts} over SSM (approved by {claims.approver})…")
-        s = self.settings
-        ssm = self.pool.get(self._region(request)).ssm
-        started = time.time()  # before any host changed: captures from here on are post-fix
-        with TraceStep("apply_plan", CallType.TOOL, parameters={"instances": hosts, "plan_id": stored.plan_id}):
-            remediation = await asyncio.to_thread(
-                apply_plan, ssm, stored, poll_interval_s=s.ssm_poll_interval_s, timeout_s=s.ssm_timeout_s
-            )
-        await self._remember_apply(stored, remediation, started)
-        if remediation.verified:
-            severity, headline = "ok", f"The plan was applied to {hosts} and verified by read-back."
-        elif remediation.status == "Success":
-            severity, headline = "warning", f"The plan ran on {hosts} but the read-back does not confirm it."
-        else:
-            severity, headline = "critical", f"The plan on {hosts} did not complete ({remediation.status})."
-        answer = Answer(REMEDIATION_KIND, severity, headline, remediation=remediation)  # type: ignore[arg-type]
-        return Outcome(answer, render_markdown(answer), ok=remediation.status == "Success")
-
-    async def _remember_apply(self, stored: StoredPlan, remediation: Remediation, started: float) -> None:
-        """Every host that changed is remembered with its before values (for undo and for splitting windows)."""
-        changed = [h for h in remediation.hosts if h.get("status") == "Success"]
-        if not changed:
-            return
-        fix = AppliedFix(
-            at=started,
-            plan_id=stored.plan_id,
-            hosts=[h["instance_id"] for h in changed],
-            cause=stored.cause,
-            before={h["instance_id"]: h.get("before", {}) for h in changed},
-            after={h["instance_id"]: h.get("after", {}) for h in changed},
+        """Apply an approved plan (`agents.performance.remediate`): checked, applied, verified, measured."""
+        answer, ok, refusal = await Remediator(self.settings, self.pool, self.redis).remediate(
+            request, emit, self._region(request)
         )
-        try:
-            await record_applied(self.redis, fix)
-        except RedisError:
-            log.warning("the applied plan %s could not be recorded in Redis", stored.plan_id)
+        return Outcome(answer, render_markdown(answer), ok=ok, refused=refusal)
 
     def _region(self, request: dict[str, Any]) -> str:
         return region_or_default(request.get("region"), self.settings.aws_region)
 
-    @staticmethod
-    def _refused(instance: str, reason: str) -> Outcome:
-        remediation = Remediation(instance_id=instance, command_id=None, status="Refused", verified=False, error=reason)
-        answer = Answer(REMEDIATION_KIND, "warning", reason, remediation=remediation)
-        return Outcome(answer, render_markdown(answer), ok=False, refused=reason)
-
-
-def _text(value: Any) -> str | None:
-    """A field of the request as text (JSON may carry anything); the validators after this judge it."""
-    return None if value in (None, "") else str(value)

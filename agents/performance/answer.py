@@ -97,6 +97,8 @@ class Remediation:
     error: str | None = None
     hosts: list[dict[str, Any]] = field(default_factory=list)  # per host of a plan: instance_id, status, verified,
     # before, after, error
+    undo: dict[str, Any] | None = None  # the plan that restores the before values (CONTRACTS.md section 11)
+    comparison: dict[str, Any] | None = None  # the same flow before and after, with a verdict
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +118,19 @@ class Answer:
     causes: list[dict[str, Any]] = field(default_factory=list)
     flows: list[dict[str, Any]] = field(default_factory=list)
     instances: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """A remediation answer as `to_dict` wrote it (kept in Redis so a second redemption returns it)."""
+        rem = data.get("remediation")
+        return cls(
+            kind=data["kind"],
+            headline_severity=data["headline"]["severity"],
+            headline=data["headline"]["text"],
+            remediation=Remediation(**rem) if rem else None,
+            status=data.get("status"),
+            language=data.get("language", "en"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -268,6 +283,8 @@ ANSWER_SCHEMA: dict[str, Any] = {
                         "skipped": {"type": "array", "items": {"type": "string"}},
                         "error": {"type": ["string", "null"]},
                         "hosts": {"type": "array", "items": {"type": "object"}},
+                        "undo": {"type": ["object", "null"]},
+                        "comparison": {"type": ["object", "null"]},
                     },
                 },
             ]

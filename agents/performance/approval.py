@@ -20,12 +20,18 @@ USED_KEY = "netops:approval-used:{}"
 
 
 async def redeem_approval(
-    token: str | None, *, instance_id: str, secret: str, redis: aioredis.Redis, now: float | None = None
+    token: str | None,
+    *,
+    instance_id: str,
+    secret: str,
+    redis: aioredis.Redis,
+    now: float | None = None,
+    actions: tuple[str, ...] = (FIX_ACTION,),
 ) -> ApprovalClaims:
-    """The claims of a token that may run the fix now; `ApprovalTokenError` says why not."""
+    """The claims of a token that may run the plan now; `ApprovalTokenError` says why not."""
     claims = verify(token, secret, now=now)
-    if claims.action != FIX_ACTION:
-        raise ApprovalTokenError(f"the approval is for {claims.action!r}, not for applying TCP fixes")
+    if claims.action not in actions:
+        raise ApprovalTokenError(f"the approval is for {claims.action!r}, not for {' or '.join(actions)}")
     if claims.instance_id != instance_id:
         raise ApprovalTokenError(
             f"the approval is for {claims.instance_id}, not {instance_id}: approve the fix for this instance"

@@ -17,10 +17,10 @@ from typing import Any
 from botocore.exceptions import WaiterError
 
 from agents.performance.answer import Remediation
-from agents.performance.plans import HostChanges, StoredPlan
+from agents.performance.plans import HostChanges, StoredPlan, new_plan_id
 from agents.performance.tools.aws import AwsProblem, aws_step
 from agents.performance.tools.fix_script import parse_output
-from agents.performance.tools.plan_script import build_plan_script, plan_problems
+from agents.performance.tools.plan_script import PlannedChange, build_plan_script, plan_problems
 
 
 def apply_host(ssm: Any, host: HostChanges, *, poll_interval_s: float, timeout_s: float) -> dict[str, Any]:
@@ -60,6 +60,8 @@ def apply_host(ssm: Any, host: HostChanges, *, poll_interval_s: float, timeout_s
         step.set_attribute("status", status)
         report = parse_output(invocation.get("StandardOutputContent", ""))
         result["before"], result["after"] = report.before, report.after
+        result["in_place"] = report.in_place
+        result["changed"] = [c.setting for c in host.changes if c.setting not in report.in_place]
         issues = plan_problems(report, host.changes)
         stderr = (invocation.get("StandardErrorContent") or "").strip()
         if status != "Success":
@@ -87,13 +89,36 @@ def apply_plan(ssm: Any, plan: StoredPlan, *, poll_interval_s: float = 2.0, time
 
     failed = [h for h in hosts if h["status"] != "Success"]
     errors = [h["error"] for h in hosts if h["error"]]
+    nothing_to_do = not failed and all(not h.get("changed") for h in hosts)
     return Remediation(
         instance_id=plan.hosts[0].instance_id,
         command_id=hosts[0]["command_id"],
-        status=failed[0]["status"] if failed else "Success",
+        status=failed[0]["status"] if failed else "AlreadyInPlace" if nothing_to_do else "Success",
         verified=all(h["verified"] for h in hosts),
         before={k: v for h in hosts for k, v in keyed(h, h["before"]).items()},
         after={k: v for h in hosts for k, v in keyed(h, h["after"]).items()},
         error="; ".join(errors) if errors else None,
         hosts=hosts,
     )
+
+
+def undo_plan(plan: StoredPlan, remediation: Remediation) -> StoredPlan | None:
+    """The plan that puts back what a verified apply changed (from its own read-back), or None."""
+    hosts = []
+    for result in remediation.hosts:
+        if result.get("status") != "Success":
+            continue
+        changes = []
+        for setting in result.get("changed", []):
+            before, after = result["before"].get(setting), result["after"].get(setting)
+            if before is None or after is None or before == after:
+                continue
+            if setting == "qdisc":
+                changes.append(PlannedChange(setting, after, before))
+            else:
+                changes.append(PlannedChange(setting, " ".join(after.split()), " ".join(before.split())))
+        if changes:
+            hosts.append(HostChanges(result["instance_id"], tuple(changes)))
+    if not hosts:
+        return None
+    return StoredPlan(plan_id=new_plan_id(), cause=plan.cause, hosts=tuple(hosts), action="undo")

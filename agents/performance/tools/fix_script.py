@@ -137,6 +137,7 @@ class ScriptReport:
     after: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    in_place: list[str] = field(default_factory=list)  # settings that already had the planned value
     persisted: str | None = None
     complete: bool = False
 
@@ -174,6 +175,8 @@ def parse_output(stdout: str) -> ScriptReport:
             report.skipped.append(rest.strip())
         elif kind == "change":
             report.changes.append(rest.strip())
+        elif kind == "inplace":
+            report.in_place.append(rest.strip())
         elif kind == "interface":
             report.interface = rest.strip()
         elif kind == "persisted":

@@ -32,10 +32,14 @@ class PlannedChange:
 
 
 def _check(change: PlannedChange) -> None:
-    """Only sysctl keys and the root netem removal, with values of their shape, ever reach a script."""
+    """Only TCP sysctls and the root netem qdisc (removed, or restored by an undo), with values of their shape."""
     if change.setting == QDISC:
-        if change.proposed != REMOVED or not (change.current and _NETEM.fullmatch(change.current)):
-            raise ValueError(f"only a root netem qdisc can be removed, not {change.current!r}")
+        removing = change.proposed == REMOVED and bool(change.current and _NETEM.fullmatch(change.current))
+        restoring = bool(_NETEM.fullmatch(change.proposed)) and not (change.current or "").startswith("netem")
+        if not (removing or restoring):
+            raise ValueError(
+                f"only a root netem qdisc can be removed or restored, not {change.current!r} → {change.proposed!r}"
+            )
         return
     if not _SYSCTL_KEY.fullmatch(change.setting):
         raise ValueError(f"{change.setting!r} is not a TCP sysctl this agent changes")
@@ -68,35 +72,47 @@ rollback() {{
 """
 
 
-def _sysctl_lines(change: PlannedChange) -> tuple[str, str, str]:
+def _sysctl_lines(i: int, change: PlannedChange) -> tuple[str, str, str]:
     key, want, was = change.setting, shlex.quote(change.proposed), shlex.quote(change.current or "")
     check = (
         f'now=$(squeeze "$(sysctl -n {key})") || fail "{key} cannot be read; nothing was changed"\n'
         f'say "before {key}=$now"\n'
-        f'[ "$now" = {was} ] || fail "{key} is $now, not {change.current} as read before; nothing was changed"\n'
+        f"DO{i}=1\n"
+        f'if [ "$now" = {want} ]; then DO{i}=0; say "inplace {key}"\n'
+        f'elif [ "$now" != {was} ]; then fail "{key} is $now, not {change.current} as read before; nothing was changed"'
+        "\nfi\n"
     )
     apply = (
-        f'sysctl -q -w {key}={want} || rollback "writing {key} failed"\n'
-        f'UNDO="sysctl -q -w {key}={was}; $UNDO"\n'
-        f'say "change {key}={change.proposed}"\n'
+        f'if [ "$DO{i}" = 1 ]; then\n'
+        f'  sysctl -q -w {key}={want} || rollback "writing {key} failed"\n'
+        f'  UNDO="sysctl -q -w {key}={was}; $UNDO"\n'
+        f'  say "change {key}={change.proposed}"\n'
+        "fi\n"
     )
     read_back = f'say "after {key}=$(squeeze "$(sysctl -n {key})")"\n'
     return check, apply, read_back
 
 
-def _qdisc_lines(change: PlannedChange) -> tuple[str, str, str]:
-    spec = change.current or ""
-    check = (
-        'now=$(tc qdisc show dev "$IFACE" root)\n'
-        'say "before qdisc=$(squeeze "$now")"\n'
-        "set -- $now\n"
-        '[ "${2:-}" = netem ] || fail "the root qdisc is no longer netem ($now); nothing was changed"\n'
-    )
-    apply = (
-        'tc qdisc del dev "$IFACE" root || rollback "removing the netem qdisc failed"\n'
-        f'UNDO="tc qdisc replace dev $IFACE root {spec}; $UNDO"\n'
-        'say "change removed the root netem qdisc on $IFACE"\n'
-    )
+def _qdisc_lines(i: int, change: PlannedChange) -> tuple[str, str, str]:
+    check = f'now=$(tc qdisc show dev "$IFACE" root)\nsay "before qdisc=$(squeeze "$now")"\nset -- $now\nDO{i}=1\n'
+    if change.proposed == REMOVED:  # remove an injected netem; put it back if a later write fails
+        check += f'if [ "${{2:-}}" != netem ]; then DO{i}=0; say "inplace qdisc"; fi\n'
+        apply = (
+            f'if [ "$DO{i}" = 1 ]; then\n'
+            '  tc qdisc del dev "$IFACE" root || rollback "removing the netem qdisc failed"\n'
+            f'  UNDO="tc qdisc replace dev $IFACE root {change.current}; $UNDO"\n'
+            '  say "change removed the root netem qdisc on $IFACE"\n'
+            "fi\n"
+        )
+    else:  # an undo: restore the netem the fix removed
+        check += f'if [ "${{2:-}}" = netem ]; then DO{i}=0; say "inplace qdisc"; fi\n'
+        apply = (
+            f'if [ "$DO{i}" = 1 ]; then\n'
+            f'  tc qdisc replace dev "$IFACE" root {change.proposed} || rollback "restoring the netem qdisc failed"\n'
+            '  UNDO="tc qdisc del dev $IFACE root; $UNDO"\n'
+            f'  say "change restored the root qdisc {change.proposed} on $IFACE"\n'
+            "fi\n"
+        )
     read_back = 'say "after qdisc=$(squeeze "$(tc qdisc show dev "$IFACE" root)")"\n'
     return check, apply, read_back
 
@@ -109,7 +125,7 @@ def build_plan_script(instance_id: str, changes: Sequence[PlannedChange]) -> str
         raise ValueError("a plan script needs at least one change")
     for change in changes:
         _check(change)
-    parts = [_qdisc_lines(c) if c.setting == QDISC else _sysctl_lines(c) for c in changes]
+    parts = [_qdisc_lines(i, c) if c.setting == QDISC else _sysctl_lines(i, c) for i, c in enumerate(changes)]
     summary = ", ".join(f"{c.setting} → {c.proposed}" for c in changes)
     script = _HEAD.format(instance_id=instance_id, summary=summary)
     script += "".join(p[0] for p in parts) + "".join(p[1] for p in parts) + "".join(p[2] for p in parts)
@@ -126,8 +142,11 @@ def plan_problems(report: ScriptReport, changes: Sequence[PlannedChange]) -> lis
         if after is None:
             problems.append(f"{change.setting} was not read back")
         elif change.setting == QDISC:
-            if qdisc_summary(after).startswith("netem"):
+            netem = qdisc_summary(after).startswith("netem")
+            if change.proposed == REMOVED and netem:
                 problems.append(f"the root qdisc is still {after}")
+            elif change.proposed != REMOVED and not netem:
+                problems.append(f"the root qdisc reads back {after}, not {change.proposed}")
         elif " ".join(after.split()) != change.proposed:
             problems.append(f"{change.setting} reads back {after}, not {change.proposed}")
     return problems
