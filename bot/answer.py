@@ -58,6 +58,7 @@ class RemediationResult:
     after: dict[str, str]
     skipped: tuple[str, ...]
     error: str | None
+    comparison: dict[str, Any] = field(default_factory=dict)  # the same flow before and after, with a verdict
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def _remediation(raw: object) -> RemediationResult | None:
         after={str(k): _text(v) for k, v in _dict(data.get("after")).items()},
         skipped=tuple(_text(item) for item in data.get("skipped") or ()),
         error=None if error in (None, "") else _text(error),
+        comparison=_dict(data.get("comparison")),
     )
 
 
@@ -120,12 +122,16 @@ def parse_answer(data: dict[str, Any] | None, text: str = "") -> Answer:
         first_line = next((line.strip("# ").strip() for line in text.splitlines() if line.strip()), "")
         return Answer(kind="text", severity="info", headline=first_line or "The agent answered.", text=text)
     headline = _dict(data.get("headline"))
+    recommendation = _recommendation(data.get("recommendation"))
+    undo = _dict(_dict(data.get("remediation")).get("undo"))
+    if recommendation is None and undo:  # a verified fix offers its undo: approved like any plan
+        recommendation = _recommendation({**undo, "action": "undo"})
     return Answer(
         kind=_text(data.get("kind")) or DIAGNOSIS_KIND,
         severity=_severity(headline.get("severity")),
         headline=_text(headline.get("text")) or "The agent answered.",
         findings=tuple(_finding(item) for item in data.get("findings") or ()),
-        recommendation=_recommendation(data.get("recommendation")),
+        recommendation=recommendation,
         remediation=_remediation(data.get("remediation")),
         text=text,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.approval_token import ApprovalClaims, sign
-from bot.answer import DIAGNOSIS_KIND, REMEDIATION_KIND, Answer, parse_answer
+from bot.answer import REMEDIATION_KIND, Answer, parse_answer
 from bot.approvals import Approval, Outcome
 from bot.blocks.approval import ApprovalState
 from bot.blocks.ask import error_blocks, question_root, working_blocks
@@ -198,7 +198,7 @@ class JobRunner:
         answer = parse_answer(final.data, final.text)
         result_id = new_result_id()
         approval = None
-        if answer.recommendation is not None and answer.kind == DIAGNOSIS_KIND:
+        if answer.recommendation is not None:
             approval = await self._s.approvals.create(
                 answer.recommendation,
                 requester=user,
@@ -355,13 +355,14 @@ class JobRunner:
                 await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
             else:
                 final = outcome
-                answer = parse_answer(final.data, final.text)
-                result_id = new_result_id()
-                await self._s.results.save(
-                    StoredResult(result_id, final.data, final.text, trace, approval.channel, approval.thread_ts)
+                await self._show_result(  # the result may offer an undo: its buttons work like Apply's
+                    final,
+                    trace,
+                    channel=approval.channel,
+                    thread_ts=approval.thread_ts,
+                    user=approval.requester,
+                    ts=working_ts,
                 )
-                blocks = result_blocks(answer, trace, result_id)
-                await surface.update(approval.channel, working_ts, blocks, result_fallback(answer))
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)
             error = f"the bot failed ({type(exc).__name__})"

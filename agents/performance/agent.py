@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from agents.i18n import tr
 from agents.performance.answer import Answer, Recommendation
-from agents.performance.applied import applied_between
+from agents.performance.applied import applied_between, latest_fix
 from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.causes import Context, flow_causes
 from agents.performance.diagnosis import diagnose, in_scope
@@ -34,6 +34,7 @@ from agents.performance.runner import Emit, Progress, ToolRunner
 from agents.performance.tools.aws import AwsProblem
 from agents.performance.tools.instances import InstancesReport
 from agents.performance.tools.mirroring import captures_since
+from agents.performance.undo import undo_answer
 from agents.settings import Settings
 from agents.traceability import CallType, TraceStep
 
@@ -89,6 +90,8 @@ class PerformanceAgent:
         scope = self.scope(question, context)
         progress = Progress(emit, asyncio.get_running_loop())
         runner = ToolRunner(self.settings, self.pool, progress)
+        if scope.intent == "undo":
+            return await self._offer_undo(scope, runner, emit)
         scope = await self._after_fix(scope, runner, emit)
         the_plan = self.plan(scope)
         text = None
@@ -112,6 +115,30 @@ class PerformanceAgent:
         # An honest "unknown" is an answer; only AWS failing us with nothing analyzed fails the task.
         failed = not result.analyzed_anything and any(p.code not in _NOT_FAILURES for p in runner.problems)
         return Outcome(result.answer, markdown, ok=not failed)
+
+    async def _offer_undo(self, scope: Scope, runner: ToolRunner, emit: Emit) -> Outcome:
+        """ "Undo the fix": the plan that restores the newest fix's before values, each host read first."""
+        try:
+            fix = await latest_fix(self.redis, scope.instances)
+        except RedisError:
+            fix = None
+        reads = {}
+        if fix is not None:
+            await emit(
+                tr(
+                    scope.language,
+                    "Reading the current values on {hosts} over SSM (read only)…",
+                    hosts=", ".join(fix.hosts),
+                )
+            )
+            reads = await asyncio.to_thread(runner.read_hosts, scope.region, list(fix.hosts))
+        answer, plan = undo_answer(scope, fix, reads, self.settings.stack_name)
+        if plan is not None:
+            try:
+                await save_plan(self.redis, plan, self.settings.approval_ttl_s + 300)
+            except RedisError:
+                answer.recommendation = None
+        return Outcome(answer, render_markdown(answer), ok=True)
 
     async def _after_fix(self, scope: Scope, runner: ToolRunner, emit: Emit) -> Scope:
         """A window that spans a fix on the question's hosts covers only what came after it (waiting, up to
@@ -215,4 +242,3 @@ class PerformanceAgent:
 
     def _region(self, request: dict[str, Any]) -> str:
         return region_or_default(request.get("region"), self.settings.aws_region)
-

@@ -52,11 +52,12 @@ async def applied_between(redis: aioredis.Redis, start: float, end: float) -> li
     return [AppliedFix.from_json(raw) for raw in raws]
 
 
-async def latest_for(redis: aioredis.Redis, instance_id: str) -> AppliedFix | None:
-    """The newest apply or undo that touched `instance_id`, within the kept week."""
+async def latest_fix(redis: aioredis.Redis, instances: tuple[str, ...] = ()) -> AppliedFix | None:
+    """The newest change on these hosts (any host when none is named) within the kept week, if it was a fix:
+    a fix already undone has nothing left to undo."""
     raws = await redis.zrevrangebyscore(APPLIED_KEY, "+inf", time.time() - KEEP_S, start=0, num=200)
     for raw in raws:
         fix = AppliedFix.from_json(raw)
-        if instance_id in fix.hosts:
-            return fix
+        if not instances or set(instances) & set(fix.hosts):
+            return fix if fix.kind == "apply" else None
     return None

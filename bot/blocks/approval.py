@@ -38,10 +38,17 @@ def confirm_text(rec: FixRecommendation, limit: int = CONFIRM_LIMITS["text"]) ->
     return head + "; ".join(shown) + (f"; +{rest} more (listed in the message)" if rest else "")
 
 
+UNDO = "undo"
+
+
+def button_label(rec: FixRecommendation) -> str:
+    return "Undo the fix" if rec.action == UNDO else "Apply TCP fixes"
+
+
 def confirm_dialog(rec: FixRecommendation) -> dict[str, Any]:
-    """The confirm dialog: the instance and the exact changes from the agent's dry run."""
+    """The confirm dialog: the instance and the exact changes (current → proposed) of the agent's plan."""
     return {
-        "title": plain("Apply TCP fixes?", CONFIRM_LIMITS["title"]),
+        "title": plain(button_label(rec) + "?", CONFIRM_LIMITS["title"]),
         "text": {"type": "plain_text", "text": confirm_text(rec)},
         "confirm": plain("Apply", CONFIRM_LIMITS["confirm"]),
         "deny": plain("Cancel", CONFIRM_LIMITS["deny"]),
@@ -50,7 +57,8 @@ def confirm_dialog(rec: FixRecommendation) -> dict[str, Any]:
 
 
 def recommendation_blocks(rec: FixRecommendation) -> list[dict[str, Any]]:
-    lines = [f"*Recommended fix* for `{rec.instance_id}`" + (f" (stack `{rec.stack_name}`)" if rec.stack_name else "")]
+    what = "*Undo* on" if rec.action == UNDO else "*Recommended fix* for"
+    lines = [f"{what} `{rec.instance_id}`" + (f" (stack `{rec.stack_name}`)" if rec.stack_name else "")]
     if rec.summary:
         lines.append(rec.summary)
     lines += [f"• {change}" for change in rec.changes]
@@ -66,8 +74,8 @@ def approval_buttons(approval_id: str, rec: FixRecommendation) -> dict[str, Any]
             {
                 "type": "button",
                 "action_id": ACTION_APPLY,
-                "text": plain("Apply TCP fixes"),
-                "style": "primary",
+                "text": plain(button_label(rec)),
+                "style": "danger" if rec.action == UNDO else "primary",
                 "value": approval_id,
                 "confirm": confirm_dialog(rec),
             },

@@ -11,6 +11,7 @@ from typing import Any
 from bot.answer import Answer, Finding, RemediationResult
 from bot.blocks.approval import ApprovalState, approval_buttons, approval_state_block, recommendation_blocks
 from bot.blocks.limits import MAX_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS, fit_blocks, sections, shorten
+from bot.blocks.mrkdwn import escape
 from bot.blocks.trace import trace_blocks
 from bot.trace_view import TraceView
 
@@ -72,7 +73,23 @@ def finding_text(finding: Finding) -> str:
     return "\n".join(lines)
 
 
+def comparison_text(comparison: dict[str, Any]) -> str:
+    """The flow before and after the fix, metric by metric, with the verdict first."""
+    rows = [r for r in comparison.get("rows") or () if isinstance(r, dict)]
+    if not rows:
+        return ""
+    verdict = escape(str(comparison.get("verdict", "unknown")))
+    lines = [f"*Before / after* on `{escape(str(comparison.get('flow', '')))}`: *{verdict}*"]
+    lines.append(f"_before: {escape(str(comparison.get('window_before', '')))}; "
+                 f"after: {escape(str(comparison.get('window_after', '')))}_")
+    lines += [f"• {escape(str(r.get('metric')))}: {escape(str(r.get('before')))} → {escape(str(r.get('after')))}"
+              for r in rows]
+    return "\n".join(lines)
+
+
 def remediation_text(result: RemediationResult) -> str:
+    if result.status == "AlreadyInPlace":
+        return f":information_source: Nothing was changed on `{result.instance_id}`: every value is already in place."
     mark = ":white_check_mark:" if result.verified and not result.error else ":x:"
     lines = [
         f"{mark} SSM command `{result.command_id or '?'}` on `{result.instance_id}`: {result.status}, "
@@ -85,6 +102,8 @@ def remediation_text(result: RemediationResult) -> str:
         lines.append("Skipped (not on this kernel): " + ", ".join(f"`{item}`" for item in result.skipped))
     if result.error:
         lines.append(f"Error: {result.error}")
+    if result.comparison and (table := comparison_text(result.comparison)):
+        lines += ["", table]
     return "\n".join(lines)
 
 
