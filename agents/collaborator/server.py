@@ -40,6 +40,7 @@ from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
 from agents.collaborator.task_store import BoundedTaskStore
+from agents.redis_client import connect as connect_redis
 from agents.settings import Settings, SettingsError, load_settings
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
@@ -186,7 +187,7 @@ def build(settings: Settings, public_url: str) -> Starlette:
         read_timeout_s=settings.agent_read_timeout_s,
         token=settings.agent_token,
     )
-    redis = aioredis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     llm_http = llm_client(settings)
     return Collaborator(settings, redis=redis, http=http, registry=registry, llm_http=llm_http).app(public_url)
 

@@ -30,6 +30,7 @@ from agents.performance.agent import PerformanceAgent
 from agents.performance.aws_clients import ClientPool
 from agents.performance.card import AGENT_NAME, CARD_CACHE_CONTROL, build_card
 from agents.performance.executor import PerformanceExecutor
+from agents.redis_client import connect as connect_redis
 from agents.settings import Settings
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor
@@ -71,7 +72,7 @@ def create_app(
     """The ASGI app; resources not passed in are created here and closed on shutdown."""
     owns_pool, owns_redis = pool is None, redis is None
     pool = pool or ClientPool(settings)
-    redis = redis or aioredis.from_url(settings.redis_url)
+    redis = redis or connect_redis(settings.redis_url)
     push_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     token = settings.agent_token.get_secret_value() if settings.agent_token else None
     card = build_card(public_url, bearer_required=bool(token))

@@ -1,0 +1,32 @@
+"""What the asker reads when the ack path could not queue their request (Redis down or silent).
+
+A timed-out enqueue may still have been written (Redis that resumes after a stall runs what it
+had received), so that note says NetOps cannot tell, instead of claiming the request was lost.
+"""
+
+from __future__ import annotations
+
+from agents.i18n import tr
+from bot.jobs import EnqueueTimeout
+
+
+def question_not_queued(exc: Exception, language: str) -> str:
+    if isinstance(exc, EnqueueTimeout):
+        return tr(
+            language,
+            "NetOps cannot tell whether your question was queued: its Redis did not answer within {seconds} s. "
+            "If no answer appears in the thread within a minute, ask again.",
+            seconds=f"{exc.timeout_s:g}",
+        )
+    return tr(language, "NetOps cannot queue your question because its Redis is unreachable: try again in a minute.")
+
+
+def approval_not_queued(exc: Exception, language: str) -> str:
+    if isinstance(exc, EnqueueTimeout):
+        return tr(
+            language,
+            "NetOps cannot tell whether your approval was recorded: its Redis did not answer within {seconds} s. "
+            "If the message does not change within a minute, click again.",
+            seconds=f"{exc.timeout_s:g}",
+        )
+    return tr(language, "NetOps cannot record your approval (Redis is unreachable): try again in a minute.")
