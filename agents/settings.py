@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     max_tasks: int = Field(
         default=2000, gt=0, description="Finished A2A tasks an agent keeps in memory; the oldest are forgotten."
     )
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body an agent accepts; larger ones get 413 (a question is a few KB).",
+    )
     route_llm: bool = Field(
         default=False,
         description="Let the LLM (NETOPS_LLM_MODE=openai) pick the agent, with the scorer as its fallback.",

@@ -173,6 +173,6 @@ def _count(value: Any, default: int, most: int) -> int:
 def _instance_or_none(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if not INSTANCE_ID_RE.match(str(value)):
+    if not INSTANCE_ID_RE.fullmatch(str(value)):
         raise BadArguments(f"{value!r} is not an EC2 instance id")
     return str(value)

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from agents.i18n import detect_language
 from bot.blocks.ask import MAX_QUESTION_CHARS, too_long_note, usage_blocks
-from bot.queue_notes import question_not_queued
+from bot.queue_notes import not_queued
 from bot.runner import QUESTION
 from bot.services import Services
 
@@ -36,6 +36,6 @@ async def netops_command(ack: Any, command: dict[str, Any], services: Services) 
         await services.jobs.enqueue(QUESTION, payload, dedupe_key=f"command:{command.get('trigger_id')}")
     except RedisError as exc:
         log.error("could not queue /netops: %s", exc)
-        await ack(text=question_not_queued(exc, detect_language(text)), response_type="ephemeral")
+        await ack(text=not_queued("question", exc, detect_language(text)), response_type="ephemeral")
         return
     await ack()
