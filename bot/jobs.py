@@ -345,6 +345,10 @@ class JobWorker:
             try:
                 await self._redis.xack(self._stream, self._group, entry_id)
                 return
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):  # Redis restarted empty: the entry went with the group
+                    return
+                raise
             except RedisError as exc:
                 if self._stopping.is_set():
                     raise
