@@ -4,6 +4,7 @@ agent (both in the test process), and `netops` processes started and killed by t
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -13,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))  # the bot suite's fakes
 
-from bot_fake_agent import FakeAgent  # noqa: E402
-from bot_fake_slack import FakeSlack  # noqa: E402
-from bot_servers import serving  # noqa: E402
-from fault_processes import NetopsProcess, OwnRedis, bot_env, free_port, wait_healthy  # noqa: E402
+from bot_fake_agent import FakeAgent
+from bot_fake_slack import FakeSlack
+from bot_servers import serving
+from fault_processes import NetopsProcess, OwnRedis, bot_env, free_port, wait_healthy
 
 
 @pytest.fixture
@@ -88,3 +89,21 @@ def bot_replica(netops, fake_slack: FakeSlack, agent: FakeAgent):  # type: ignor
         return url, process
 
     return start
+
+
+@pytest.fixture
+def closed_port_url_factory() -> Iterator[Callable[[], str]]:
+    """URLs on which nothing listens: each port stays bound (so no one takes it) and never listens."""
+    sockets: list[socket.socket] = []
+
+    def make() -> str:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    try:
+        yield make
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -22,6 +22,8 @@ import httpx
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
+# A process start is mostly imports: ~3 s on a quiet 2-core machine, 20 s and more on a busy one.
+START_S = 90.0
 
 
 def free_port() -> int:
@@ -60,8 +62,18 @@ class OwnRedis:
     def start(self) -> None:
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
-             "--dir", str(self.workdir)],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                *persistence,
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -110,8 +122,14 @@ class NetopsProcess:
     async def start(self) -> None:
         self._log = self.log_path.open("wb")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "agents.cli", *self.args, cwd=ROOT, env=self.env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=self._log,
+            sys.executable,
+            "-m",
+            "agents.cli",
+            *self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=self._log,
         )
 
     def log(self) -> str:
@@ -133,7 +151,7 @@ class NetopsProcess:
             await self.wait(10)
 
 
-async def wait_healthy(url: str, process: NetopsProcess, within: float = 30.0) -> None:
+async def wait_healthy(url: str, process: NetopsProcess, within: float = START_S) -> None:
     async with httpx.AsyncClient(timeout=2.0) as http:
 
         async def healthy() -> bool:
