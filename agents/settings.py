@@ -40,6 +40,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,  # the environment's and .env's blanks; `_empty_is_unset` catches keywords'
     )
 
     # --- Slack (conventional names) ---
