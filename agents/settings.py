@@ -4,14 +4,16 @@ One `Settings` object is built per process by `load_settings()` and passed down;
 reads the environment later. Names carry the `NETOPS_` prefix, except the conventional
 `SLACK_*`, `REDIS_URL` and `AWS_*` ones, which keep the names every Slack and AWS tool uses.
 A missing or malformed value stops start-up with one line naming the variable
-(`SettingsError`), instead of a pydantic traceback.
+(`SettingsError`), instead of a pydantic traceback. An empty value (`SLACK_SIGNING_SECRET=` on a
+blank line of `.env`) is the same as an unset one, for every setting: an empty secret must never
+read as "set", nor an empty URL as a URL.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.errors import SettingsError
@@ -23,6 +25,12 @@ def _csv(value: object) -> object:
     return value
 
 
+def _blank(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return isinstance(value, str) and not value.strip()
+
+
 class Settings(BaseSettings):
     """Every setting of every role; each role reads only what it uses."""
 
@@ -32,6 +40,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,  # the environment's and .env's blanks; `_empty_is_unset` catches keywords'
     )
 
     # --- Slack (conventional names) ---
@@ -102,6 +111,11 @@ class Settings(BaseSettings):
     )
     max_tasks: int = Field(
         default=2000, gt=0, description="Finished A2A tasks an agent keeps in memory; the oldest are forgotten."
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body an agent accepts; larger ones get 413 (a question is a few KB).",
     )
     route_llm: bool = Field(
         default=False,
@@ -206,6 +220,14 @@ class Settings(BaseSettings):
 
     _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_unset(cls, values: object) -> object:
+        """Drops blank values (environment, `.env` or keyword), so each takes its default."""
+        if not isinstance(values, dict):
+            return values
+        return {key: value for key, value in values.items() if not _blank(value)}
+
     @field_validator("trace_prices")
     @classmethod
     def _prices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -222,6 +244,13 @@ class Settings(BaseSettings):
         for url in urls:
             if not str(url).startswith(("http://", "https://")):
                 raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {value!r}")
         return value
 
     @field_validator("aws_endpoint_url", "nfm_endpoint_url")

@@ -83,7 +83,8 @@ def serve_bare(port: int, slack_url: str) -> None:
     async def _ack(ack) -> None:  # type: ignore[no-untyped-def]
         await ack()
 
-    uvicorn.Server(uvicorn_config(slack_http_app(app, [Route("/healthz", _ok)]), "127.0.0.1", port)).run()
+    bare = slack_http_app(app, [Route("/healthz", _ok)], signing_secret=SECRET)
+    uvicorn.Server(uvicorn_config(bare, "127.0.0.1", port)).run()
 
 
 async def _ok(_: Request):  # type: ignore[no-untyped-def]

@@ -97,7 +97,7 @@ class Approvals:
         ttl_s: int,
     ) -> Approval | None:
         """A pending approval, or None when the agent's recommendation names no valid instance."""
-        if not INSTANCE_ID.match(rec.instance_id) or (rec.stack_name and not STACK_NAME.match(rec.stack_name)):
+        if not INSTANCE_ID.fullmatch(rec.instance_id) or (rec.stack_name and not STACK_NAME.fullmatch(rec.stack_name)):
             return None
         approval = Approval(
             approval_id=secrets.token_urlsafe(18),
@@ -116,7 +116,7 @@ class Approvals:
         return approval
 
     async def get(self, approval_id: str) -> Approval | None:
-        if not APPROVAL_ID.match(approval_id or ""):
+        if not APPROVAL_ID.fullmatch(approval_id or ""):
             return None
         raw = await self._redis.get(_key(approval_id))
         return None if raw is None else Approval.from_json(raw)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from agents.redis_client import connect as connect_redis
 from agents.settings import Settings
 from bot.audit import AuditLog, format_entry
 
 
 async def print_audit(settings: Settings, count: int) -> int:
-    redis = aioredis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     try:
         entries = await AuditLog(redis).entries(count)
     except RedisError as exc:

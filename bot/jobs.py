@@ -3,7 +3,12 @@
 Listeners `enqueue` and return; `JobWorker`s (one per bot process, any number of replicas)
 read with XREADGROUP, XACK when a job is done, and reclaim entries a dead consumer left
 pending with XAUTOCLAIM once they have been idle for `reclaim_after_s`. A running job
-refreshes its claim (XCLAIM … JUSTID) so a slow analysis is not mistaken for a dead one.
+refreshes its claim (XCLAIM … JUSTID) so a slow analysis is not mistaken for a dead one, and a
+consumer never starts a second run of a job it is still running (after a Redis stall longer than
+`reclaim_after_s`, XAUTOCLAIM hands a consumer its own live entries back). A job is acknowledged
+only once its handler returned, that is once its outcome (or its failure) was posted; a handler
+that raised leaves the entry pending, to be run again after `reclaim_after_s`, at most
+`MAX_DELIVERIES` times.
 Duplicates (Slack retrying one `event_id`, a repeated command trigger) are dropped at
 enqueue: the dedupe key and the XADD are written by one Lua script (atomic), so neither exists
 without the other.
@@ -25,6 +30,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.redis_text import as_text
 
@@ -34,6 +40,18 @@ JOB_STREAM = "netops:jobs"
 JOB_GROUP = "netops-bot"
 DEDUPE_TTL_S = 24 * 3600
 STREAM_MAXLEN = 10_000
+MAX_DELIVERIES = 5  # a job that failed this often is dropped (logged) rather than retried forever
+# The ack path's budget for Redis: Slack wants the ack within 3 s, and a failed enqueue still has
+# to post its note before the ack is sent.
+ENQUEUE_TIMEOUT_S = 1.5
+
+
+class EnqueueTimeout(RedisTimeoutError):
+    """Redis did not answer the enqueue in time: the job may or may not have been written."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"Redis did not answer within {timeout_s:g} s")
+        self.timeout_s = timeout_s
 
 
 @dataclass(frozen=True)
@@ -65,15 +83,26 @@ class JobQueue:
     about a third of the client's CPU per job of one command each; each caller still returns
     only once Redis has its own job."""
 
-    def __init__(self, redis: aioredis.Redis, stream: str = JOB_STREAM) -> None:
+    def __init__(self, redis: aioredis.Redis, stream: str = JOB_STREAM, timeout_s: float = ENQUEUE_TIMEOUT_S) -> None:
         self._redis = redis
         self.stream = stream
+        self.timeout_s = timeout_s
         self._batch: list[tuple[Write, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None  # the one that will take the batch
         self._writing: set[asyncio.Task[None]] = set()  # strong references while they run
 
     async def enqueue(self, kind: str, payload: dict[str, Any], dedupe_key: str | None = None) -> str | None:
-        """The new entry id, or None when `dedupe_key` was already seen (a duplicate delivery)."""
+        """The new entry id, or None when `dedupe_key` was already seen (a duplicate delivery).
+
+        Raises a RedisError when Redis fails, `EnqueueTimeout` when it does not answer within `timeout_s`.
+        """
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await self._enqueue(kind, payload, dedupe_key)
+        except TimeoutError:
+            raise EnqueueTimeout(self.timeout_s) from None
+
+    async def _enqueue(self, kind: str, payload: dict[str, Any], dedupe_key: str | None) -> str | None:
         body = json.dumps(payload)
         if dedupe_key is None:
             fields = {"kind": kind, "payload": body}
@@ -185,6 +214,7 @@ class JobWorker:
         self._acks = acks or AcksInFlight()
         self.ack_wait_s = ack_wait_s
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: set[str] = set()  # entry ids this consumer is running now
         self._stopping = asyncio.Event()
         self.processed = 0
 
@@ -208,6 +238,7 @@ class JobWorker:
             for job in jobs:
                 await self._acks.wait_idle(self.ack_wait_s)
                 await self._slots.acquire()
+                self._running.add(job.entry_id)
                 task = asyncio.create_task(self._run_one(job))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -234,18 +265,30 @@ class JobWorker:
         return [self._job(entry_id, body) for _, entries in response or [] for entry_id, body in entries if body]
 
     async def _reclaim(self) -> list[Job]:
-        """Entries another consumer took and then stopped refreshing (it died mid-job)."""
+        """Entries a consumer took and then stopped refreshing (it died mid-job, or its run failed)."""
         _next, entries, *_ = await self._redis.xautoclaim(
             self._stream, self._group, self.consumer, min_idle_time=self._reclaim_ms, start_id="0-0", count=1
         )
         jobs = []
-        for entry_id, body in entries:
+        for raw_id, body in entries:
+            entry_id = as_text(raw_id)
+            if entry_id in self._running:  # ours, still running: Redis stalled past reclaim_after_s
+                continue
             if not body:  # trimmed from the stream while pending: nothing to run
                 await self._redis.xack(self._stream, self._group, entry_id)
                 continue
-            log.info("job queue: reclaimed %s from a consumer that stopped", as_text(entry_id))
-            jobs.append(self._job(entry_id, body, deliveries=2))
+            deliveries = await self._deliveries(entry_id)
+            if deliveries > MAX_DELIVERIES:
+                log.error("job %s failed %d times; dropped", entry_id, deliveries - 1)
+                await self._redis.xack(self._stream, self._group, entry_id)
+                continue
+            log.info("job queue: reclaimed %s (delivery %d)", entry_id, deliveries)
+            jobs.append(self._job(entry_id, body, deliveries=deliveries))
         return jobs
+
+    async def _deliveries(self, entry_id: str) -> int:
+        pending = await self._redis.xpending_range(self._stream, self._group, min=entry_id, max=entry_id, count=1)
+        return int(pending[0]["times_delivered"]) if pending else 1
 
     @staticmethod
     def _job(entry_id: bytes | str, body: dict[Any, Any], deliveries: int = 1) -> Job:
@@ -284,9 +327,30 @@ class JobWorker:
                 raise
             return  # taken over by another consumer: it acknowledges, not us
         except Exception:
-            log.exception("job %s (%s) failed; it is acknowledged so it does not loop", job.entry_id, job.kind)
+            # Neither its outcome nor its failure reached the thread: run it again later (reruns are idempotent).
+            log.exception(
+                "job %s (%s) failed; left pending, it runs again in %d ms", job.entry_id, job.kind, self._reclaim_ms
+            )
+            return
         finally:
             heartbeat.cancel()
+            self._running.discard(job.entry_id)
             self._slots.release()
-        await self._redis.xack(self._stream, self._group, job.entry_id)
+        await self._acknowledge(job.entry_id)
         self.processed += 1
+
+    async def _acknowledge(self, entry_id: str) -> None:
+        """XACK, retried while Redis is away (the outcome is posted: a rerun would only repeat it)."""
+        while True:
+            try:
+                await self._redis.xack(self._stream, self._group, entry_id)
+                return
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):  # Redis restarted empty: the entry went with the group
+                    return
+                raise
+            except RedisError as exc:
+                if self._stopping.is_set():
+                    raise
+                log.warning("job %s: could not acknowledge it (%s); retrying in 1 s", entry_id, exc)
+                await asyncio.sleep(1.0)

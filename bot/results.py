@@ -47,7 +47,7 @@ class Results:
         await self._redis.set(f"netops:result:{result.result_id}", json.dumps(payload), ex=RESULT_TTL_S)
 
     async def get(self, result_id: str) -> StoredResult | None:
-        if not RESULT_ID.match(result_id or ""):
+        if not RESULT_ID.fullmatch(result_id or ""):
             return None
         raw = await self._redis.get(f"netops:result:{result_id}")
         if raw is None:

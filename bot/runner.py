@@ -20,7 +20,8 @@ from agents.approval_token import ApprovalClaims, sign
 from bot.answer import REMEDIATION_KIND, Answer, parse_answer
 from bot.approvals import Approval, Outcome
 from bot.blocks.approval import ApprovalState
-from bot.blocks.ask import error_blocks, question_root, working_blocks
+from bot.blocks.ask import applying_blocks, error_blocks, question_root, question_root_text, working_blocks
+from bot.blocks.mrkdwn import escape
 from bot.blocks.result import result_blocks, result_fallback
 from bot.blocks.trace import trace_blocks
 from bot.collaborator import CollaboratorError, Final, Progress
@@ -122,7 +123,7 @@ class JobRunner:
         return outcome, trace_view(tracer.trace())
 
     async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
-        await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), what))
+        await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), escape(what)))
 
     async def _show_failure(
         self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, ts: str
@@ -131,7 +132,7 @@ class JobRunner:
         result_id = new_result_id()
         await self._s.results.save(StoredResult(result_id, None, failure.what, trace, channel, thread_ts))
         blocks = error_blocks(failure.what, failure.todo) + trace_blocks(trace, result_id)
-        await _quietly(self._s.surface.update(channel, ts, blocks, failure.what))
+        await _quietly(self._s.surface.update(channel, ts, blocks, escape(failure.what)))
 
     async def question(self, job: Job) -> None:
         p = job.payload
@@ -143,7 +144,7 @@ class JobRunner:
                 thread_ts = await self._remember(
                     job,
                     "root_ts",
-                    lambda: surface.post(channel, question_root(user, question), f"<@{user}> asked: {question}"),
+                    lambda: surface.post(channel, question_root(user, question), question_root_text(user, question)),
                 )
             except SurfaceError as exc:
                 await self._cannot_post(p.get("response_url"), exc)
@@ -189,7 +190,8 @@ class JobRunner:
                 "NetOps is not in this channel, so it cannot answer here: invite it with `/invite @netops`, then ask."
             )
         else:
-            text = f"NetOps could not post in this channel (Slack said {exc.code or 'no'}): try another channel."
+            said = escape(exc.code or "no")
+            text = f"NetOps could not post in this channel (Slack said {said}): try another channel."
         await _quietly(self._s.surface.respond(response_url, text))
 
     async def _show_result(
@@ -300,7 +302,7 @@ class JobRunner:
             "working_ts",
             lambda: surface.post(
                 approval.channel,
-                working_blocks(f"applying TCP fixes to {approval.instance_id} (approved by <@{claim.by}>)"),
+                applying_blocks(approval.instance_id, claim.by),
                 "Applying TCP fixes…",
                 approval.thread_ts,
             ),

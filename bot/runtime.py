@@ -11,10 +11,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.redis_client import connect as connect_redis
 from agents.settings import Settings
 from bot.app import create_app
 from bot.approvals import ApproverPolicy
@@ -48,6 +48,7 @@ class BotRuntime:
     worker: JobWorker
     web: AsyncWebClient
     acks: AcksInFlight  # counted by the HTTP server, heeded by the worker
+    signing_secret: str | None  # None only in Socket Mode
 
 
 @contextlib.asynccontextmanager
@@ -64,7 +65,7 @@ async def bot_runtime(
     On the way out, running jobs get `drain_s` to finish (a deploy's SIGTERM); the rest stay
     pending in the stream for another replica.
     """
-    redis = aioredis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     web = slack_client(settings)
     token = settings.agent_token.get_secret_value() if settings.agent_token else None
     collaborator = CollaboratorClient(settings.collaborator_url, token=token)
@@ -77,7 +78,7 @@ async def bot_runtime(
     )
     services = Services.build(settings, redis, SlackSurface(web), collaborator, policy)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app, registered = create_app(services, web, signing_secret=secret)
+    app, registered = create_app(services, web, signing_secret=secret, socket_mode=settings.slack_app_token is not None)
     acks = AcksInFlight()
     worker = JobWorker(
         redis,
@@ -89,7 +90,7 @@ async def bot_runtime(
     )
     task = asyncio.create_task(worker.run()) if run_worker else None
     try:
-        yield BotRuntime(services, app, registered, worker, web, acks)
+        yield BotRuntime(services, app, registered, worker, web, acks, secret)
     finally:
         await worker.stop(grace_s=drain_s)
         if task is not None:

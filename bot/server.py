@@ -1,8 +1,8 @@
 """`netops bot`: the Slack app in HTTP mode (Starlette) or Socket Mode, plus health endpoints.
 
-HTTP mode serves Slack's requests on POST /slack/events (verified with the signing secret)
-and, in both modes, GET /healthz (liveness: the process answers) and GET /readyz
-(readiness: Redis answers and the collaborator's agent card is reachable).
+HTTP mode serves Slack's requests on POST /slack/events (each checked by `bot.request_guard`
+before bolt sees it: always signed, never malformed) and, in both modes, GET /healthz and GET
+/readyz (`bot.health`). SIGTERM and SIGINT drain and close in every mode (`bot.shutdown`).
 """
 
 from __future__ import annotations
@@ -19,38 +19,20 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.settings import Settings, SettingsError
+from bot.app import HTTP_NEEDS_SECRET
+from bot.health import health_routes
 from bot.jobs import AcksInFlight
+from bot.request_guard import MAX_BODY_BYTES, Rejection, check_request, rejection_body
 from bot.runtime import BotRuntime, bot_runtime
+from bot.shutdown import OwnSignalsServer, serve_until, stop_on_signals
+from bot.socket_mode import serve_socket_mode
 
 log = logging.getLogger(__name__)
-
-
-async def readiness(runtime: BotRuntime) -> tuple[bool, dict[str, str]]:
-    checks: dict[str, str] = {}
-    try:
-        await runtime.services.redis.ping()
-        checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"unreachable: {type(exc).__name__}"
-    collaborator = runtime.services.collaborator
-    checks["collaborator"] = "ok" if await collaborator.ready() else f"no agent card at {collaborator.base_url}"
-    return all(value == "ok" for value in checks.values()), checks
-
-
-def health_routes(runtime: BotRuntime) -> list[Route]:
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_: Request) -> Response:
-        ok, checks = await readiness(runtime)
-        return JSONResponse({"status": "ok" if ok else "not ready", **checks}, status_code=200 if ok else 503)
-
-    return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
 
 
 class ServerTiming:
@@ -76,24 +58,62 @@ class ServerTiming:
         await self.app(scope, receive, timed_send)
 
 
-def slack_http_app(app: AsyncApp, routes: list[Route], acks: AcksInFlight | None = None) -> ASGIApp:
+def slack_http_app(
+    app: AsyncApp, routes: list[Route], acks: AcksInFlight | None = None, *, signing_secret: str
+) -> ASGIApp:
     """POST /slack/events for bolt `app` (counted in `acks`), plus `routes`; shared with the ack
-    benchmark's bare app."""
+    benchmark's bare app. Forged, stale, malformed and oversized requests are answered here (401,
+    400, 413) with one log line, before bolt parses anything."""
     handler = AsyncSlackRequestHandler(app)
     acks = acks or AcksInFlight()
 
     async def events(request: Request) -> Response:
+        body = await _read_capped(request)
+        rejection = body if isinstance(body, Rejection) else None
+        if rejection is None:
+            rejection = check_request(
+                request.headers, body, signing_secret, time.time(), request.headers.get("content-type")
+            )
+        if rejection is not None:
+            log.warning("POST /slack/events refused with %d: %s", rejection.status, rejection.reason)
+            return Response(rejection_body(rejection), rejection.status, media_type="application/json")
         acks.enter()
         try:
-            return await handler.handle(request)
+            return await handler.handle(_replayed(request, body))
         finally:
             acks.leave()
 
     return ServerTiming(Starlette(routes=[Route("/slack/events", events, methods=["POST"]), *routes]))
 
 
+async def _read_capped(request: Request) -> bytes | Rejection:
+    """The body, read no further than MAX_BODY_BYTES (a declared or streamed larger one is refused)."""
+    too_large = Rejection(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replayed(request: Request, body: bytes) -> Request:
+    """The request again, with the body already read, for bolt's adapter to read once more."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
 def http_app(runtime: BotRuntime) -> ASGIApp:
-    return slack_http_app(runtime.app, health_routes(runtime), runtime.acks)
+    if runtime.signing_secret is None:
+        raise SettingsError(HTTP_NEEDS_SECRET)
+    return slack_http_app(runtime.app, health_routes(runtime), runtime.acks, signing_secret=runtime.signing_secret)
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
@@ -102,44 +122,29 @@ def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
 
 
 def check_settings(settings: Settings) -> None:
-    """Fails start-up with one line when the mode's required settings are missing."""
+    """Fails start-up with one line when the mode's required settings are missing (empty counts as missing)."""
     if settings.slack_bot_token is None:
         raise SettingsError("setting SLACK_BOT_TOKEN is missing: `netops bot` needs the app's bot token (xoxb-…)")
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        raise SettingsError(
-            "setting SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)"
-        )
+        raise SettingsError(HTTP_NEEDS_SECRET)
 
 
 async def serve(settings: Settings, port: int, host: str = "0.0.0.0") -> None:
+    """Runs the bot until SIGTERM or SIGINT, then drains running jobs (bounded) and closes every client."""
     check_settings(settings)
-    async with bot_runtime(settings) as runtime:
-        # Everything built so far (imports, clients, the bolt app) lives as long as the process:
-        # moved out of the collector's sight, a full collection no longer scans ~100k objects, which
-        # during a burst of acks paused the loop for tens of ms (p99 85 ms -> 45-65 ms in bench_ack).
-        gc.freeze()
-        if settings.slack_app_token is not None:
-            await _serve_socket_mode(runtime, settings, host, port)
-        else:
-            log.info("netops bot: HTTP mode on %s:%d (POST /slack/events)", host, port)
-            await uvicorn.Server(uvicorn_config(http_app(runtime), host, port)).serve()
-
-
-async def _serve_socket_mode(runtime: BotRuntime, settings: Settings, host: str, port: int) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    assert settings.slack_app_token is not None
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    health = uvicorn.Server(
-        uvicorn.Config(Starlette(routes=health_routes(runtime)), host=host, port=port, log_level="warning")
-    )
-    log.info("netops bot: Socket Mode (health on %s:%d)", host, port)
-    await handler.connect_async()
-    try:
-        await health.serve()
-    finally:
-        with contextlib.suppress(Exception):
-            await handler.close_async()
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        async with bot_runtime(settings) as runtime:
+            # Everything built so far (imports, clients, the bolt app) lives as long as the process:
+            # moved out of the collector's sight, a full collection no longer scans ~100k objects, which
+            # during a burst of acks paused the loop for tens of ms (p99 85 ms -> 45-65 ms in bench_ack).
+            gc.freeze()
+            if settings.slack_app_token is not None:
+                await serve_socket_mode(runtime, settings.slack_app_token.get_secret_value(), host, port, stop)
+            else:
+                log.info("netops bot: HTTP mode on %s:%d (POST /slack/events)", host, port)
+                await serve_until(OwnSignalsServer(uvicorn_config(http_app(runtime), host, port)), stop)
+    log.info("netops bot: stopped")
 
 
 @contextlib.asynccontextmanager

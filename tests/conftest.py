@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,7 +17,8 @@ TEST_DB = int(os.environ.get("NETOPS_TEST_REDIS_DB", "15"))
 @pytest.fixture
 async def redis_client() -> AsyncIterator[aioredis.Redis]:
     """A real Redis connection on a database of its own, emptied before and after the test."""
-    client = aioredis.from_url(REDIS_URL, db=TEST_DB, decode_responses=False)
+    # The URL's own database (redis://…/0) wins over a `db=` argument in redis-py: replace it instead.
+    client = aioredis.from_url(urlsplit(REDIS_URL)._replace(path=f"/{TEST_DB}").geturl(), decode_responses=False)
     await client.flushdb()
     try:
         yield client

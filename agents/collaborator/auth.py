@@ -27,6 +27,7 @@ class BearerAuth:
             response = JSONResponse(
                 {"error": "missing or wrong bearer token; send Authorization: Bearer $NETOPS_AGENT_TOKEN"},
                 status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="netops"'},
             )
             await response(scope, receive, send)
             return

@@ -49,6 +49,16 @@ class DiscoveryConfig:
     local_ttl_s: float = 5.0  # how long a replica trusts its own copy before looking at Redis again
 
 
+# 2**1023 is the largest power a float holds: past 1,024 failures in a row the delay overflowed and
+# discover() returned nothing, even for healthy agents. Any exponent past the cap gives the cap anyway.
+_MAX_DOUBLINGS = 62
+
+
+def retry_delay(failures: int, base_s: float, max_s: float) -> float:
+    """Exponential backoff for the `failures`-th failure in a row (1, 2, …), never above `max_s`."""
+    return min(base_s * 2.0 ** min(failures - 1, _MAX_DOUBLINGS), max_s)
+
+
 class Discovery:
     """Reads cards through the shared cache; fetches only what is stale, missing or forced."""
 
@@ -160,7 +170,7 @@ class Discovery:
 
     async def _record_failure(self, url: str, health: Health | None, error: str, now: float) -> None:
         failures = (health.failures if health else 0) + 1
-        backoff = min(self._config.retry_base_s * 2 ** (failures - 1), self._config.retry_max_s)
+        backoff = retry_delay(failures, self._config.retry_base_s, self._config.retry_max_s)
         await self._store.save_health(url, Health(failures, now + backoff, error))
         log.warning("%s; next try in %.0f s", error, backoff)
 

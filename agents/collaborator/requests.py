@@ -30,7 +30,7 @@ def read_request(message: Message) -> Request:
             continue
         remediation = True
         instance = fields["instance_id"].string_value if "instance_id" in fields else ""
-        if not _INSTANCE_ID.match(instance):
+        if not _INSTANCE_ID.fullmatch(instance):
             problem = "The remediation request names no valid EC2 instance id (i-…); ask for the fix again."
         elif "approval_token" not in fields or not fields["approval_token"].string_value:
             problem = "The remediation request carries no approval token; it must come from an approved button."

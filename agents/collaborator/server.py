@@ -39,8 +39,10 @@ from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
-from agents.collaborator.task_store import BoundedTaskStore
+from agents.redis_client import connect as connect_redis
+from agents.request_limit import MaxBodySize
 from agents.settings import Settings, SettingsError, load_settings
+from agents.task_store import BoundedTaskStore
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
 
@@ -133,6 +135,7 @@ class Collaborator:
             handler, rpc_url="/"
         )
         app = Starlette(routes=routes, lifespan=self._lifespan)
+        app.add_middleware(MaxBodySize, max_bytes=self.settings.max_request_bytes)
         if token is not None:
             app.add_middleware(BearerAuth, token=token.get_secret_value())
         return app
@@ -186,7 +189,7 @@ def build(settings: Settings, public_url: str) -> Starlette:
         read_timeout_s=settings.agent_read_timeout_s,
         token=settings.agent_token,
     )
-    redis = aioredis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     llm_http = llm_client(settings)
     return Collaborator(settings, redis=redis, http=http, registry=registry, llm_http=llm_http).app(public_url)
 

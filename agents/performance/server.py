@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 import uvicorn
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-from a2a.server.tasks import BasePushNotificationSender, InMemoryPushNotificationConfigStore, InMemoryTaskStore
+from a2a.server.tasks import BasePushNotificationSender, InMemoryPushNotificationConfigStore
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
 from a2a.utils.push_url_validator import validate_push_notification_url
 from starlette.applications import Starlette
@@ -30,7 +30,10 @@ from agents.performance.agent import PerformanceAgent
 from agents.performance.aws_clients import ClientPool
 from agents.performance.card import AGENT_NAME, CARD_CACHE_CONTROL, build_card
 from agents.performance.executor import PerformanceExecutor
+from agents.redis_client import connect as connect_redis
+from agents.request_limit import MaxBodySize
 from agents.settings import Settings
+from agents.task_store import BoundedTaskStore
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor
 
@@ -71,7 +74,7 @@ def create_app(
     """The ASGI app; resources not passed in are created here and closed on shutdown."""
     owns_pool, owns_redis = pool is None, redis is None
     pool = pool or ClientPool(settings)
-    redis = redis or aioredis.from_url(settings.redis_url)
+    redis = redis or connect_redis(settings.redis_url)
     push_client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     token = settings.agent_token.get_secret_value() if settings.agent_token else None
     card = build_card(public_url, bearer_required=bool(token))
@@ -82,7 +85,7 @@ def create_app(
         agent_executor=TracingAgentExecutor(
             PerformanceExecutor(agent), name=AGENT_NAME, config=TraceConfig.from_settings(settings)
         ),
-        task_store=InMemoryTaskStore(),
+        task_store=BoundedTaskStore(settings.max_tasks),
         agent_card=card,
         push_config_store=push_store,
         push_sender=BasePushNotificationSender(push_client, push_store, push_url_validator=push_url_ok),
@@ -107,6 +110,7 @@ def create_app(
         *create_jsonrpc_routes(handler, rpc_url="/"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(MaxBodySize, max_bytes=settings.max_request_bytes)
     if token:
         app.add_middleware(BearerAuth, token=token)
     return app

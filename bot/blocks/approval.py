@@ -8,6 +8,7 @@ from typing import Any
 from bot.answer import FixRecommendation
 from bot.blocks.ids import ACTION_APPLY, ACTION_DISMISS, BLOCK_APPROVAL, INPUT_REASON, VIEW_DISMISS
 from bot.blocks.limits import CONFIRM_LIMITS, context, mrkdwn, plain, sections, shorten
+from bot.blocks.mrkdwn import escape, mention
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,11 @@ def confirm_dialog(rec: FixRecommendation) -> dict[str, Any]:
 
 def recommendation_blocks(rec: FixRecommendation) -> list[dict[str, Any]]:
     what = "*Undo* on" if rec.action == UNDO else "*Recommended fix* for"
-    lines = [f"{what} `{rec.instance_id}`" + (f" (stack `{rec.stack_name}`)" if rec.stack_name else "")]
+    stack = f" (stack `{escape(rec.stack_name)}`)" if rec.stack_name else ""
+    lines = [f"{what} `{escape(rec.instance_id)}`" + stack]
     if rec.summary:
-        lines.append(rec.summary)
-    lines += [f"• {change}" for change in rec.changes]
+        lines.append(escape(rec.summary))
+    lines += [f"• {escape(change)}" for change in rec.changes]
     return sections("\n".join(lines))
 
 
@@ -90,18 +92,18 @@ def approval_buttons(approval_id: str, rec: FixRecommendation) -> dict[str, Any]
 
 
 _STATE_TEXT = {
-    "approved": ":white_check_mark: Approved by <@{by}>: applying…",
-    "applied": ":white_check_mark: Approved by <@{by}>: applied (result below).",
-    "failed": ":x: Approved by <@{by}>: the fix failed (details below).",
-    "dismissed": ":no_entry_sign: Dismissed by <@{by}>",
+    "approved": ":white_check_mark: Approved by {by}: applying…",
+    "applied": ":white_check_mark: Approved by {by}: applied (result below).",
+    "failed": ":x: Approved by {by}: the fix failed (details below).",
+    "dismissed": ":no_entry_sign: Dismissed by {by}",
     "unavailable": ":information_source: This fix cannot be applied from Slack",
 }
 
 
 def approval_state_block(state: ApprovalState) -> dict[str, Any]:
-    text = _STATE_TEXT.get(state.status, "{by}").format(by=state.by or "someone")
+    text = _STATE_TEXT.get(state.status, "{by}").format(by=mention(state.by) if state.by else "someone")
     if state.note:
-        text += f": {state.note}"
+        text += f": {escape(state.note)}"
     return context(text)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.limits import context, mrkdwn, sections, shorten
+from bot.blocks.mrkdwn import escape, mention
 
 MAX_QUESTION_CHARS = 4000
 
@@ -21,7 +22,12 @@ USAGE = (
 
 def question_root(user: str, question: str) -> list[dict[str, Any]]:
     """The thread root `/netops` posts: who asked what, so the channel sees the question."""
-    return sections(f"<@{user}> asked: {question}")
+    return sections(question_root_text(user, question))
+
+
+def question_root_text(user: str, question: str) -> str:
+    """The root's text (and its notification): the question escaped, so it cannot ping or link."""
+    return f"{mention(user)} asked: {escape(question)}"
 
 
 def usage_blocks(note: str | None = None) -> list[dict[str, Any]]:
@@ -42,13 +48,22 @@ def working_blocks(status: str | None = None) -> list[dict[str, Any]]:
     """The one "Working…" message, edited as the agents report progress."""
     text = ":hourglass_flowing_sand: Working…"
     if status:
-        text += f" {shorten(status, 2500)}"
+        text += f" {shorten(escape(status), 2500)}"
+    return [{"type": "section", "text": mrkdwn(text)}]
+
+
+def applying_blocks(instance_id: str, approver: str) -> list[dict[str, Any]]:
+    """The "Working…" message of an approved fix: which instance, and who approved it (a mention)."""
+    text = (
+        f":hourglass_flowing_sand: Working… applying TCP fixes to {escape(instance_id)} "
+        f"(approved by {mention(approver)})"
+    )
     return [{"type": "section", "text": mrkdwn(text)}]
 
 
 def error_blocks(what: str, todo: str) -> list[dict[str, Any]]:
     """A failure the operator can act on: what went wrong, then what to try."""
     return [
-        {"type": "section", "text": mrkdwn(f":warning: {shorten(what, 2000)}")},
-        context(todo),
+        {"type": "section", "text": mrkdwn(f":warning: {shorten(escape(what), 2000)}")},
+        context(escape(todo)),
     ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.mrkdwn import safe_cut
+
 MAX_MESSAGE_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
@@ -26,22 +28,23 @@ def shorten(text: str, limit: int, note: str = SHORTENED_NOTE) -> str:
     if len(text) <= limit:
         return text
     if limit <= len(note):
-        return text[:limit]
-    return text[: limit - len(note)].rstrip() + note
+        return safe_cut(text, limit)
+    return safe_cut(text, limit - len(note)).rstrip() + note
 
 
 def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Pieces of at most `limit` characters, broken at line ends where possible."""
+    """Pieces of at most `limit` characters, broken at line ends where possible, none of them blank
+    (Slack rejects a section with no text), and none cut inside an mrkdwn entity."""
     pieces: list[str] = []
     rest = text
     while len(rest) > limit:
         cut = rest.rfind("\n", 0, limit)
         if cut <= 0:
-            cut = limit
+            cut = len(safe_cut(rest, limit)) or limit
         pieces.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
     pieces.append(rest)
-    return pieces
+    return [piece for piece in pieces if piece.strip()]
 
 
 def mrkdwn(text: str) -> dict[str, Any]:

@@ -24,22 +24,23 @@ SEVERITY_EMOJI = {
 
 
 def _number(value: object, digits: int = 1) -> str:
+    """A number as shown; anything else an agent put there, escaped."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return str(value)
+    return escape(value)
 
 
 def evidence_text(evidence: dict[str, Any]) -> str:
     """The evidence in one line, with units: what was measured where."""
     parts: list[str] = []
     if evidence.get("source") == "aws" and evidence.get("operation"):
-        parts.append(f"AWS call `{evidence['operation']}` failed with `{evidence.get('code') or '?'}`")
+        parts.append(f"AWS call `{escape(evidence['operation'])}` failed with `{escape(evidence.get('code') or '?')}`")
     if evidence.get("flow"):
-        parts.append(f"flow `{evidence['flow']}`")
+        parts.append(f"flow `{escape(evidence['flow'])}`")
     if evidence.get("instance_id"):
-        parts.append(f"instance `{evidence['instance_id']}`")
+        parts.append(f"instance `{escape(evidence['instance_id'])}`")
     rate = evidence.get("retransmission_rate")
     if isinstance(rate, int | float):
         parts.append(f"retransmissions {rate * 100:.1f} %")
@@ -54,22 +55,24 @@ def evidence_text(evidence: dict[str, Any]) -> str:
         parts.append(f"resets {_number(evidence['resets'])}")
     known = {"flow", "instance_id", "retransmission_rate", "rtt_p50_ms", "rtt_p99_ms", "resets", "source"}
     known |= {"operation", "code"} if evidence.get("source") == "aws" else set()
-    parts += [f"{key} {_number(value)}" for key, value in evidence.items() if key not in known and value is not None]
+    parts += [
+        f"{escape(key)} {_number(value)}" for key, value in evidence.items() if key not in known and value is not None
+    ]
     line = ", ".join(parts)
     if evidence.get("source"):
-        source = str(evidence["source"]).replace("_", " ")
+        source = escape(evidence["source"]).replace("_", " ")
         line = f"{line} ({source})" if line else f"from {source}"
     return line
 
 
 def finding_text(finding: Finding) -> str:
-    lines = [f"{SEVERITY_EMOJI[finding.severity]} *{finding.title}*"]
+    lines = [f"{SEVERITY_EMOJI[finding.severity]} *{escape(finding.title)}*"]
     if finding.detail:
-        lines.append(finding.detail)
+        lines.append(escape(finding.detail))
     if finding.evidence:
         lines.append(f"_Evidence:_ {evidence_text(finding.evidence)}")
     if finding.recommendation:
-        lines.append(f"_Recommendation:_ {finding.recommendation}")
+        lines.append(f"_Recommendation:_ {escape(finding.recommendation)}")
     return "\n".join(lines)
 
 
@@ -92,23 +95,23 @@ def remediation_text(result: RemediationResult) -> str:
         return f":information_source: Nothing was changed on `{result.instance_id}`: every value is already in place."
     mark = ":white_check_mark:" if result.verified and not result.error else ":x:"
     lines = [
-        f"{mark} SSM command `{result.command_id or '?'}` on `{result.instance_id}`: {result.status}, "
-        + ("verified by reading the settings back" if result.verified else "not verified")
+        f"{mark} SSM command `{escape(result.command_id or '?')}` on `{escape(result.instance_id)}`: "
+        f"{escape(result.status)}, " + ("verified by reading the settings back" if result.verified else "not verified")
     ]
     for key in sorted(set(result.before) | set(result.after)):
         before, after = result.before.get(key, "?"), result.after.get(key, "?")
-        lines.append(f"• `{key}`: {before} → {after}")
+        lines.append(f"• `{escape(key)}`: {escape(before)} → {escape(after)}")
     if result.skipped:
-        lines.append("Skipped (not on this kernel): " + ", ".join(f"`{item}`" for item in result.skipped))
+        lines.append("Skipped (not on this kernel): " + ", ".join(f"`{escape(item)}`" for item in result.skipped))
     if result.error:
-        lines.append(f"Error: {result.error}")
+        lines.append(f"Error: {escape(result.error)}")
     if result.comparison and (table := comparison_text(result.comparison)):
         lines += ["", table]
     return "\n".join(lines)
 
 
 def headline_text(answer: Answer) -> str:
-    return f"{SEVERITY_EMOJI[answer.severity]} *{answer.severity.capitalize()}*: {answer.headline}"
+    return f"{SEVERITY_EMOJI[answer.severity]} *{answer.severity.capitalize()}*: {escape(answer.headline)}"
 
 
 def result_blocks(
@@ -126,7 +129,7 @@ def result_blocks(
     if answer.remediation is not None:
         body += sections(remediation_text(answer.remediation))
     if answer.kind == "text" and answer.text:
-        body += sections(answer.text)
+        body += sections(escape(answer.text))
     tail: list[dict[str, Any]] = []
     if answer.recommendation is not None:
         tail += recommendation_blocks(answer.recommendation)[:2]
@@ -140,4 +143,4 @@ def result_blocks(
 
 def result_fallback(answer: Answer) -> str:
     """The notification text (and what screen readers read)."""
-    return shorten(f"{answer.severity.capitalize()}: {answer.headline}", MAX_FALLBACK_TEXT)
+    return shorten(f"{answer.severity.capitalize()}: {escape(answer.headline)}", MAX_FALLBACK_TEXT)

@@ -7,6 +7,7 @@ from typing import Any
 from agents.plural import counted
 from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
 from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
+from bot.blocks.mrkdwn import escape
 from bot.trace_view import StepView, TraceView
 
 
@@ -35,7 +36,7 @@ def trace_summary_line(trace: TraceView | None) -> str:
     if trace is None:
         return "no trace was returned"
     parts = [
-        f"trace {short_trace_id(trace.trace_id)}",
+        f"trace {escape(short_trace_id(trace.trace_id))}",
         counted(trace.step_count, "step"),
         format_seconds(trace.latency_ms),
     ]
@@ -43,10 +44,10 @@ def trace_summary_line(trace: TraceView | None) -> str:
         parts.append(counted(trace.total_tokens, "token", spec=","))
     parts.append(trace.cost_label)
     if trace.failing_step:
-        error = shorten(trace.failing_error or "failed", 200)
-        parts.append(f"failing step: {trace.failing_step}: {error}")
+        error = shorten(escape(trace.failing_error or "failed"), 200)
+        parts.append(f"failing step: {escape(trace.failing_step)}: {error}")
     elif trace.slowest_step:
-        parts.append(f"slowest: {trace.slowest_step} {format_seconds(trace.slowest_ms)}")
+        parts.append(f"slowest: {escape(trace.slowest_step)} {format_seconds(trace.slowest_ms)}")
     return " · ".join(parts)
 
 
@@ -92,14 +93,14 @@ def _depths(steps: tuple[StepView, ...]) -> list[tuple[int, StepView]]:
 
 
 def step_line(depth: int, step: StepView) -> str:
-    details = [step.call_type.lower(), format_seconds(step.latency_ms)]
+    details = [escape(step.call_type.lower()), format_seconds(step.latency_ms)]
     if step.cost_usd:
         details.append(format_cost(step.cost_usd))
     if step.tokens:
         details.append(counted(step.tokens, "token", spec=","))
-    line = f"{'    ' * depth}{'└ ' if depth else ''}*{step.name}* ({', '.join(details)})"
+    line = f"{'    ' * depth}{'└ ' if depth else ''}*{escape(step.name)}* ({', '.join(details)})"
     if step.error:
-        line += f"\n{'    ' * depth}    :x: {shorten(step.error, 300)}"
+        line += f"\n{'    ' * depth}    :x: {shorten(escape(step.error), 300)}"
     return line
 
 

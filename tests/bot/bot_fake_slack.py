@@ -138,6 +138,9 @@ class FakeSlack:
                     self._changed.notify_all()
         finally:
             sender.cancel()
+            async with self._changed:
+                self.calls.append(Call("socket.close", {"code": ws.close_code}, {}))
+                self._changed.notify_all()
         return ws
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:

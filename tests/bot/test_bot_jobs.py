@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import redis.asyncio as aioredis
 from bot_fake_slack import block_text
 from bot_harness import redis_url_of
@@ -286,3 +287,127 @@ async def test_the_worker_starts_a_job_after_ack_wait_s_even_if_acks_never_stop(
     await asyncio.wait_for(started.wait(), 10)
     await worker.stop()
     task.cancel()
+
+
+async def _poll(check, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Waits for a condition only Redis can tell (no event to wait on), checking every 20 ms."""
+    async with asyncio.timeout(within):
+        while True:
+            result = check()
+            if await result if asyncio.iscoroutine(result) else result:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def test_a_consumer_never_starts_a_second_run_of_its_own_live_job(redis_client: aioredis.Redis) -> None:
+    """After a Redis stall longer than reclaim_after_s, XAUTOCLAIM hands a consumer its own running entry."""
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    entry_id = await queue.enqueue("question", {"q": "why?"})
+    starts: list[str] = []
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        starts.append(job.entry_id)
+        started.set()
+        await release.wait()
+
+    # reclaim 30 s: our heartbeat refreshes every 10 s, so it cannot hide the stall made below.
+    worker = JobWorker(redis_client, handler, consumer="stalled-own", reclaim_after_s=30, block_ms=20)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(started.wait(), 10)
+        # What a long stall leaves behind: our own entry, idle for longer than reclaim_after_s.
+        await redis_client.xclaim(
+            queue.stream, JOB_GROUP, "stalled-own", min_idle_time=0, message_ids=[entry_id], idle=60_000, justid=True
+        )
+
+        async def delivered_again() -> bool:
+            pending = await redis_client.xpending_range(queue.stream, JOB_GROUP, min=entry_id, max=entry_id, count=1)
+            return pending[0]["times_delivered"] >= 2  # XAUTOCLAIM took it (for us)
+
+        await _poll(delivered_again)
+        release.set()
+        await _poll(lambda: worker.processed >= 1)
+    finally:
+        await worker.stop(grace_s=5)
+        task.cancel()
+    assert starts == [entry_id]
+
+
+async def test_a_job_whose_handler_raised_is_left_pending_and_run_again(redis_client: aioredis.Redis) -> None:
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    entry_id = await queue.enqueue("question", {"q": "why?"})
+    runs: list[int] = []
+    done = asyncio.Event()
+
+    async def flaky(job: Job) -> None:
+        runs.append(job.deliveries)
+        if len(runs) == 1:
+            raise RedisError("Connection closed by server.")  # e.g. a stale connection, before anything was posted
+        done.set()
+
+    worker = JobWorker(redis_client, flaky, consumer="flaky", reclaim_after_s=0.2, block_ms=20)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+        await _poll(lambda: worker.processed >= 1)
+    finally:
+        await worker.stop()
+        task.cancel()
+    assert runs == [1, 2]
+    assert (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"] == 0
+    assert entry_id is not None
+
+
+async def test_a_job_that_keeps_failing_is_dropped_after_max_deliveries(redis_client: aioredis.Redis) -> None:
+    from bot.jobs import MAX_DELIVERIES
+
+    queue = JobQueue(redis_client)
+    await queue.ensure_group()
+    await queue.enqueue("question", {"q": "why?"})
+    runs: list[int] = []
+
+    async def broken(job: Job) -> None:
+        runs.append(job.deliveries)
+        raise RuntimeError("always")
+
+    worker = JobWorker(redis_client, broken, consumer="broken", reclaim_after_s=0.05, block_ms=20)
+    task = asyncio.create_task(worker.run())
+    try:
+
+        async def dropped() -> bool:
+            return len(runs) >= MAX_DELIVERIES and not (await redis_client.xpending(queue.stream, JOB_GROUP))["pending"]
+
+        await _poll(dropped, within=20)
+    finally:
+        await worker.stop()
+        task.cancel()
+    assert runs == list(range(1, MAX_DELIVERIES + 1))
+
+
+async def test_enqueue_gives_up_within_its_budget_when_redis_accepts_and_never_answers() -> None:
+    from agents.redis_client import connect
+    from bot.jobs import EnqueueTimeout
+
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # a hung Redis: the connection is accepted, nothing is ever answered
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = connect(f"redis://127.0.0.1:{port}/0")
+    queue = JobQueue(client, timeout_s=0.5)
+    start = asyncio.get_running_loop().time()
+    try:
+        with pytest.raises(EnqueueTimeout):
+            await queue.enqueue("question", {"q": "why?"}, dedupe_key="command:T1")
+        assert asyncio.get_running_loop().time() - start < 1.5
+    finally:
+        await client.aclose()
+        server.close()
+        for writer in held:
+            writer.close()

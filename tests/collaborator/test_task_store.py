@@ -5,7 +5,7 @@ from __future__ import annotations
 from a2a.server.context import ServerCallContext
 from a2a.types import Task, TaskState, TaskStatus
 
-from agents.collaborator.task_store import BoundedTaskStore
+from agents.task_store import BoundedTaskStore
 
 
 def _task(n: int) -> Task:

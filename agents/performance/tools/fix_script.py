@@ -117,7 +117,7 @@ say "done"
 
 def build_script(instance_id: str, *, persist: bool = False) -> str:
     """The exact AWS-RunShellScript text for `instance_id` (validated: it appears in the script)."""
-    if not INSTANCE_ID_RE.match(instance_id):
+    if not INSTANCE_ID_RE.fullmatch(instance_id):
         raise ValueError(f"{instance_id!r} is not an EC2 instance id (i- and 8 or 17 hex digits)")
     return _SCRIPT.format(
         instance_id=instance_id,

@@ -45,7 +45,7 @@ def _invalid(operation: str, message: str, advice: str) -> AwsProblem:
 def resolve_instance(ec2: Any, cloudformation: Any, *, instance_id: str | None, stack_name: str | None) -> Resolved:
     """The instance to fix, checked against EC2; problems say why none could be found."""
     problems: list[AwsProblem] = []
-    if instance_id is not None and not INSTANCE_ID_RE.match(instance_id):
+    if instance_id is not None and not INSTANCE_ID_RE.fullmatch(instance_id):
         problems.append(
             _invalid(
                 "resolve_instance",
@@ -55,7 +55,7 @@ def resolve_instance(ec2: Any, cloudformation: Any, *, instance_id: str | None, 
         )
         return Resolved(None, stack_name, problems)
     if instance_id is None:
-        if not stack_name or not STACK_NAME_RE.match(stack_name):
+        if not stack_name or not STACK_NAME_RE.fullmatch(stack_name):
             problems.append(
                 _invalid(
                     "resolve_instance",
@@ -87,12 +87,12 @@ def _instance_from_stack(cloudformation: Any, stack_name: str) -> str | None:
     stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks", [])
     for output in stacks[0].get("Outputs", []) if stacks else []:
         value = str(output.get("OutputValue", ""))
-        if "instance" in output.get("OutputKey", "").lower() and INSTANCE_ID_RE.match(value):
+        if "instance" in output.get("OutputKey", "").lower() and INSTANCE_ID_RE.fullmatch(value):
             return value
     resources = cloudformation.describe_stack_resources(StackName=stack_name).get("StackResources", [])
     for resource in resources:
         value = str(resource.get("PhysicalResourceId", ""))
-        if resource.get("ResourceType") == "AWS::EC2::Instance" and INSTANCE_ID_RE.match(value):
+        if resource.get("ResourceType") == "AWS::EC2::Instance" and INSTANCE_ID_RE.fullmatch(value):
             return value
     return None
 

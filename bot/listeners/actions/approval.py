@@ -13,6 +13,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from bot.blocks.approval import dismiss_modal
+from bot.queue_notes import not_queued
 from bot.runner import DECISION
 from bot.services import Services
 from bot.surface import SurfaceError
@@ -41,12 +42,7 @@ async def on_apply(body: dict[str, Any], action: dict[str, Any], services: Servi
     except RedisError as exc:
         log.error("could not queue an approval: %s", exc)
         try:
-            await services.surface.post_ephemeral(
-                channel,
-                user,
-                "NetOps cannot record your approval (Redis is unreachable): try again in a minute.",
-                thread_ts,
-            )
+            await services.surface.post_ephemeral(channel, user, not_queued("approval", exc, "en"), thread_ts)
         except SurfaceError as err:
             log.warning("%s", err)
 

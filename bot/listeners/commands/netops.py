@@ -7,14 +7,15 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from agents.i18n import detect_language
 from bot.blocks.ask import MAX_QUESTION_CHARS, too_long_note, usage_blocks
+from bot.queue_notes import not_queued
 from bot.runner import QUESTION
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 HELP_WORDS = {"", "help", "-h", "--help", "?"}
-REDIS_DOWN = "NetOps cannot queue your question because its Redis is unreachable: try again in a minute."
 
 
 async def netops_command(ack: Any, command: dict[str, Any], services: Services) -> None:
@@ -35,6 +36,6 @@ async def netops_command(ack: Any, command: dict[str, Any], services: Services) 
         await services.jobs.enqueue(QUESTION, payload, dedupe_key=f"command:{command.get('trigger_id')}")
     except RedisError as exc:
         log.error("could not queue /netops: %s", exc)
-        await ack(text=REDIS_DOWN, response_type="ephemeral")
+        await ack(text=not_queued("question", exc, detect_language(text)), response_type="ephemeral")
         return
     await ack()

@@ -8,8 +8,10 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from agents.i18n import detect_language
 from bot.blocks.ask import MAX_QUESTION_CHARS, too_long_note, usage_blocks
-from bot.listeners.commands.netops import HELP_WORDS, REDIS_DOWN
+from bot.listeners.commands.netops import HELP_WORDS
+from bot.queue_notes import not_queued
 from bot.runner import QUESTION
 from bot.services import Services
 from bot.surface import SurfaceError
@@ -42,7 +44,8 @@ async def queue_question(
             await services.jobs.enqueue(QUESTION, payload, dedupe_key=f"event:{event_id}" if event_id else None)
         except RedisError as exc:
             log.error("could not queue a mention: %s", exc)
-            await surface.post(channel, usage_blocks(REDIS_DOWN), REDIS_DOWN, thread_ts)
+            note = not_queued("question", exc, detect_language(text))
+            await surface.post(channel, usage_blocks(note), note, thread_ts)
     except SurfaceError as exc:
         log.warning("could not answer in %s: %s", channel, exc)
 

@@ -1,6 +1,6 @@
 """An in-memory task store that forgets the oldest tasks past a limit.
 
-a2a-sdk's `InMemoryTaskStore` keeps every task forever, and each of the collaborator's tasks
+a2a-sdk's `InMemoryTaskStore` keeps every task forever, and each task of either agent
 carries its answer and trace (up to NETOPS_TRACE_MAX_BYTES), so a long-running collaborator
 would grow without bound. Conversations do not depend on it (their state is in Redis); only
 a `task_id` follow-up to a task older than the last `max_tasks` finds nothing.
