@@ -48,7 +48,12 @@ def analyze_stream(
     except Exception as exc:  # a bug must not take the caller down: report it for this file
         result.error = f"the analyzer failed on this file ({type(exc).__name__}: {exc}); please report it"
     else:
-        if linktypes and not linktypes & SUPPORTED_LINKTYPES:
+        if result.tunnels_too_deep and not result.counts["tcp_packets"]:
+            result.error = (
+                f"{result.tunnels_too_deep} packets are tunnels nested more than 8 deep, which are not decoded, "
+                "so no TCP could be analysed"
+            )
+        elif linktypes and not linktypes & SUPPORTED_LINKTYPES:
             kinds = ", ".join(str(lt) for lt in sorted(linktypes))
             result.error = f"link type {kinds} is not supported, so no packet could be decoded"
     result.elapsed_s = time.monotonic() - started

@@ -27,51 +27,110 @@ class CaptureError(Exception):
 
 
 class _Source:
-    """Sequential byte source over a binary stream, transparently gunzipping."""
+    """Sequential byte source over a binary stream, transparently gunzipping.
 
-    __slots__ = ("_eof", "_inflate", "_raw", "_stream")
+    gzip is inflated as raw deflate with the header and trailer read here, so that a bad CRC or
+    length in the trailer is reported after every decompressed byte was handed on (zlib's own
+    gzip mode raises in the call that reaches the trailer, losing what that call inflated).
+    """
+
+    __slots__ = ("_crc", "_eof", "_gzip", "_inflate", "_raw", "_size", "_stream")
 
     def __init__(self, stream: BinaryIO, head: bytes) -> None:
         self._stream = stream
         self._raw = head
         self._eof = False
         self._inflate = None
+        self._gzip = False
+        self._crc = self._size = 0
 
     def enable_gzip(self) -> None:
-        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._gzip = True
+        self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        self._raw = self._member_start(self._raw)
+
+    def _more(self) -> bytes:
+        if self._eof:
+            return b""
+        data = self._stream.read(CHUNK)
+        if not data:
+            self._eof = True
+        return data
+
+    def _fill(self, data: bytes, n: int) -> bytes:
+        """`data` with at least n bytes when the stream has them."""
+        while len(data) < n:
+            more = self._more()
+            if not more:
+                break
+            data += more
+        return data
+
+    def _member_start(self, data: bytes) -> bytes:
+        """Skip one gzip member header (RFC 1952 section 2.3); returns the bytes after it."""
+        data = self._fill(data, 10)
+        if len(data) < 10 or data[:3] != b"\x1f\x8b\x08":
+            raise CaptureError("the gzip data is corrupt (not a gzip member header)")
+        flags, pos = data[3], 10
+        if flags & 0x04:  # FEXTRA
+            data = self._fill(data, pos + 2)
+            pos += 2 + int.from_bytes(data[pos : pos + 2], "little")
+        for bit in (0x08, 0x10):  # FNAME, FCOMMENT: zero-terminated
+            if flags & bit:
+                while (end := data.find(b"\x00", pos)) < 0:
+                    more = self._more()
+                    if not more:
+                        raise CaptureError("the gzip stream ends early: the file is cut short")
+                    data += more
+                pos = end + 1
+        if flags & 0x02:  # FHCRC
+            pos += 2
+        data = self._fill(data, pos)
+        if len(data) < pos:
+            raise CaptureError("the gzip stream ends early: the file is cut short")
+        self._crc = self._size = 0
+        return data[pos:]
+
+    def _member_end(self, rest: bytes) -> bytes:
+        """Check the trailer after a member's deflate data; returns what follows it."""
+        rest = self._fill(rest, 8)
+        if len(rest) < 8:
+            raise CaptureError("the gzip stream ends early: the file is cut short")
+        crc, size = int.from_bytes(rest[:4], "little"), int.from_bytes(rest[4:8], "little")
+        if crc != self._crc or size != self._size & 0xFFFFFFFF:
+            raise CaptureError("the gzip data is corrupt (its CRC or length check failed)")
+        rest = self._fill(rest[8:], 1)
+        if rest:  # another gzip member follows (concatenated .gz files)
+            self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._member_start(rest)
+        self._inflate = None
+        return b""
 
     def read(self) -> bytes:
         """Next chunk of (decompressed) bytes; b'' at the end."""
         while True:
-            if self._raw:
+            if not self._gzip:
                 data, self._raw = self._raw, b""
-            elif self._eof:
-                data = b""
-            else:
-                data = self._stream.read(CHUNK)
-                if not data:
-                    self._eof = True
-            if self._inflate is None:
-                return data
-            if not data:
-                if not self._inflate.eof and self._inflate.unused_data == b"":
-                    tail = self._inflate.flush()
-                    if tail:
-                        return tail
-                    if not self._inflate.eof:
-                        raise CaptureError("the gzip stream ends early: the file is cut short")
+                return data or self._more()
+            inflate = self._inflate
+            if inflate is None:  # the last member ended well
                 return b""
+            if inflate.eof:  # everything inflated was handed on: now the trailer may fail
+                self._raw = self._member_end(self._raw)
+                continue
+            data, self._raw = self._raw, b""
+            if not data:
+                data = self._more()
+                if not data:
+                    raise CaptureError("the gzip stream ends early: the file is cut short")
             try:
-                out = self._inflate.decompress(data, CHUNK * 4)
-                pending = self._inflate.unconsumed_tail
-                if self._inflate.eof and self._inflate.unused_data:
-                    # another gzip member follows (concatenated .gz files)
-                    pending = self._inflate.unused_data
-                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out = inflate.decompress(data, CHUNK * 4)
             except zlib.error as exc:
                 raise CaptureError(f"the gzip data is corrupt ({exc})") from None
-            self._raw = pending
+            self._raw = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
             if out:
+                self._crc = zlib.crc32(out, self._crc)
+                self._size += len(out)
                 return out
 
 

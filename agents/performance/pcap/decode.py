@@ -1,9 +1,10 @@
 """Link, network and tunnel decoding down to the TCP header, without allocating per layer.
 
 `decode_tcp(linktype, buf, off, caplen, origlen)` walks the headers by offset into `buf` and
-returns `None` (no TCP), `FRAGMENT` (an IP fragment after the first: counted, not reassembled)
-or a `Segment` tuple. A first fragment yields its TCP header with a reported length of -1:
-tshark shows that header too, but nobody knows the segment's length, so it is not analysed.
+returns `None` (no TCP), `FRAGMENT` (an IP fragment after the first: counted, not reassembled),
+`TOO_DEEP` (tunnels nested more than 8 deep: counted and reported, not decoded) or a `Segment`
+tuple. A first fragment yields its TCP header with a reported length of -1: tshark shows that
+header too, but nobody knows the segment's length, so it is not analysed.
 Lengths follow Wireshark's "reported length": the wire length of the frame, cut down by
 each IP/UDP length field, so a segment truncated by a mirror session's PacketLength or a
 small snaplen still has its true payload length.
@@ -21,6 +22,7 @@ import ipaddress
 import struct
 
 FRAGMENT = 1
+TOO_DEEP = 2  # tunnels nested deeper than _MAX_DEPTH: not decoded, but counted and reported
 
 # Segment: (src, dst, sport, dport, vni, seq, ack, flags, window, hlen, tcp_reported_len, tcp_captured_len,
 #           tcp_header_offset)
@@ -236,6 +238,8 @@ def _ipv4(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
 def _first_fragment(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):
     """The first fragment's TCP header is shown (as tshark does), but its length is unknown."""
     seg = _l4(proto, src, dst, buf, o, cend, rend, vni, depth)
+    if seg is TOO_DEEP:
+        return seg
     if seg is None or seg is FRAGMENT or len(seg) != 13:
         return FRAGMENT
     return (*seg[:10], -1, *seg[11:])
@@ -292,7 +296,7 @@ def _l4(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int
         sport, dport, seq, ack, offx2, flags, win = _TCP(buf, o)
         return (src, dst, sport, dport, vni, seq, ack, flags, win, (offx2 >> 4) << 2, rend - o, tcap, o)
     if depth >= _MAX_DEPTH:
-        return None
+        return TOO_DEEP if _is_tunnel(proto, buf, o, cend) else None
     if proto == 17:
         if cend - o < 8:
             return None
@@ -322,6 +326,15 @@ def _l4(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int
     if proto == 47:
         return _gre(buf, o, cend, rend, vni, depth + 1)
     return None
+
+
+def _is_tunnel(proto: int, buf: bytes, o: int, cend: int) -> bool:
+    if proto in (4, 41, 47):
+        return True
+    if proto != 17 or cend - o < 4:
+        return False
+    sport, dport = _PORTS(buf, o)
+    return bool({sport, dport} & {VXLAN_PORT, GENEVE_PORT})
 
 
 def _gre(buf: bytes, o: int, cend: int, rend: int, vni: int, depth: int):

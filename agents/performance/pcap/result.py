@@ -223,6 +223,7 @@ class AnalysisResult:
     frames: dict = field(default_factory=lambda: {name: [] for name in FRAME_NAMES})
     packets: int = 0  # every record in the file, TCP or not
     ip_fragments: int = 0
+    tunnels_too_deep: int = 0  # packets inside tunnels nested more than 8 deep, not decoded
     peak_conversations: int = 0  # most connections held in memory at once
     elapsed_s: float = 0.0
 
@@ -276,6 +277,7 @@ def merge_results(results: Iterable[AnalysisResult]) -> AnalysisResult:
         merged.rtt.extend(r.rtt)
         merged.packets += r.packets
         merged.ip_fragments += r.ip_fragments
+        merged.tunnels_too_deep += r.tunnels_too_deep
         merged.elapsed_s += r.elapsed_s
         merged.peak_conversations = max(merged.peak_conversations, r.peak_conversations)
         flows.extend(flow.copy() for flow in r.flows)
