@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.demo.scenario import Truth
 from agents.evals.cases import Case, CaseError, Expect
 from agents.i18n import detect_language
+from agents.lab.scenarios import Truth
 
 FACTS = ("status", "cause", "flow", "direction", "instance", "fix", "language", "asked_back", "fixed", "restored")
 _NO_TROUBLE = {"none": "ok", "insufficient_evidence": "unknown"}

@@ -51,7 +51,7 @@ def test_start_up_names_the_lab_redis_and_both_agents(transcript: str) -> None:
 
 def test_the_collaborator_chose_the_performance_agent_by_its_card(transcript: str) -> None:
     assert re.search(r"Asking Performance_Agent \(analyze_network_performance, score [\d.]+\)", transcript)
-    tree = transcript.split("> OPERATOR clicks [View trace]", 1)[1].split("> OPERATOR clicks [Apply", 1)[0]
+    tree = transcript.split("> OPERATOR clicks [View trace]", 1)[1].split("> APPROVER clicks [Apply", 1)[0]
     assert re.search(r"discover agents \(tool", tree), tree
     assert re.search(r"call Performance_Agent \(agent", tree), tree
     assert re.search(r"analyze_traffic_mirroring_logs \(tool", tree), tree
@@ -70,7 +70,7 @@ def test_each_answer_carries_a_trace_summary(transcript: str) -> None:
 
 
 def test_the_approved_fix_is_verified_with_before_and_after_values(transcript: str) -> None:
-    fix = transcript.split("> OPERATOR clicks [Apply TCP fixes]", 1)[1]
+    fix = transcript.split("> APPROVER clicks [Apply TCP fixes]", 1)[1]
     assert re.search(r"Success, verified by reading the settings back", fix)
     assert "`net.core.rmem_max`: 212992 → 134217728" in fix
     assert "`qdisc`: netem loss 3% →" in fix
