@@ -83,10 +83,14 @@ def comparison_text(comparison: dict[str, Any]) -> str:
         return ""
     verdict = escape(str(comparison.get("verdict", "unknown")))
     lines = [f"*Before / after* on `{escape(str(comparison.get('flow', '')))}`: *{verdict}*"]
-    lines.append(f"_before: {escape(str(comparison.get('window_before', '')))}; "
-                 f"after: {escape(str(comparison.get('window_after', '')))}_")
-    lines += [f"• {escape(str(r.get('metric')))}: {escape(str(r.get('before')))} → {escape(str(r.get('after')))}"
-              for r in rows]
+    lines.append(
+        f"_before: {escape(str(comparison.get('window_before', '')))}; "
+        f"after: {escape(str(comparison.get('window_after', '')))}_"
+    )
+    lines += [
+        f"• {escape(str(r.get('metric')))}: {escape(str(r.get('before')))} → {escape(str(r.get('after')))}"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 

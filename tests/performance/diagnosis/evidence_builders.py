@@ -68,12 +68,18 @@ def host(
     return HostRead(instance_id, sysctl=values, interface="eth0", qdisc=qdisc, ena_first=first, ena_second=second)
 
 
-def context(*reads: HostRead, degraded: tuple[str, ...] = (), unknown_health: bool = False,
-            same_az: bool = False) -> Context:
+def context(
+    *reads: HostRead, degraded: tuple[str, ...] = (), unknown_health: bool = False, same_az: bool = False
+) -> Context:
     instances = {
         APP: InstanceInfo(APP, "us-east-1a", "t3.small", (APP_IP,), "app", "running", peak_gbps=5.0),
-        DB: InstanceInfo(DB, "us-east-1a" if same_az else "us-east-1b", "t3.small", (DB_IP,), "db", "running",
-                         peak_gbps=5.0),
+        DB: InstanceInfo(
+            DB, "us-east-1a" if same_az else "us-east-1b", "t3.small", (DB_IP,), "db", "running", peak_gbps=5.0
+        ),
     }
-    return Context(hosts={r.instance_id: r for r in reads}, instances=instances, degraded_monitors=degraded,
-                   unknown_health=unknown_health)
+    return Context(
+        hosts={r.instance_id: r for r in reads},
+        instances=instances,
+        degraded_monitors=degraded,
+        unknown_health=unknown_health,
+    )

@@ -73,8 +73,13 @@ def test_zero_windows_from_the_receiver_are_the_receiver_window():
 
 
 def test_window_full_with_scaling_not_negotiated_is_window_scaling():
-    capped = clean_direction(window_full=400, max_in_flight=65_535, receiver_max_window=65_535,
-                             sender_window_scale=-1, receiver_window_scale=7)
+    capped = clean_direction(
+        window_full=400,
+        max_in_flight=65_535,
+        receiver_max_window=65_535,
+        sender_window_scale=-1,
+        receiver_window_scale=7,
+    )
     causes = flow_causes(flow(capped), context(host(APP, sysctl={"net.ipv4.tcp_window_scaling": "0"}), host(DB)))
     assert causes[0].code == "window_scaling_disabled"
     assert causes[0].host == APP
@@ -126,8 +131,9 @@ def test_the_health_indicator_degraded_with_no_flow_trouble_still_names_aws():
 
 
 def test_causes_are_ranked_most_likely_first():
-    both = flow(lossy(), clean_direction(SERVER_TO_CLIENT, data_segments=2500, resets=4),
-                connections=50, reset_connections=4)
+    both = flow(
+        lossy(), clean_direction(SERVER_TO_CLIENT, data_segments=2500, resets=4), connections=50, reset_connections=4
+    )
     ranked = decide(Evidence(captures_analyzed=3), [both], context(host(APP, qdisc="netem loss 3%"), host(DB)))
     assert ranked[0].code == "path_loss"
     assert [c.confidence for c in ranked] == sorted((c.confidence for c in ranked), reverse=True)

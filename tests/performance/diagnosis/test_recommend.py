@@ -31,7 +31,7 @@ def test_a_netem_loss_on_the_sender_is_removed_and_nothing_else_changes():
 def test_the_receiver_window_raises_only_the_receivers_buffers_from_their_current_values():
     small = {"net.ipv4.tcp_rmem": "4096 16384 65536", "net.core.rmem_max": "65536"}
     plan = plan_for(flow(STALLED), host(APP), host(DB, sysctl=small))
-    (instance, found), = changes(plan).items()
+    ((instance, found),) = changes(plan).items()
     assert instance == DB
     assert [c[0] for c in found] == ["net.ipv4.tcp_rmem", "net.core.rmem_max"]
     assert found[0][1] == "4096 16384 65536" and found[0][2].startswith("4096 16384 ")
@@ -40,8 +40,11 @@ def test_the_receiver_window_raises_only_the_receivers_buffers_from_their_curren
 def test_the_buffer_is_sized_from_the_bandwidth_delay_product_not_a_fixed_size():
     small = {"net.ipv4.tcp_rmem": "4096 16384 65536", "net.core.rmem_max": "65536"}
     near = plan_for(flow(STALLED), host(APP), host(DB, sysctl=small))
-    far = plan_for(flow(clean_direction(zero_windows=12, window_full=300, receiver_max_window=65_536,
-                                        rtt_p50_ms=30.0)), host(APP), host(DB, sysctl=small))
+    far = plan_for(
+        flow(clean_direction(zero_windows=12, window_full=300, receiver_max_window=65_536, rtt_p50_ms=30.0)),
+        host(APP),
+        host(DB, sysctl=small),
+    )
     near_size = int(changes(near)[DB][1][2])
     far_size = int(changes(far)[DB][1][2])
     assert MIN_BUFFER <= near_size < far_size <= MAX_BUFFER  # 5 Gbit/s × 0.9 ms vs × 30 ms
@@ -50,8 +53,11 @@ def test_the_buffer_is_sized_from_the_bandwidth_delay_product_not_a_fixed_size()
 
 
 def test_a_receiver_whose_buffer_already_exceeds_the_need_gets_no_change_but_an_action():
-    plan = plan_for(flow(STALLED), host(APP), host(DB, sysctl={"net.ipv4.tcp_rmem": "4096 131072 33554432",
-                                                              "net.core.rmem_max": "33554432"}))
+    plan = plan_for(
+        flow(STALLED),
+        host(APP),
+        host(DB, sysctl={"net.ipv4.tcp_rmem": "4096 131072 33554432", "net.core.rmem_max": "33554432"}),
+    )
     assert plan.hosts == [] and not plan.offerable
     assert plan.actions and "not reading fast enough" in plan.actions[0][0]
 
@@ -59,8 +65,10 @@ def test_a_receiver_whose_buffer_already_exceeds_the_need_gets_no_change_but_an_
 def test_window_scaling_is_enabled_on_every_end_that_has_it_off_and_says_only_new_connections_gain():
     off = {"net.ipv4.tcp_window_scaling": "0"}
     plan = plan_for(flow(CAPPED), host(APP, sysctl=off), host(DB, sysctl=off))
-    assert changes(plan) == {APP: [("net.ipv4.tcp_window_scaling", "0", "1")],
-                             DB: [("net.ipv4.tcp_window_scaling", "0", "1")]}
+    assert changes(plan) == {
+        APP: [("net.ipv4.tcp_window_scaling", "0", "1")],
+        DB: [("net.ipv4.tcp_window_scaling", "0", "1")],
+    }
     assert any("only new connections" in msgid for msgid, _ in plan.rationale)
 
 
