@@ -24,7 +24,9 @@ APPROVER = "APPROVER"
 FOLLOW_UP = "Is the app to db flow healthy now? Check the last 5 minutes."
 # A fix, then an undo that fix offers, …: enough for any lifecycle, bounded so a thread that
 # keeps offering fixes cannot keep a scripted run going forever.
-MAX_APPROVALS_PER_ANSWER = 3
+# The plan an answer offers is approved once; the Undo its result then offers is approved only when an
+# operator asks for it ("undo the fix"), or `--approve` would undo every fix it applied.
+MAX_APPROVALS_PER_ANSWER = 1
 
 
 class DemoSession(ConsoleSession):
