@@ -52,6 +52,10 @@ class DemoSession(ConsoleSession):
         """Whether the thread shows a live "Apply" button."""
         return self._pending_approval() is not None
 
+    def offered(self) -> str | None:
+        """The approval id of the newest live Apply or Undo button, if any."""
+        return self._pending_approval()
+
     async def approve_as_approver(self) -> str:
         """The approver clicks the live "Apply" button and confirms; returns the thread."""
         approval_id = self._pending_approval()
@@ -82,9 +86,10 @@ class Listener(Protocol):
     def stepped(self) -> Awaitable[None]: ...
 
 
-async def _approve_offered(session: DemoSession, listener: Listener) -> None:
+async def _approve_offered(session: DemoSession, listener: Listener, earlier: str | None) -> None:
+    """Approve what this answer offered: a button that was already live before the question is not its offer."""
     for _ in range(MAX_APPROVALS_PER_ANSWER):
-        if not session.fix_offered():
+        if not session.fix_offered() or session.offered() == earlier:
             return
         listener.approving(session.approver)
         await session.approve_as_approver()
@@ -95,7 +100,8 @@ async def play(session: DemoSession, plan: Script, listener: Listener) -> None:
     """Ask, approve what is offered (with `plan.approve`), then each follow-up in turn."""
     for index, question in enumerate((plan.question, *plan.follow_ups)):
         listener.asking(question, first=index == 0)
+        earlier = session.offered()
         await session.ask(question)
         await listener.stepped()
         if plan.approve:
-            await _approve_offered(session, listener)
+            await _approve_offered(session, listener, earlier)

@@ -266,6 +266,11 @@ async def slack(stack: DemoStack) -> int:
     return 0
 
 
+# The demo's mirror target rotates its capture every 15 s (the lab's default is a minute, as the workshop's), so
+# the first capture after a fix, which its before/after and the next question read, comes within seconds.
+DEMO_ROTATION_S = 15.0
+
+
 def wants_slack(settings: Settings) -> bool:
     return settings.slack_bot_token is not None and settings.slack_app_token is not None
 
@@ -292,7 +297,7 @@ async def run(
     """Start everything, run the chosen surface, and shut everything down whatever happens."""
     scenario = load_scenario(options.scenario or DEFAULT_SCENARIO)  # a bad one stops here, before anything starts
     note = _note if options.as_json else write
-    async with demo_stack(base, lab_config=LabConfig(scenario=scenario)) as stack:
+    async with demo_stack(base, lab_config=LabConfig(scenario=scenario, rotation_s=DEMO_ROTATION_S)) as stack:
         note(stack.banner())
         if surface is not None:
             return await surface(stack)
