@@ -103,7 +103,8 @@ class Remediator:
             await self._remember(stored, remediation, started)
         if remediation.verified and remediation.status == "Success":
             await self._offer_undo(stored, remediation)
-            if stored.flow and stored.action != "undo":  # an undo's proof is its read-back; the next question shows the flow
+            # an undo's proof is its read-back; the next question shows the flow
+            if stored.flow and stored.action != "undo":
                 remediation.comparison = await self._compare(stored, started, emit, region)
         severity, headline = _headline(lang, stored.action, hosts, remediation)
         return Answer(REMEDIATION_KIND, severity, headline, remediation=remediation, language=lang)  # type: ignore[arg-type]
