@@ -88,7 +88,7 @@ class PerformanceAgent:
 
     async def diagnose(self, question: str, emit: Emit, context: dict[str, Any] | None = None) -> Outcome:
         scope = self.scope(question, context)
-        progress = Progress(emit, asyncio.get_running_loop())
+        progress = Progress(emit, asyncio.get_running_loop(), scope.language)
         runner = ToolRunner(self.settings, self.pool, progress)
         if scope.intent == "undo":
             return await self._offer_undo(scope, runner, emit)

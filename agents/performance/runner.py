@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from agents.i18n import tr
 from agents.performance.aws_clients import AwsClients, ClientPool, region_or_default
 from agents.performance.planner import FIX, FLOW_MONITOR, MAX_WINDOW_MINUTES, MIRRORING, ToolCall
 from agents.performance.tools.aws import AwsProblem, aws_step
@@ -35,15 +36,18 @@ Emit = Callable[[str], Awaitable[None]]
 
 
 class Progress:
-    """A thread-safe `progress(text)` that delivers status texts to the loop in call order."""
+    """A thread-safe `progress(msgid, **values)` that delivers status texts to the loop in call order,
+    in the asker's language (tools pass catalog message ids, never finished English)."""
 
-    def __init__(self, emit: Emit, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, emit: Emit, loop: asyncio.AbstractEventLoop, language: str = "en") -> None:
         self._emit = emit
         self._loop = loop
         self._pending: list[Future] = []
+        self.language = language
 
-    def __call__(self, text: str) -> None:
-        self._pending.append(asyncio.run_coroutine_threadsafe(self._emit(text), self._loop))
+    def __call__(self, text: str, **values: object) -> None:
+        said = tr(self.language, text, **values)
+        self._pending.append(asyncio.run_coroutine_threadsafe(self._emit(said), self._loop))
 
     async def drain(self) -> None:
         await asyncio.gather(*(asyncio.wrap_future(f) for f in self._pending))
@@ -101,7 +105,12 @@ class ToolRunner:
         region = self._region(args)
         minutes = _minutes(args.get("window_minutes"), self.settings.analysis_window_minutes)
         clients = self.pool.get(region)
-        self.progress(f"Querying Network Flow Monitor in {region} (last {counted(minutes, 'minute', spec='g')})…")
+        self.progress(
+            "Querying Network Flow Monitor in {region} (last {minutes})…",
+            region=region,
+            minutes=counted(round(minutes, 1), "minute", spec="g"),
+            n=f"{round(minutes, 1):g}",
+        )
         report = analyze_network_flow_monitor(
             clients.nfm,
             clients.cloudwatch,
@@ -123,7 +132,7 @@ class ToolRunner:
         if region != self.settings.aws_region and (elsewhere := self._bucket_region(clients, str(bucket))) != region:
             self.capture_region_note = f"s3://{bucket} is in {elsewhere}, not in {region}"
             return {"error": f"the capture bucket is in {elsewhere}: no captures for {region}"}
-        self.progress(f"Listing Traffic Mirroring captures in s3://{bucket}…")
+        self.progress("Listing Traffic Mirroring captures in s3://{bucket}…", bucket=bucket)
         report = analyze_traffic_mirroring_logs(
             clients.ec2,
             clients.s3,

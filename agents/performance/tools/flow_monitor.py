@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agents.i18n import tr
 from agents.performance.tools.aws import AwsProblem, StepFailed, aws_step
 from agents.plural import counted
 
@@ -143,7 +144,7 @@ def convert(value: float, unit: str | None, metric: str) -> float:
     return value
 
 
-def _list_monitors(nfm: Any, problems: list[AwsProblem], progress: Callable[[str], None]) -> list[dict[str, Any]]:
+def _list_monitors(nfm: Any, problems: list[AwsProblem], progress: Callable[..., None]) -> list[dict[str, Any]]:
     monitors: list[dict[str, Any]] = []
     with aws_step("networkflowmonitor.list_monitors", problems) as step:
         token: str | None = None
@@ -176,7 +177,12 @@ def _list_monitors(nfm: Any, problems: list[AwsProblem], progress: Callable[[str
                 "then ask again.",
             )
         )
-    progress(f"Querying Network Flow Monitor: {len(active)} active of {counted(len(monitors), 'monitor')}…")
+    progress(
+        "Querying Network Flow Monitor: {active} active of {monitors}…",
+        active=len(active),
+        monitors=counted(len(monitors), "monitor"),
+        total=len(monitors),
+    )
     details = []
     for summary in active[:MAX_MONITORS]:
         name = summary["monitorName"]
@@ -373,7 +379,7 @@ def analyze_network_flow_monitor(
     window: TimeWindow,
     query_timeout_s: float = 60.0,
     poll_interval_s: float = 1.0,
-    progress: Callable[[str], None] = lambda _text: None,
+    progress: Callable[..., None] = lambda _text, **_values: None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> FlowMonitorReport:
     """Monitors, their top contributors over `window`, and their CloudWatch metrics; failures become problems."""
@@ -393,29 +399,51 @@ def analyze_network_flow_monitor(
         )
         for name in names:
             _read_metrics(cloudwatch, name, window, report.problems, report)
-    progress(status_text(report, monitors=len(names)))
+    progress("{status}", status=status_text(report, monitors=len(names), lang=getattr(progress, "language", "en")))
     return report
 
 
-def status_text(report: FlowMonitorReport, *, monitors: int) -> str:
+def status_text(report: FlowMonitorReport, *, monitors: int, lang: str = "en") -> str:
     """What NFM said, with AWS's verdict on its own network kept apart from what the flows show.
 
     "0 problems" read as "the network is fine" while the flows showed retransmissions: AWS's
     health indicator only speaks for AWS's network, so the flows' numbers are stated beside it.
     """
-    parts = [f"Network Flow Monitor: {counted(len(report.contributors), 'flow')} from {counted(monitors, 'monitor')}"]
+    parts = [
+        tr(
+            lang,
+            "Network Flow Monitor: {flows} from {monitors}",
+            flows=counted(len(report.contributors), "flow"),
+            monitors=counted(monitors, "monitor"),
+            n_flows=len(report.contributors),
+            n_monitors=monitors,
+        )
+    ]
     degraded = [m.monitor for m in report.metrics if m.aws_network_degraded]
     if degraded:
-        parts.append(f"AWS network health indicator: degraded for {', '.join(sorted(set(degraded)))} (AWS-side)")
+        parts.append(
+            tr(
+                lang,
+                "AWS network health indicator: degraded for {monitors} (AWS-side)",
+                monitors=", ".join(sorted(set(degraded))),
+            )
+        )
     elif report.metrics:
-        parts.append("AWS network health indicator: healthy (no AWS-side problem)")
+        parts.append(tr(lang, "AWS network health indicator: healthy (no AWS-side problem)"))
     else:
-        parts.append("AWS network health indicator: not reported")
+        parts.append(tr(lang, "AWS network health indicator: not reported"))
     worst = report.worst_flows(limit=1)
     if worst:
-        parts.append(f"our analysis: worst flow {describe_flow(worst[0])}")
+        parts.append(tr(lang, "our analysis: worst flow {flow}", flow=describe_flow(worst[0])))
     if report.problems:
-        parts.append(f"{counted(len(report.problems), 'problem')} querying it (see the answer)")
+        parts.append(
+            tr(
+                lang,
+                "{problems} querying it (see the answer)",
+                problems=counted(len(report.problems), "problem"),
+                n=len(report.problems),
+            )
+        )
     return "; ".join(parts) + "."
 
 

@@ -333,7 +333,7 @@ def analyze_traffic_mirroring_logs(
     per_file_deadline_s: float = 60.0,
     now: datetime | None = None,
     started_after: datetime | None = None,
-    progress: Callable[[str], None] = lambda _text: None,
+    progress: Callable[..., None] = lambda _text, **_values: None,
     analyze: Callable | None = None,
     merge: Callable | None = None,
 ) -> MirroringReport:
@@ -371,9 +371,15 @@ def analyze_traffic_mirroring_logs(
         resolved = {**known, **_resolve_instances(ec2, addresses - known.keys(), report)}
         mirrored = {s["source_instance"] for s in report.sessions if s.get("source_instance")}
         report.flows = _flow_rows(merged, resolved, mirrored)
+    retransmissions = report.counts.get("retransmissions", 0)
     progress(
-        f"Traffic mirroring: {counted(report.files_analyzed, 'capture')} analyzed, "
-        f"{counted(len(report.flows), 'flow')}, {counted(report.counts.get('retransmissions', 0), 'retransmission')}."
+        "Traffic mirroring: {captures} analyzed, {flows}, {retransmissions}.",
+        captures=counted(report.files_analyzed, "capture"),
+        flows=counted(len(report.flows), "flow"),
+        retransmissions=counted(retransmissions, "retransmission"),
+        n_captures=report.files_analyzed,
+        n_flows=len(report.flows),
+        n_retransmissions=retransmissions,
     )
     return report
 
@@ -385,7 +391,7 @@ def _list_and_analyze(
     max_files: int,
     byte_budget: int,
     per_file_deadline_s: float,
-    progress: Callable[[str], None],
+    progress: Callable[..., None],
     analyze: Callable,
 ) -> list[Any]:
     objects = _list_captures(s3, report, target_instance_id)
@@ -403,7 +409,12 @@ def _list_and_analyze(
             f"({human_bytes(sum(o.size for o in chosen))} of {human_bytes(report.bytes_total)})"
         )
     progress(
-        f"Analyzing {len(chosen)} of {counted(len(objects), 'capture')} from s3://{report.bucket}/{report.prefix}…"
+        "Analyzing {n} of {captures} from s3://{bucket}/{prefix}…",
+        n=len(chosen),
+        captures=counted(len(objects), "capture"),
+        total=len(objects),
+        bucket=report.bucket,
+        prefix=report.prefix,
     )
     results = []
     for obj in chosen:
