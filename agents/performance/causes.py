@@ -28,6 +28,9 @@ NFM_LOSS_WARNING = LOSS_WARNING
 # A share of the real retransmissions that came right after duplicate ACKs: the receiver saw
 # later segments arrive, so the missing one was dropped in between (path or sender egress).
 FAST_SHARE_FOR_PATH_LOSS = 0.3
+# Captures are a sample of the flow and Network Flow Monitor counts all of it: rates within a factor of
+# two of each other tell the same story; beyond that the answer says they differ.
+SAMPLE_DISAGREEMENT = 2.0
 # Reordering: segments out of order with spurious retransmissions, while the data was not really
 # lost. One segment in 200 arriving out of order is more than a single path reorders.
 REORDER_SHARE = 0.005
@@ -176,6 +179,17 @@ def loss_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause |
                 timeouts=f"{timeouts:.0f}",
             )
         )
+        if lossy and not (
+            1 / SAMPLE_DISAGREEMENT <= (d.loss_rate or 1e-9) / max(nfm_rate, 1e-9) <= SAMPLE_DISAGREEMENT
+        ):
+            cause.evidence_against.append(
+                fact(
+                    "the captures are a sample of the flow: they show {sample}, Network Flow Monitor about {nfm} over "
+                    "the whole window",
+                    sample=_pct(d.real_retransmissions, d.data_segments),
+                    nfm=f"{nfm_rate:.1%}",
+                )
+            )
     _attribute_loss(cause, sender_id, receiver_id, ctx)
     return cause
 

@@ -259,6 +259,9 @@ def _headline(
             lang, "{n} of {total} connections were reset in the {window}.", n=resets, total=connections, window=window
         )
         return lead + " " + headline_for_cause(lang, top, fixed_hosts=fixed)
+    if scope.intent == "worst_flows" and (ranked := _worst_flows(lang, flows)):
+        lead = tr(lang, "Worst flows in the {window}: {flows}.", window=window, flows="; ".join(ranked))
+        return lead + " " + (headline_for_cause(lang, top, fixed_hosts=fixed) if top.code != "none" else "")
     if top.code == "none":
         worst = _worst_line(lang, flows)
         return tr(
@@ -289,6 +292,24 @@ def _rtt_line(lang: str, flows: list[FlowEvidence]) -> str | None:
         p99=f"{d.rtt_p99_ms or 0:.1f}",
         n=f"{d.rtt_samples:,}",
     )
+
+
+def _worst_flows(lang: str, flows: list[FlowEvidence], limit: int = 3) -> list[str]:
+    """The flows with the most real retransmissions per data segment (then the slowest), numbered."""
+    directions = [(d, f) for f in flows for d in (f.forward, f.reverse) if d and d.data_segments]
+    directions.sort(key=lambda x: (x[0].loss_rate, x[0].rtt_p99_ms or 0.0), reverse=True)
+    lines, seen = [], set()
+    for d, flow in directions:
+        if flow.label in seen:
+            continue
+        seen.add(flow.label)
+        line = f"{len(lines) + 1}) {flow.label}, " + rate(lang, d.real_retransmissions, d.data_segments)
+        if d.rtt_p99_ms is not None:
+            line += ", " + tr(lang, "RTT p99 {p99} ms", p99=f"{d.rtt_p99_ms:.1f}")
+        lines.append(line)
+        if len(lines) == limit:
+            break
+    return lines
 
 
 def _worst_line(lang: str, flows: list[FlowEvidence]) -> str:
