@@ -130,8 +130,16 @@ def _coverage_finding(lang: str, scope: Scope, evidence: EvidenceSet, flows: lis
     parts.append(
         tr(lang, "flows in scope: {flows}, data segments: {segments}", flows=len(flows), segments=f"{segments:,}")
     )
+    if evidence.captures_capped:
+        parts.append(
+            tr(
+                lang,
+                "only the newest captures were analyzed (file cap or byte budget): ask about a shorter "
+                "window to cover all of it",
+            )
+        )
     if evidence.capture_note:
-        parts.append(evidence.capture_note)
+        parts.append(tr(lang, "no captures for this region: {why}", why=evidence.capture_note))
     return Finding(
         severity="info",
         title=tr(lang, "Evidence: {window} in {region}", window=window_label(lang, scope), region=scope.region),

@@ -156,7 +156,8 @@ class Evidence:
     captures_analyzed: int = 0
     captures_total: int = 0
     capture_location: str | None = None  # s3://bucket/prefix
-    capture_note: str | None = None
+    capture_note: str | None = None  # why captures of the region were not read (another region's bucket)
+    captures_capped: bool = False  # more captures overlapped the window than the file cap or byte budget allowed
     monitors: int = 0
     nfm_rows: int = 0
 
@@ -277,7 +278,7 @@ def gather(
         evidence.captures_analyzed = max(0, mirroring.files_analyzed - len(mirroring.file_errors))
         evidence.captures_total = mirroring.files_total
         evidence.capture_location = f"s3://{mirroring.bucket}/{mirroring.prefix}"
-        evidence.capture_note = mirroring.cap_note
+        evidence.captures_capped = mirroring.cap_note is not None
     if flow_monitor is not None:
         flows = attach_flow_monitor(flows, flow_monitor)
         evidence.monitors = len(flow_monitor.monitors)

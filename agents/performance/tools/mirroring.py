@@ -155,11 +155,12 @@ def day_prefixes(prefix: str, window: TimeWindow, target_instance_id: str | None
 
 
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit in {"B", "KB"} else f"{n:.1f} {unit}"
+    """Binary units, as operators read memory and buffer sizes: `512 B`, `4.0 KiB`, `5.4 MiB`, `2.0 GiB`."""
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n:.1f} GB"
+    return f"{n:.1f} GiB"
 
 
 def _describe_mirroring(ec2: Any, report: MirroringReport) -> None:
