@@ -97,7 +97,12 @@ class Remediator:
         started = time.time()  # before any host changed: captures from here on show the new state
         with TraceStep("apply_plan", CallType.TOOL, parameters={"instances": hosts, "plan_id": stored.plan_id}):
             remediation = await asyncio.to_thread(
-                apply_plan, clients.ssm, stored, poll_interval_s=s.ssm_poll_interval_s, timeout_s=s.ssm_timeout_s
+                apply_plan,
+                clients.ssm,
+                stored,
+                poll_interval_s=s.ssm_poll_interval_s,
+                timeout_s=s.ssm_timeout_s,
+                persist=s.persist_sysctl,
             )
         if remediation.status == "Success":
             await self._remember(stored, remediation, started)

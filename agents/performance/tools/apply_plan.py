@@ -23,10 +23,12 @@ from agents.performance.tools.fix_script import parse_output
 from agents.performance.tools.plan_script import PlannedChange, build_plan_script, plan_problems
 
 
-def apply_host(ssm: Any, host: HostChanges, *, poll_interval_s: float, timeout_s: float) -> dict[str, Any]:
+def apply_host(
+    ssm: Any, host: HostChanges, *, poll_interval_s: float, timeout_s: float, persist: bool = False
+) -> dict[str, Any]:
     """One host's changes over SSM; its result as the remediation's `hosts[]` entry."""
     problems: list[AwsProblem] = []
-    script = build_plan_script(host.instance_id, host.changes)
+    script = build_plan_script(host.instance_id, host.changes, persist=persist)
     result: dict[str, Any] = {
         "instance_id": host.instance_id,
         "command_id": None,
@@ -74,11 +76,21 @@ def apply_host(ssm: Any, host: HostChanges, *, poll_interval_s: float, timeout_s
     return result
 
 
-def apply_plan(ssm: Any, plan: StoredPlan, *, poll_interval_s: float = 2.0, timeout_s: float = 120.0) -> Remediation:
+def apply_plan(
+    ssm: Any, plan: StoredPlan, *, poll_interval_s: float = 2.0, timeout_s: float = 120.0, persist: bool = False
+) -> Remediation:
     """Every host of the plan at once; the remediation reports each host and the whole."""
     with ThreadPoolExecutor(max_workers=max(1, len(plan.hosts)), thread_name_prefix="apply-plan") as pool:
         futures = [
-            pool.submit(copy_context().run, apply_host, ssm, host, poll_interval_s=poll_interval_s, timeout_s=timeout_s)
+            pool.submit(
+                copy_context().run,
+                apply_host,
+                ssm,
+                host,
+                poll_interval_s=poll_interval_s,
+                timeout_s=timeout_s,
+                persist=persist,
+            )
             for host in plan.hosts
         ]
         hosts = [f.result() for f in futures]

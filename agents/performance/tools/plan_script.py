@@ -117,7 +117,27 @@ def _qdisc_lines(i: int, change: PlannedChange) -> tuple[str, str, str]:
     return check, apply, read_back
 
 
-def build_plan_script(instance_id: str, changes: Sequence[PlannedChange]) -> str:
+SYSCTL_CONF = "90-netops-tcp.conf"
+
+
+def _persist_lines(changes: Sequence[PlannedChange]) -> str:
+    """NETOPS_PERSIST_SYSCTL: the sysctl values the plan set, written (atomically) where boot reads them."""
+    sysctls = [c for c in changes if c.setting != QDISC]
+    if not sysctls:
+        return ""
+    lines = "".join(f"printf '%s = %s\\n' {c.setting} {shlex.quote(c.proposed)} >> \"$conf.tmp\"\n" for c in sysctls)
+    return (
+        'SYSCTL_D="${NETOPS_SYSCTL_D:-/etc/sysctl.d}"\n'
+        'mkdir -p "$SYSCTL_D" || rollback "the sysctl.d folder cannot be created"\n'
+        f'conf="$SYSCTL_D/{SYSCTL_CONF}"\n'
+        ': > "$conf.tmp" || rollback "the persisted settings cannot be written"\n'
+        + lines
+        + 'mv "$conf.tmp" "$conf" || rollback "the persisted settings cannot be written"\n'
+        'say "persisted $conf"\n'
+    )
+
+
+def build_plan_script(instance_id: str, changes: Sequence[PlannedChange], *, persist: bool = False) -> str:
     """The exact AWS-RunShellScript for one host's changes (validated: ids and values by pattern)."""
     if not INSTANCE_ID_RE.fullmatch(instance_id):
         raise ValueError(f"{instance_id!r} is not an EC2 instance id")
@@ -128,8 +148,9 @@ def build_plan_script(instance_id: str, changes: Sequence[PlannedChange]) -> str
     parts = [_qdisc_lines(i, c) if c.setting == QDISC else _sysctl_lines(i, c) for i, c in enumerate(changes)]
     summary = ", ".join(f"{c.setting} → {c.proposed}" for c in changes)
     script = _HEAD.format(instance_id=instance_id, summary=summary)
-    script += "".join(p[0] for p in parts) + "".join(p[1] for p in parts) + "".join(p[2] for p in parts)
-    return script + 'say "done"\n'
+    script += "".join(p[0] for p in parts) + "".join(p[1] for p in parts)
+    script += _persist_lines(changes) if persist else ""
+    return script + "".join(p[2] for p in parts) + 'say "done"\n'
 
 
 def plan_problems(report: ScriptReport, changes: Sequence[PlannedChange]) -> list[str]:

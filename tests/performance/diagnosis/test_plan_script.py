@@ -68,3 +68,29 @@ def test_a_removed_netem_is_put_back_when_a_later_write_fails(tmp_path: Path):
 def test_only_tcp_sysctls_and_netem_removal_with_plain_values_reach_a_script(change: PlannedChange):
     with pytest.raises(ValueError):
         build_plan_script(INSTANCE, [change])
+
+
+def test_a_value_already_at_its_target_is_in_place_and_not_written(tmp_path: Path):
+    host = create_host(tmp_path / "host", impaired=True)
+    host.run_script(build_plan_script(INSTANCE, [SCALING]))
+    result = host.run_script(build_plan_script(INSTANCE, [SCALING]))  # a second, stale approval of the same plan
+    report = parse_output(result.stdout)
+    assert result.exit_code == 0
+    assert report.in_place == ["net.ipv4.tcp_window_scaling"] and report.changes == []
+
+
+def test_an_undo_puts_the_removed_netem_back(tmp_path: Path):
+    host, _, _ = run(tmp_path, [NETEM])
+    restore = PlannedChange("qdisc", "mq", "netem loss 3%")
+    result = host.run_script(build_plan_script(INSTANCE, [restore]))
+    assert result.exit_code == 0, result.stderr
+    assert plan_problems(parse_output(result.stdout), [restore]) == []
+    assert host.qdiscs()["eth0"].startswith("netem")
+
+
+def test_persisting_writes_the_planned_sysctls_where_boot_reads_them(tmp_path: Path):
+    host = create_host(tmp_path / "host", impaired=True)
+    result = host.run_script(build_plan_script(INSTANCE, [SCALING, RMEM_MAX, NETEM], persist=True))
+    assert result.exit_code == 0, result.stderr
+    conf = (host.sysctl_d / "90-netops-tcp.conf").read_text()
+    assert conf == "net.ipv4.tcp_window_scaling = 1\nnet.core.rmem_max = 4194304\n"
