@@ -46,6 +46,7 @@ class FixRecommendation:
     script: str
     summary: str
     plan_id: str = ""
+    hosts: tuple[str, ...] = ()  # every instance the plan changes
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _recommendation(raw: object) -> FixRecommendation | None:
         script=_text(data.get("script")),
         summary=_text(data.get("summary")),
         plan_id=_text(data.get("plan_id")),
+        hosts=tuple(_text(_dict(h).get("instance_id")) for h in data.get("hosts") or () if _dict(h).get("instance_id")),
     )
 
 

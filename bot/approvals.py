@@ -42,6 +42,7 @@ class Approval:
     expires_at: float
     message_ts: str | None = None
     plan_id: str = ""  # the agent's plan this approval applies
+    hosts: tuple[str, ...] = ()  # every instance the plan touches (one live approval per host)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -50,6 +51,7 @@ class Approval:
     def from_json(cls, raw: bytes | str) -> Approval:
         data = json.loads(raw)
         data["changes"] = tuple(data.get("changes") or ())
+        data["hosts"] = tuple(data.get("hosts") or ())
         return cls(**data)
 
 
@@ -75,6 +77,10 @@ def _key(approval_id: str) -> str:
 
 def _claim_key(approval_id: str) -> str:
     return f"netops:approval:{approval_id}:claim"
+
+
+def _open_key(instance_id: str) -> str:
+    return f"netops:open-approvals:{instance_id}"
 
 
 def _when(ts: float) -> str:
@@ -111,9 +117,31 @@ class Approvals:
             result_id=result_id,
             expires_at=self._clock() + ttl_s,
             plan_id=rec.plan_id,
+            hosts=tuple(dict.fromkeys((rec.instance_id, *rec.hosts))),
         )
-        await self._redis.set(_key(approval.approval_id), approval.to_json(), ex=ttl_s + KEEP_AFTER_EXPIRY_S)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(_key(approval.approval_id), approval.to_json(), ex=ttl_s + KEEP_AFTER_EXPIRY_S)
+            for host in approval.hosts:
+                pipe.sadd(_open_key(host), approval.approval_id)
+                pipe.expire(_open_key(host), ttl_s + KEEP_AFTER_EXPIRY_S)
+            await pipe.execute()
         return approval
+
+    async def supersede(self, approval: Approval, why: str) -> list[Approval]:
+        """A plan on these hosts was applied, dismissed or undone: every other open approval touching them is out
+        of date (its click is refused with `why`); returns them, so their messages can say so."""
+        stale: list[Approval] = []
+        for host in approval.hosts or (approval.instance_id,):
+            for raw_id in await self._redis.smembers(_open_key(host)):
+                other_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                await self._redis.srem(_open_key(host), other_id)
+                if other_id == approval.approval_id or (other := await self.get(other_id)) is None:
+                    continue
+                claim = json.dumps(asdict(Claim("stale", approval.approval_id, why)))
+                ttl = max(60, int(other.expires_at - self._clock()) + KEEP_AFTER_EXPIRY_S)
+                if await self._redis.set(_claim_key(other_id), claim, nx=True, ex=ttl):
+                    stale.append(other)
+        return stale
 
     async def get(self, approval_id: str) -> Approval | None:
         if not APPROVAL_ID.fullmatch(approval_id or ""):
@@ -169,6 +197,8 @@ class Approvals:
 
 
 def _already(claim: Claim) -> str:
+    if claim.status == "stale":
+        return f"This plan is out of date: {claim.note}. Ask NetOps again for a fresh analysis."
     verb = {"dismissed": "dismissed"}.get(claim.status, "approved")
     return f"This fix was already {verb} by <@{claim.by}>; nothing more to do."
 

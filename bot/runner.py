@@ -200,7 +200,7 @@ class JobRunner:
         answer = parse_answer(final.data, final.text)
         result_id = new_result_id()
         approval = None
-        if answer.recommendation is not None:
+        if answer.recommendation is not None and self._s.settings.approval_secret is not None:
             approval = await self._s.approvals.create(
                 answer.recommendation,
                 requester=user,
@@ -223,7 +223,11 @@ class JobRunner:
             )
         )
         unavailable = None
-        if answer.recommendation is not None and approval is None:
+        if answer.recommendation is not None and self._s.settings.approval_secret is None:
+            unavailable = ApprovalState(
+                "unavailable", note="NETOPS_APPROVAL_SECRET is not set, so no fix can be approved"
+            )
+        elif answer.recommendation is not None and approval is None:
             unavailable = ApprovalState(
                 "unavailable", note=f"it names no valid instance or stack ({answer.recommendation.instance_id!r})"
             )
@@ -277,8 +281,15 @@ class JobRunner:
             note=outcome.claim.note,
         )
         await self._rerender(approval, ApprovalState(decision, user, outcome.claim.note))
+        if decision == "dismissed":
+            await self._supersede(approval, "a plan for the same hosts was dismissed")
         if decision == "approved":
             await self._schedule(REMEDIATION, {"approval_id": approval_id}, f"remediate:{approval_id}")
+
+    async def _supersede(self, approval: Approval, why: str) -> None:
+        """One live approval per host: the other open buttons on these hosts say they are out of date."""
+        for other in await self._s.approvals.supersede(approval, why):
+            await self._rerender(other, ApprovalState("stale", None, why))
 
     async def _rerender(self, approval: Approval, state: ApprovalState) -> None:
         """Replaces the buttons on the result message with who decided what."""
@@ -381,6 +392,9 @@ class JobRunner:
         self, approval: Approval, status: str, by: str, answer: Answer | None, error: str | None = None
     ) -> None:
         await self._s.approvals.finish(approval, status)
+        if status == "applied":
+            what = "undone" if approval.action == "undo" else "applied"
+            await self._supersede(approval, f"a plan for the same hosts was {what} since")
         result = answer.remediation if answer else None
         await self._s.audit.record(
             "fix_result",

@@ -127,6 +127,11 @@ def check_settings(settings: Settings) -> None:
         raise SettingsError("setting SLACK_BOT_TOKEN is missing: `netops bot` needs the app's bot token (xoxb-…)")
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise SettingsError(HTTP_NEEDS_SECRET)
+    if settings.approval_secret is None:
+        log.warning(
+            "netops bot: NETOPS_APPROVAL_SECRET is not set, so answers offer no Apply or Undo button "
+            "(set the same value for the bot and the Performance Agent)"
+        )
 
 
 async def serve(settings: Settings, port: int, host: str = "0.0.0.0") -> None:

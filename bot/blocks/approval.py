@@ -97,6 +97,7 @@ _STATE_TEXT = {
     "failed": ":x: Approved by {by}: the fix failed (details below).",
     "dismissed": ":no_entry_sign: Dismissed by {by}",
     "unavailable": ":information_source: This fix cannot be applied from Slack",
+    "stale": ":hourglass: Out of date",
 }
 
 

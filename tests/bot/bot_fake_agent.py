@@ -107,6 +107,8 @@ class FakeAgent:
     gate: asyncio.Event | None = None
     received: list[Received] = field(default_factory=list)
     remediations: list[str] = field(default_factory=list)  # approval ids executed
+    remediation_extra: dict[str, Any] = field(default_factory=dict)  # merged into every remediation part
+    tokens: list[Any] = field(default_factory=list)  # the verified claims of each remediation
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
 
@@ -207,7 +209,10 @@ class _Executor(AgentExecutor):
                 }
                 return answer
             agent.remediations.append(claims.approval_id)
-            return remediation_answer(claims.instance_id)
+            agent.tokens.append(claims)
+            answer = remediation_answer(claims.instance_id)
+            answer["remediation"] |= copy.deepcopy(agent.remediation_extra)
+            return answer
         return agent.answers.pop(0) if len(agent.answers) > 1 else copy.deepcopy(agent.answers[0])
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
