@@ -21,7 +21,7 @@ from typing import Any
 from agents.demo.answer_line import answer_line
 from agents.demo.conversation import ASKER, DemoSession, Script, play
 from agents.demo.exchanges import RecordingCollaborator
-from agents.demo.stack import DemoStack, demo_stack
+from agents.demo.stack import DEMO_ROTATION_S, DemoStack, demo_stack
 from agents.lab.scenarios import DEFAULT_SCENARIO, ScenarioError, load_scenario
 from agents.lab.server import LabConfig
 from agents.settings import Settings, SettingsError
@@ -264,11 +264,6 @@ async def slack(stack: DemoStack) -> int:
         )
     await serve(stack.settings, port=0, host="127.0.0.1")
     return 0
-
-
-# The demo's mirror target rotates its capture every 15 s (the lab's default is a minute, as the workshop's), so
-# the first capture after a fix, which its before/after and the next question read, comes within seconds.
-DEMO_ROTATION_S = 15.0
 
 
 def wants_slack(settings: Settings) -> bool:

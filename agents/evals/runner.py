@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.demo.conversation import DemoSession, Script, play
 from agents.demo.run import JsonListener, demo_session
-from agents.demo.stack import DemoStack, demo_stack
+from agents.demo.stack import DEMO_ROTATION_S, DemoStack, demo_stack
 from agents.evals.cases import Case, CaseError, fill, lab_values
 from agents.evals.facts import Turn, check, expectations
 from agents.evals.report import CaseResult
@@ -113,7 +113,8 @@ async def run_suite(
             if not batch:
                 continue
             try:
-                async with demo_stack(base, lab_config=LabConfig(scenario=staged[scenario])) as stack:
+                config = LabConfig(scenario=staged[scenario], rotation_s=DEMO_ROTATION_S)
+                async with demo_stack(base, lab_config=config) as stack:
                     for case in batch:
                         results.append(await run_case(stack, staged[scenario], case))
                         on_result(results[-1])
