@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 import fakeredis
 
+from agents.collaborator import discovery as discovery_module
 from agents.collaborator.discovery import AgentStatus, Discovery
 from agents.collaborator.forwarding import make_http_client
 from agents.collaborator.llm_router import LlmRouter
@@ -50,6 +52,9 @@ def render(question: str, decision: Decision, statuses: list[AgentStatus]) -> st
 
 
 async def route(settings: Settings, question: str, *, remediation: bool) -> tuple[Decision, list[AgentStatus]]:
+    # One run, no retries: discovery's "next try in 2 s" warning would promise one. The output's
+    # "Unavailable:" section already names every agent that did not answer.
+    logging.getLogger(discovery_module.__name__).setLevel(logging.ERROR)
     registry = Registry(lambda: settings.agent_urls)
     redis = fakeredis.aioredis.FakeRedis()
     http = make_http_client(

@@ -167,10 +167,10 @@ async def interactive(
                 continue
             if command in ("quit", "exit"):
                 return 0
-            if command == "approve":
-                await session.approve()
-            elif command == "dismiss":
-                await session.dismiss(rest)
+            if command in ("approve", "dismiss"):
+                await (session.approve() if command == "approve" else session.dismiss(rest))
+                if session.nothing_waiting:
+                    write(session.nothing_waiting)
             elif command == "thread":
                 write(session.thread())
             elif command == "trace":
@@ -218,6 +218,9 @@ async def run(
             write("  surface: Slack, Socket Mode (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set); Ctrl-C stops")
             return await slack(stack)
         write("  surface: console (no Slack tokens set)")
+        from bot.console_logging import quiet_library_noise
+
+        quiet_library_noise()
         if ask is not None:
             return await scripted(stack, ask, approve=approve, write=write)
         return await interactive(stack, write=write)
