@@ -151,6 +151,8 @@ def followup_answer(language: str, topic: str, answer: dict[str, Any], question:
         "headline": {"severity": "info", "text": headline},
         "findings": [{"severity": "info", "title": note, "detail": rest}],
         "scope": answer.get("scope") if isinstance(answer.get("scope"), dict) else None,
+        "instances": _instances(answer),  # what the last answer named, the one at fault first
+        "flows": _dicts(answer.get("flows")),
         "note": note,
     }
     return f"{body}\n\n_{note}_", data

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-INSTANCE = re.compile(r"\bi-[0-9a-f]{8,17}\b")
-IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+# Ends by lookahead, not \b: a Korean particle glued on ("us-west-2는") is a word character.
+INSTANCE = re.compile(r"(?<![0-9a-z-])i-[0-9a-f]{8,17}(?![0-9a-z])")
+IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
 REGION = re.compile(
-    r"\b[a-z]{2}(?:-gov)?-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d\b"
+    r"(?<![a-z])[a-z]{2}(?:-gov)?-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d(?![0-9a-z])"
 )
 _MINUTES = {"m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1, "분": 1}
 _HOURS = {"h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60, "시간": 60}

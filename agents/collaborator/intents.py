@@ -28,7 +28,7 @@ INTENTS: tuple[Intent, ...] = (
     _intent(
         "slowness",
         "slow slower slowness sluggish latency latencies lag delay delayed rtt jitter throughput bandwidth "
-        "timeout timeouts performance p99 p50 congestion",
+        "timeout timeouts performance p99 p50 congestion cap capped",
         "performance network-monitoring tcp-analysis cloudwatch-metrics",
     ),
     _intent(
@@ -39,13 +39,18 @@ INTENTS: tuple[Intent, ...] = (
     ),
     _intent(
         "resets",
-        "reset resets resetting rst",
+        "reset resets resetting rst refusing",
         "tcp-analysis traffic-mirroring",
     ),
     _intent(
         "flow health",
-        "health healthy worst top flow flows contributor contributors degraded",
+        "health healthy ok okay fine worst top flow flows contributor contributors degraded",
         "network-monitoring performance",
+    ),
+    _intent(
+        "tcp",
+        "tcp window windows rwnd mss sack syn ack acks handshake",
+        "tcp-analysis",
     ),
     _intent(
         "packet capture",

@@ -76,6 +76,7 @@ LEXICON: dict[str, str] = {
     "상태": "health",
     "건강": "healthy",
     "정상": "healthy",
+    "괜찮": "ok",
     "성능": "performance",
     "최악": "worst",
     "상위": "top",

@@ -23,8 +23,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _TIMEOUT = re.compile(r"\b(?:tim(?:es|ed|ing)|time)[ -]out\b")
 # Resource names: an instance or ENI id, an IPv4 address (with a prefix), a region.
 _RESOURCE = re.compile(
-    r"\b(?:i|eni|vpc|subnet|sg)-[0-9a-f]{4,17}\b|\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?\b|\b[a-z]{2}(?:-gov)?-[a-z]+-\d\b"
-)
+    r"(?<![0-9a-z-])(?:i|eni|vpc|subnet|sg)-[0-9a-f]{4,17}(?![0-9a-z])"
+    r"|(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![0-9])"
+    r"|(?<![a-z])[a-z]{2}(?:-gov)?-[a-z]+-\d(?![0-9a-z])"
+)  # ends by lookahead, not \b: a Korean particle glued on ("us-west-2는") is a word character
 # Shorthand operators type, spelled as the cards spell it.
 SHORTHAND = {
     "rst": "reset",
@@ -42,6 +44,7 @@ SHORTHAND = {
     "nacls": "nacl",
     "db": "database",
     "perf": "performance",
+    "slowly": "slow",
     "nfm": "network flow monitor",
     "cw": "cloudwatch",
 }

@@ -30,7 +30,7 @@ def _topic(name: str, triggers: str, tags: str, pointer: str) -> Topic:
 TOPICS: tuple[Topic, ...] = (
     _topic(
         N_("security groups and network ACLs"),
-        "security+group security+groups firewall nacl acl port blocked refused reach reachable unreachable allow deny",
+        "security+group security+groups firewall nacl acl port blocked reach reachable unreachable allow deny",
         "security-groups reachability nacl connectivity",
         N_("VPC Reachability Analyzer, or the inbound rules of the instance's security groups"),
     ),

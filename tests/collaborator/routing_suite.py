@@ -76,6 +76,14 @@ SUITE: list[tuple[str, str | None]] = [
     ("tune the TCP buffers on the app host", P),
     ("TCP retransmissions", P),
     ("latency", P),
+    # as the eval suite asks them (evals/*.yaml)
+    ("app db ok?", P),
+    ("why is the app talking to the db so slowly?", P),
+    ("check i-0a1b2c3d4e5f60718 for TCP problems", P),
+    ("is the TCP window stuck at 64K between 10.0.1.10 and 10.0.2.20?", P),
+    ("app to db bulk transfer is capped, what should we change?", P),
+    ("are there zero windows on 10.0.1.10 -> 10.0.2.20:5432?", P),
+    ("i-0b1b2c3d4e5f60718 started refusing connections since 15:30 UTC, what's happening?", C),
     # Performance, Korean
     ("app과 db 사이에 TCP 재전송이 왜 이렇게 많아?", P),
     ("DB 연결이 느려요. 네트워크 문제인가요?", P),
@@ -119,6 +127,9 @@ SUITE: list[tuple[str, str | None]] = [
     ("eu-west-1 네트워크 상태", P),
     ("수정 사항 적용해줘", P),
     ("세그먼트 유실이 있나?", P),
+    ("15:30 이후로 i-0b1b2c3d4e5f60718 쪽 TCP 문제 있었어?", P),
+    ("app이랑 db 사이 네트워크 괜찮아?", P),
+    ("i-0a1b2c3d4e5f60718 인스턴스에서 db로 가는 트래픽 패킷 손실 있어? 지난 30분 기준으로 봐줘", P),
     # Connectivity, both languages
     ("Can the web server reach the database on port 5432?", C),
     ("connection refused from the bastion to the app host", C),
@@ -162,7 +173,7 @@ SUITE: list[tuple[str, str | None]] = [
     ("10.0.1.10", ASK),
     ("what can you do?", ASK),
     ("status", ASK),
-    ("is everything ok?", ASK),
+    ("is everything ok?", P),  # to a network bot, "ok?" asks for a health check
     ("restart the app server", ASK),
     ("deploy version 2.3 to production", ASK),
     ("write me a poem", ASK),
@@ -179,5 +190,12 @@ SUITE: list[tuple[str, str | None]] = [
     ("IAM 권한 확인해줘", ASK),
 ]
 
-# Questions the Connectivity Agent takes: without it they are asked back, naming no agent for them.
-OUT_OF_SCOPE = [question for question, expected in SUITE if expected == C]
+# Questions the Connectivity Agent takes that the Performance Agent takes when alone: a refused
+# connection is a reset it sees in the captures (the eval suite's resets scenario asks this).
+PERF_ONLY_TAKES = [
+    "i-0b1b2c3d4e5f60718 started refusing connections since 15:30 UTC, what's happening?",
+    "connection refused from the bastion to the app host",
+    "접속이 거부돼요",
+]
+# The other questions the Connectivity Agent takes: without it they are asked back, naming no agent for them.
+OUT_OF_SCOPE = [question for question, expected in SUITE if expected == C and question not in PERF_ONLY_TAKES]

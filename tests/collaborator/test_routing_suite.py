@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from routing_metrics import measure
-from routing_suite import BOTH, CONN_NAME, OUT_OF_SCOPE, PERF_ONLY, SUITE
+from routing_suite import BOTH, CONN_NAME, OUT_OF_SCOPE, PERF_NAME, PERF_ONLY, PERF_ONLY_TAKES, SUITE
 
 from agents.collaborator.selection import decide
 from agents.i18n import detect_language
@@ -44,3 +44,9 @@ def test_without_the_connectivity_agent_its_questions_are_asked_back_as_out_of_s
     marker = "에이전트는 없습니다" if detect_language(question) == "ko" else "No agent here handles"
     assert marker in decision.clarification
     assert CONN_NAME not in decision.clarification
+
+
+@pytest.mark.parametrize("question", PERF_ONLY_TAKES)
+def test_without_the_connectivity_agent_a_refused_connection_goes_to_the_performance_agent(question: str) -> None:
+    decision = decide(question, PERF_ONLY, min_score=MIN_SCORE, tie_ratio=TIE_RATIO)
+    assert decision.pick is not None and decision.pick.agent.name == PERF_NAME, decision.explain()
