@@ -50,3 +50,13 @@ DIAGNOSIS = {
         ],
     },
 }
+
+# The scope a reply "and the last 5 minutes?" carries from DIAGNOSIS.
+LAST_5_MINUTES = {
+    "instances": [APP],
+    "ips": ["10.0.1.10"],
+    "region": "us-east-1",
+    "window_minutes": 5,
+    "since": None,
+    "carried": ["instances", "ips", "region"],
+}

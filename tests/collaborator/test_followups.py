@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from diagnosis_fixture import APP, DIAGNOSIS
+from diagnosis_fixture import APP, DIAGNOSIS, LAST_5_MINUTES
 
 from agents.collaborator.followups import about_last_answer, carried_scope, read_scope
 
@@ -58,14 +58,7 @@ def test_a_question_about_the_last_answer_is_told_from_one_that_asks_again(reply
 
 
 def test_a_new_window_carries_hosts_addresses_and_region() -> None:
-    assert carried_scope("and the last 5 minutes?", DIAGNOSIS, now=NOW) == {
-        "instances": [APP],
-        "ips": ["10.0.1.10"],
-        "region": "us-east-1",
-        "window_minutes": 5,
-        "since": None,
-        "carried": ["instances", "ips", "region"],
-    }
+    assert carried_scope("and the last 5 minutes?", DIAGNOSIS, now=NOW) == LAST_5_MINUTES
 
 
 def test_a_new_region_replaces_the_carried_one() -> None:
