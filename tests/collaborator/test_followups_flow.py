@@ -6,7 +6,7 @@ import pytest
 from a2a.types import StreamResponse
 from collab_harness import CollaboratorUnderTest
 from collab_servers import Running, ScriptedExecutor
-from diagnosis_fixture import APP, DIAGNOSIS, LAST_5_MINUTES, FLOW, RATIONALE
+from diagnosis_fixture import APP, DIAGNOSIS, FLOW, LAST_5_MINUTES, RATIONALE
 from google.protobuf.json_format import MessageToDict
 
 from agents.traceability.a2a import trace_from_stream_response
