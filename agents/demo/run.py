@@ -88,7 +88,7 @@ class Transcript:
 class Progress:
     """Prints each new "Working…" status as the agents report it (the bot edits one message)."""
 
-    MARK = "⏳ Working…"
+    MARK = "⏳ "  # then "Working…" in the asker's language, then the status
 
     def __init__(self, write: Write) -> None:
         self.write = write
@@ -98,8 +98,8 @@ class Progress:
         from bot.console import render_blocks
 
         text = render_blocks(message.blocks)
-        if text.startswith(self.MARK) and self.last.get(message.ts) != text:
-            status = text[len(self.MARK) :].strip()
+        if text.startswith(self.MARK) and "…" in text and self.last.get(message.ts) != text:
+            status = text.partition("…")[2].strip()
             if status:
                 self.write(f"  … {status}")
             self.last[message.ts] = text

@@ -47,6 +47,15 @@ async def test_a_second_ask_continues_the_conversation(session: ConsoleSession, 
     assert agent.received[1].context_id == agent.received[0].context_id
 
 
+async def test_a_korean_question_gets_the_bots_own_words_in_korean(session: ConsoleSession) -> None:
+    lines = (await session.ask("payments가 왜 느려?")).splitlines()
+    assert lines[0] == "@OPERATOR 님의 질문: payments가 왜 느려?"
+    assert "🔴 심각: Packet loss on the app→db path retransmits 3.1 % of segments." in lines
+    assert "[ TCP 수정 적용 ]  (primary)" in lines and "[ 거절 ]" in lines and "[ 트레이스 보기 ]" in lines
+    confirm = next(line for line in lines if line.strip().startswith("confirm:"))
+    assert confirm.strip().startswith("confirm: TCP 수정을 적용할까요?: i-0abc1234def567890에서: ")
+
+
 async def test_two_console_sessions_on_one_redis_do_not_share_a_conversation(
     session: ConsoleSession, redis_client: aioredis.Redis, agent: FakeAgent
 ) -> None:
