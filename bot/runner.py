@@ -243,7 +243,8 @@ class JobRunner:
                 instance=repr(answer.recommendation.instance_id),
             )
             unavailable = ApprovalState("unavailable", note=note)
-        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None, unavailable)
+        approval_id = approval.approval_id if approval else None
+        blocks = result_blocks(answer, trace, result_id, approval_id, unavailable, final.read_together)
         await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
 
     # --- approving ---

@@ -82,6 +82,7 @@ class _Turn:
     agent: Agent | None = None
     remote_task_id: str | None = None
     scope: dict[str, Any] | None = None  # carried from the last answer into metadata["netops"]["scope"]
+    read_together: str | None = None  # the earlier question read with this one, told in the final status
 
 
 class CollaboratorExecutor(AgentExecutor):
@@ -246,6 +247,7 @@ class CollaboratorExecutor(AgentExecutor):
         if agent is None:
             await self._fail(turn, _with_unavailable(decision.failure or decision.reason, unavailable))
             return None, None
+        turn.read_together = reading.read_together
         status = f"Asking {decision.explain()}" if follow is None else f"Asking {agent.name} again (a follow-up)"
         if reading.read_together:
             status += f"; read together with your earlier question: {reading.read_together}"
@@ -370,6 +372,8 @@ class CollaboratorExecutor(AgentExecutor):
             message = self._text(turn, f"{agent.name} could not answer: {said}")
         elif state not in TURN_ENDING_STATES:
             state = TaskState.TASK_STATE_WORKING
+        if turn.read_together and state in TURN_ENDING_STATES:
+            metadata = {**(metadata or {}), "netops": {"read_together": turn.read_together}}
         await turn.updater.update_status(state, message, metadata=metadata)
 
     async def _working(self, turn: _Turn, text: str) -> None:

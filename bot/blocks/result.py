@@ -11,7 +11,7 @@ from typing import Any
 from agents.i18n import N_, tr
 from bot.answer import Answer, Finding, RemediationResult
 from bot.blocks.approval import ApprovalState, approval_buttons, approval_state_block, recommendation_blocks
-from bot.blocks.limits import MAX_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS, fit_blocks, sections, shorten
+from bot.blocks.limits import MAX_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS, context, fit_blocks, sections, shorten
 from bot.blocks.trace import trace_blocks
 from bot.trace_view import TraceView
 
@@ -120,10 +120,17 @@ def result_blocks(
     result_id: str,
     approval_id: str | None = None,
     approval: ApprovalState | None = None,
+    read_together: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The whole result message; `approval` None with an `approval_id` means buttons are live."""
+    """The whole result message; `approval` None with an `approval_id` means buttons are live.
+
+    `read_together`: the earlier question the collaborator read with this one, said under the headline.
+    """
     language = answer.language
     body: list[dict[str, Any]] = sections(headline_text(answer))
+    if read_together:
+        note = tr(language, "Read together with your earlier question: {question}", question=read_together)
+        body.append(context(shorten(note, 2000)))
     body.append({"type": "divider"})
     for finding in answer.findings:
         body += sections(finding_text(finding, language))

@@ -160,6 +160,8 @@ async def test_an_ambiguous_question_is_asked_back_and_the_reply_completes_it(
     assert states(second)[-1] == "TASK_STATE_COMPLETED"
     assert [r.text for r in perf_executor.received] == ["something is wrong with the network\nwe see retransmissions"]
     assert "read together with your earlier question: something is wrong with the network" in status_texts(second)[0]
+    final = [e.status_update for e in second if e.HasField("status_update")][-1]
+    assert MessageToDict(final.metadata)["netops"] == {"read_together": "something is wrong with the network"}
 
 
 async def test_a_reply_that_is_a_question_of_its_own_drops_the_unanswered_ask_back(
