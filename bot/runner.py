@@ -233,6 +233,7 @@ class JobRunner:
                 channel,
                 thread_ts,
                 approval.approval_id if approval else None,
+                answer.language,
             )
         )
         unavailable = None
@@ -302,7 +303,7 @@ class JobRunner:
         stored = await self._s.results.get(approval.result_id)
         if stored is None or approval.message_ts is None:
             return
-        answer = parse_answer(stored.data, stored.text)
+        answer = parse_answer(stored.data, stored.text, asked_in=stored.language)
         blocks = result_blocks(answer, stored.trace, stored.result_id, approval.approval_id, state)
         await _quietly(self._s.surface.update(approval.channel, approval.message_ts, blocks, result_fallback(answer)))
 

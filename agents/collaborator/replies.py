@@ -1,9 +1,10 @@
 """How the collaborator reads a message in a conversation that already has an ask-back or an answer. Pure.
 
 - An ask-back's question is combined with the reply only when the reply answers it: the reply
-  came within `CLARIFYING_TTL_S`, and either does not route on its own or is not a question of
-  its own ("we see retransmissions" completes "something is wrong"; "is port 443 blocked?" does
-  not). Otherwise the earlier question is dropped, so nothing leaks into an unrelated question.
+  came within `CLARIFYING_TTL_S`, either does not route on its own or is not a question of its
+  own, and the two together route ("we see retransmissions" completes "something is wrong"; "is
+  port 443 blocked?" does not, and neither does "hi"). Otherwise the earlier question is dropped,
+  so nothing leaks into an unrelated question.
 - A reply that asks about the last answer is answered from it (`topic`); any other reply carries
   the last answer's scope (`scope`, for `metadata["netops"]["scope"]`).
 """
@@ -41,8 +42,9 @@ def is_own_question(text: str) -> bool:
 def read_reply(text: str, conversation: Conversation, now: float, *, routes_alone: Callable[[str], bool]) -> Reading:
     """How to take `text`, given what the conversation holds at `now` (epoch seconds)."""
     earlier = conversation.open_question(now)
-    if earlier and (not routes_alone(text) or not is_own_question(text)):
-        return Reading(f"{earlier}\n{text}", read_together=earlier)
+    together = f"{earlier}\n{text}"
+    if earlier and (not routes_alone(text) or not is_own_question(text)) and routes_alone(together):
+        return Reading(together, read_together=earlier)
     answer = conversation.recent_answer(now)
     if answer is None:
         return Reading(text)

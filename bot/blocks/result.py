@@ -136,8 +136,8 @@ def result_blocks(
         body += sections(finding_text(finding, language))
     if answer.remediation is not None:
         body += sections(remediation_text(answer.remediation, language))
-    if answer.kind == "text" and answer.text:
-        body += sections(answer.text)
+    if answer.kind == "text" and answer.text and answer.text.strip() != answer.headline:
+        body += sections(answer.text)  # more than the headline already says (a one-sentence ask-back is not)
     tail: list[dict[str, Any]] = []
     if answer.recommendation is not None:
         tail += recommendation_blocks(answer.recommendation, language)[:2]

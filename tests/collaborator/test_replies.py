@@ -25,8 +25,16 @@ def test_a_fragment_is_read_together_with_the_question_asked_back() -> None:
 
 
 def test_a_reply_that_does_not_route_alone_is_read_together_even_as_a_question() -> None:
-    reading = read_reply("between app and db?", asked_back("is it slow"), T0 + 30, routes_alone=lambda _: False)
+    def routes(text: str) -> bool:
+        return "\n" in text  # only the two together
+
+    reading = read_reply("between app and db?", asked_back("is it slow"), T0 + 30, routes_alone=routes)
     assert reading.read_together == "is it slow"
+
+
+def test_a_reply_that_routes_neither_alone_nor_together_is_read_alone() -> None:
+    reading = read_reply("hi", asked_back("is port 443 blocked?"), T0 + 30, routes_alone=lambda _: False)
+    assert reading.text == "hi" and reading.read_together is None
 
 
 def test_a_question_of_its_own_that_routes_alone_drops_the_question_asked_back() -> None:
