@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 
 import fakeredis
 
@@ -22,6 +24,21 @@ from agents.collaborator.selection import Decision, decide
 from agents.collaborator.server import discovery_config, llm_client
 from agents.collaborator.store import RedisStore
 from agents.settings import Settings, SettingsError, load_settings
+
+
+@contextlib.contextmanager
+def _no_retry_promises() -> Iterator[None]:
+    """One run, no retries: discovery's "…; next try in 2 s" warning would promise one.
+
+    The output's "Unavailable:" section already names every agent that did not answer.
+    """
+    logger = logging.getLogger(discovery_module.__name__)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def render(question: str, decision: Decision, statuses: list[AgentStatus]) -> str:
@@ -52,9 +69,6 @@ def render(question: str, decision: Decision, statuses: list[AgentStatus]) -> st
 
 
 async def route(settings: Settings, question: str, *, remediation: bool) -> tuple[Decision, list[AgentStatus]]:
-    # One run, no retries: discovery's "next try in 2 s" warning would promise one. The output's
-    # "Unavailable:" section already names every agent that did not answer.
-    logging.getLogger(discovery_module.__name__).setLevel(logging.ERROR)
     registry = Registry(lambda: settings.agent_urls)
     redis = fakeredis.aioredis.FakeRedis()
     http = make_http_client(
@@ -64,7 +78,8 @@ async def route(settings: Settings, question: str, *, remediation: bool) -> tupl
     )
     try:
         discovery = Discovery(http, RedisStore(redis), discovery_config(settings))
-        statuses = await discovery.discover(registry.urls(), force=True)
+        with _no_retry_promises():
+            statuses = await discovery.discover(registry.urls(), force=True)
     finally:
         await http.aclose()
         await redis.aclose()
