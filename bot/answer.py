@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.i18n import LANGUAGES, detect_language
+
 SEVERITIES = ("critical", "warning", "ok", "info")
 DIAGNOSIS_KIND = "netops.diagnosis/v1"
 REMEDIATION_KIND = "netops.remediation/v1"
@@ -71,6 +73,7 @@ class Answer:
     recommendation: FixRecommendation | None = None
     remediation: RemediationResult | None = None
     text: str = ""  # the markdown part, shown when there is no data part
+    language: str = "en"  # the answer's (data part `language`, else detected from its words)
 
 
 def _finding(raw: object) -> Finding:
@@ -118,16 +121,21 @@ def _remediation(raw: object) -> RemediationResult | None:
     )
 
 
-def parse_answer(data: dict[str, Any] | None, text: str = "") -> Answer:
-    """An `Answer` from the data part (or from the text alone when an agent sent no data part)."""
+def parse_answer(data: dict[str, Any] | None, text: str = "", *, asked_in: str | None = None) -> Answer:
+    """An `Answer` from the data part (or from the text alone when an agent sent no data part).
+
+    Its language: the data part's `language`, else the question's (`asked_in`), else its own words'.
+    """
     if not data:
         first_line = next((line.strip("# ").strip() for line in text.splitlines() if line.strip()), "")
-        return Answer(kind="text", severity="info", headline=first_line or "The agent answered.", text=text)
+        language = asked_in or detect_language(text)
+        return Answer("text", "info", first_line or "The agent answered.", text=text, language=language)
     headline = _dict(data.get("headline"))
     recommendation = _recommendation(data.get("recommendation"))
     undo = _dict(_dict(data.get("remediation")).get("undo"))
     if recommendation is None and undo:  # a verified fix offers its undo: approved like any plan
         recommendation = _recommendation({**undo, "action": "undo"})
+    stated = _text(data.get("language"))
     return Answer(
         kind=_text(data.get("kind")) or DIAGNOSIS_KIND,
         severity=_severity(headline.get("severity")),
@@ -136,4 +144,5 @@ def parse_answer(data: dict[str, Any] | None, text: str = "") -> Answer:
         recommendation=recommendation,
         remediation=_remediation(data.get("remediation")),
         text=text,
+        language=stated if stated in LANGUAGES else asked_in or detect_language(_text(headline.get("text")) or text),
     )

@@ -22,6 +22,7 @@ from a2a.client.errors import A2AClientError, A2AClientTimeoutError, AgentCardRe
 from a2a.helpers.proto_helpers import get_data_parts, get_text_parts
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
 from google.protobuf import json_format
+from google.protobuf.json_format import MessageToDict
 
 from agents.traceability.a2a import traced_send_message
 from agents.traceability.redaction import redact_text
@@ -43,6 +44,7 @@ class Final:
     task_id: str | None
     needs_input: bool = False
     failed: bool = False  # the turn ended FAILED/REJECTED, with an answer that says why
+    read_together: str | None = None  # the earlier question the collaborator read with this one
 
 
 class CollaboratorError(Exception):
@@ -62,6 +64,7 @@ class _Gathered:
     context_id: str | None = None
     task_id: str | None = None
     status_text: str = ""
+    read_together: str | None = None
 
 
 def message_text(message: Message) -> str:
@@ -197,6 +200,10 @@ def _absorb(gathered: _Gathered, response: StreamResponse) -> Progress | Final |
     if kind == "status_update":
         update = response.status_update
         gathered.task_id, gathered.context_id = update.task_id, update.context_id
+        if update.HasField("metadata") and "netops" in update.metadata:
+            netops = MessageToDict(update.metadata).get("netops")
+            earlier = netops.get("read_together") if isinstance(netops, dict) else None
+            gathered.read_together = str(earlier) if earlier else gathered.read_together
         return _status(gathered, update.status)
     if kind == "artifact_update":
         update = response.artifact_update
@@ -259,4 +266,5 @@ def _final(gathered: _Gathered, *, needs_input: bool, failed: bool = False) -> F
         task_id=gathered.task_id,
         needs_input=needs_input,
         failed=failed,
+        read_together=gathered.read_together,
     )

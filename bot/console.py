@@ -24,6 +24,8 @@ everything else (atomic claim, expiry, audit, signed token) is the Slack path's 
 from __future__ import annotations
 
 import re
+import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from agents.i18n import detect_language, tr
 from agents.settings import Settings
 from bot.approvals import ApproverPolicy
 from bot.blocks.ids import ACTION_APPLY, ACTION_VIEW_TRACE
@@ -112,15 +115,29 @@ class ConsoleMessage:
     edits: int = 0
 
 
+def _session_clock() -> int:
+    return int(time.time())
+
+
+def _session_suffix() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
 @dataclass
 class ConsoleSurface:
-    """Keeps every message in memory, in posting order; `ts` values count up like Slack's."""
+    """Keeps every message in memory, in posting order; `ts` values count up like Slack's.
+
+    Each surface starts its clock now with a random fraction of its own, so its threads have
+    keys no other console session has (past or present, on the same Redis): a session never
+    continues another's conversation.
+    """
 
     messages: list[ConsoleMessage] = field(default_factory=list)
     ephemerals: list[tuple[str, str]] = field(default_factory=list)  # (user, text)
     modals: list[dict[str, Any]] = field(default_factory=list)
     on_change: Callable[[ConsoleMessage], None] | None = None
-    _clock: int = 1_700_000_000
+    _clock: int = field(default_factory=_session_clock)
+    _suffix: str = field(default_factory=_session_suffix)
 
     def _changed(self, message: ConsoleMessage) -> None:
         if self.on_change is not None:
@@ -128,7 +145,7 @@ class ConsoleSurface:
 
     async def post(self, channel: str, blocks: list[dict[str, Any]], text: str, thread_ts: str | None = None) -> str:
         self._clock += 1
-        ts = f"{self._clock}.000100"
+        ts = f"{self._clock}.{self._suffix}"
         message = ConsoleMessage(channel, ts, thread_ts, blocks, text)
         self.messages.append(message)
         self._changed(message)
@@ -175,6 +192,8 @@ class ConsoleSession:
         self._follow_ups: list[Job] = []
         self._runner = JobRunner(self.services, progress_interval_s=0.0, schedule=self._run_later)
         self.thread_ts: str | None = None
+        self.language = "en"  # the last question's, for the console's own notes
+        self.nothing_waiting: str | None = None  # set when approve/dismiss found no fix waiting
 
     async def _run_later(self, kind: str, payload: dict[str, Any], dedupe_key: str) -> None:
         self._follow_ups.append(Job(f"console-{uuid.uuid4().hex}", kind, payload))
@@ -186,6 +205,7 @@ class ConsoleSession:
 
     async def ask(self, question: str) -> str:
         """Asks in the session's thread (the first question opens it); returns the thread as text."""
+        self.language = detect_language(question)
         payload: dict[str, Any] = {"channel": self.channel, "user": self.user, "question": question}
         if self.thread_ts is not None:
             payload |= {"thread_ts": self.thread_ts, "owned": True}
@@ -205,8 +225,10 @@ class ConsoleSession:
 
     async def _decide(self, decision: str, note: str = "") -> str:
         approval_id = self._pending_approval()
+        self.nothing_waiting = None
         if approval_id is None:
-            return self.thread() + "\n\n(no fix is waiting for approval in this thread)"
+            self.nothing_waiting = tr(self.language, "(no fix is waiting for approval in this thread)")
+            return self.thread() + "\n\n" + self.nothing_waiting
         payload = {"approval_id": approval_id, "user": self.user, "decision": decision, "note": note}
         await self._run(DECISION, payload | {"channel": self.channel, "thread_ts": self.thread_ts})
         return self.thread()

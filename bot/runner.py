@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.approval_token import ApprovalClaims, sign
+from agents.i18n import detect_language, tr
 from bot.answer import REMEDIATION_KIND, Answer, parse_answer
 from bot.approvals import Approval, Outcome
 from bot.blocks.approval import ApprovalState
-from bot.blocks.ask import applying_blocks, error_blocks, question_root, question_root_text, working_blocks
+from bot.blocks.ask import applying_blocks, asked_text, error_blocks, question_root, working_blocks, working_text
 from bot.blocks.mrkdwn import escape
 from bot.blocks.result import result_blocks, result_fallback
 from bot.blocks.trace import trace_blocks
@@ -90,7 +91,9 @@ class JobRunner:
 
     # --- asking ---
 
-    async def _ask(self, channel: str, working_ts: str, stream: AsyncIterator[Progress | Final]) -> Final | Failure:
+    async def _ask(
+        self, channel: str, working_ts: str, stream: AsyncIterator[Progress | Final], language: str = "en"
+    ) -> Final | Failure:
         """Drives one A2A exchange, editing the working message with progress; never raises for A2A."""
         throttle = Throttle(self._progress_interval_s)
         timeout = self._s.settings.request_timeout_s
@@ -100,26 +103,30 @@ class JobRunner:
             async with asyncio.timeout(timeout), contextlib.aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Progress) and throttle.ready():
-                        await _quietly(
-                            self._s.surface.update(channel, working_ts, working_blocks(event.text), "Working…")
-                        )
+                        blocks = working_blocks(event.text, language)
+                        await _quietly(self._s.surface.update(channel, working_ts, blocks, working_text(language)))
                     elif isinstance(event, Final):
                         return event
         except TimeoutError:
             return Failure(
-                f"The agents did not answer within {timeout:.0f} s.",
-                "Try a narrower question, or raise NETOPS_REQUEST_TIMEOUT_S if analyses are slow here.",
+                tr(language, "The agents did not answer within {seconds} s.", seconds=f"{timeout:.0f}"),
+                tr(language, "Try a narrower question, or raise NETOPS_REQUEST_TIMEOUT_S if analyses are slow here."),
             )
         except CollaboratorError as exc:
             return Failure(exc.what, exc.todo)
-        return Failure("The agents ended without an answer.", "Ask again.")
+        return Failure(tr(language, "The agents ended without an answer."), tr(language, "Ask again."))
 
     async def _traced_ask(
-        self, channel: str, working_ts: str, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
+        self,
+        channel: str,
+        working_ts: str,
+        name: str,
+        make_stream: Callable[[], AsyncIterator[Progress | Final]],
+        language: str = "en",
     ) -> tuple[Final | Failure, TraceView | None]:
         """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
         with host_trace(name, self._s.trace_config, channel=channel) as tracer:
-            outcome = await self._ask(channel, working_ts, make_stream())
+            outcome = await self._ask(channel, working_ts, make_stream(), language)
         return outcome, trace_view(tracer.trace())
 
     async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
@@ -137,6 +144,7 @@ class JobRunner:
     async def question(self, job: Job) -> None:
         p = job.payload
         channel, user, question = p["channel"], p["user"], p["question"]
+        language = detect_language(question)
         surface = self._s.surface
         thread_ts = p.get("thread_ts")
         if not thread_ts:  # a slash command: the question becomes the thread root
@@ -144,14 +152,18 @@ class JobRunner:
                 thread_ts = await self._remember(
                     job,
                     "root_ts",
-                    lambda: surface.post(channel, question_root(user, question), question_root_text(user, question)),
+                    lambda: surface.post(
+                        channel, question_root(user, question, language), asked_text(user, question, language)
+                    ),
                 )
             except SurfaceError as exc:
                 await self._cannot_post(p.get("response_url"), exc)
                 return
         await self._s.conversations.start(channel, thread_ts, owned=bool(p.get("owned")) or not p.get("thread_ts"))
         working_ts = await self._remember(
-            job, "working_ts", lambda: surface.post(channel, working_blocks(), "Working…", thread_ts)
+            job,
+            "working_ts",
+            lambda: surface.post(channel, working_blocks(None, language), working_text(language), thread_ts),
         )
         try:
             conversation = await self._s.conversations.get(channel, thread_ts)
@@ -164,20 +176,23 @@ class JobRunner:
                     context_id=conversation.context_id if conversation else None,
                     metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
                 ),
+                language,
             )
             if isinstance(outcome, Failure):
                 await self._show_failure(outcome, trace, channel, thread_ts, working_ts)
                 return
             if outcome.context_id:
                 await self._s.conversations.set_context(channel, thread_ts, outcome.context_id)
-            await self._show_result(outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts)
+            await self._show_result(
+                outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts, language=language
+            )
         except Exception as exc:  # never leave "Working…" behind
             log.exception("question job %s failed", job.entry_id)
             await self._fail(
                 channel,
                 working_ts,
-                f"NetOps failed while answering ({type(exc).__name__}).",
-                "Ask again; if it repeats, the bot's log has the details.",
+                tr(language, "NetOps failed while answering ({error}).", error=type(exc).__name__),
+                tr(language, "Ask again; if it repeats, the bot's log has the details."),
             )
 
     async def _cannot_post(self, response_url: str | None, exc: SurfaceError) -> None:
@@ -195,9 +210,9 @@ class JobRunner:
         await _quietly(self._s.surface.respond(response_url, text))
 
     async def _show_result(
-        self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str
+        self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str, language: str
     ) -> None:
-        answer = parse_answer(final.data, final.text)
+        answer = parse_answer(final.data, final.text, asked_in=language)
         result_id = new_result_id()
         approval = None
         if answer.recommendation is not None and self._s.settings.approval_secret is not None:
@@ -220,18 +235,22 @@ class JobRunner:
                 channel,
                 thread_ts,
                 approval.approval_id if approval else None,
+                answer.language,
             )
         )
         unavailable = None
         if answer.recommendation is not None and self._s.settings.approval_secret is None:
-            unavailable = ApprovalState(
-                "unavailable", note="NETOPS_APPROVAL_SECRET is not set, so no fix can be approved"
-            )
+            note = tr(answer.language, "NETOPS_APPROVAL_SECRET is not set, so no fix can be approved")
+            unavailable = ApprovalState("unavailable", note=note)
         elif answer.recommendation is not None and approval is None:
-            unavailable = ApprovalState(
-                "unavailable", note=f"it names no valid instance or stack ({answer.recommendation.instance_id!r})"
+            note = tr(
+                answer.language,
+                "it names no valid instance or stack ({instance})",
+                instance=repr(answer.recommendation.instance_id),
             )
-        blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None, unavailable)
+            unavailable = ApprovalState("unavailable", note=note)
+        approval_id = approval.approval_id if approval else None
+        blocks = result_blocks(answer, trace, result_id, approval_id, unavailable, final.read_together)
         await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
 
     # --- approving ---
@@ -296,7 +315,7 @@ class JobRunner:
         stored = await self._s.results.get(approval.result_id)
         if stored is None or approval.message_ts is None:
             return
-        answer = parse_answer(stored.data, stored.text)
+        answer = parse_answer(stored.data, stored.text, asked_in=stored.language)
         blocks = result_blocks(answer, stored.trace, stored.result_id, approval.approval_id, state)
         await _quietly(self._s.surface.update(approval.channel, approval.message_ts, blocks, result_fallback(answer)))
 
@@ -368,6 +387,9 @@ class JobRunner:
                 await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
             else:
                 final = outcome
+                if _succeeded(final):  # before the result offers its own Undo, which must stay live
+                    what = "undone" if approval.action == "undo" else "applied"
+                    await self._supersede(approval, f"a plan for the same hosts was {what} since")
                 await self._show_result(  # the result may offer an undo: its buttons work like Apply's
                     final,
                     trace,
@@ -375,6 +397,7 @@ class JobRunner:
                     thread_ts=approval.thread_ts,
                     user=approval.requester,
                     ts=working_ts,
+                    language="en",  # the fallback only: the agent's answer says its own language
                 )
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)
@@ -392,9 +415,6 @@ class JobRunner:
         self, approval: Approval, status: str, by: str, answer: Answer | None, error: str | None = None
     ) -> None:
         await self._s.approvals.finish(approval, status)
-        if status == "applied":
-            what = "undone" if approval.action == "undo" else "applied"
-            await self._supersede(approval, f"a plan for the same hosts was {what} since")
         result = answer.remediation if answer else None
         await self._s.audit.record(
             "fix_result",

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from a2a.helpers.proto_helpers import new_data_part
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
@@ -33,6 +36,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.struct_pb2 import Struct
 
 from agents.collaborator.discovery import AgentStatus, Discovery
+from agents.collaborator.followup_answer import followup_answer
 from agents.collaborator.forwarding import (
     Forwarder,
     describe_failure,
@@ -42,12 +46,15 @@ from agents.collaborator.forwarding import (
 )
 from agents.collaborator.fresh_ids import FreshContextIds
 from agents.collaborator.keyed_lock import KeyedLock
+from agents.collaborator.last_answer import diagnosis_of, with_scope
 from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
+from agents.collaborator.replies import Reading, read_reply
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
 from agents.collaborator.store import Conversation, RedisStore
-from agents.traceability import TRACE_METADATA_KEY, CallType, TraceStep, current_tracer
+from agents.i18n import detect_language
+from agents.traceability import TRACE_METADATA_KEY, CallType, TraceStep, current_step, current_tracer
 from agents.traceability.a2a import TURN_ENDING_STATES
 
 log = logging.getLogger(__name__)
@@ -74,6 +81,8 @@ class _Turn:
     conversation: Conversation
     agent: Agent | None = None
     remote_task_id: str | None = None
+    scope: dict[str, Any] | None = None  # carried from the last answer into metadata["netops"]["scope"]
+    read_together: str | None = None  # the earlier question read with this one, told in the final status
 
 
 class CollaboratorExecutor(AgentExecutor):
@@ -210,23 +219,55 @@ class CollaboratorExecutor(AgentExecutor):
                 await self._working(turn, f"Passing your answer to {pending.name}, which asked for it.")
                 return pending, None
             conv.pending_agent = conv.pending_task = None
-        question = f"{conv.clarifying}\n{request.text}" if conv.clarifying and not request.remediation else request.text
+        reading = Reading(request.text)
+        if not request.remediation:
+            reading = read_reply(request.text, conv, time.time(), routes_alone=lambda q: self._routes(q, agents))
+        conv.clarifying = conv.clarifying_at = None  # read together now, or dropped: never carried further
+        if reading.topic is not None:
+            await self._answer_from_last(turn, reading)
+            return None, None
+        question = reading.text
         async with TraceStep("select agent", CallType.TOOL, {"remediation": request.remediation}) as step:
             decision = await self.select(question, agents, remediation=request.remediation)
+            follow = _follow_up_agent(decision, reading, agents)
             step.set_attribute("scores", {c.agent.name: round(c.score, 3) for c in decision.candidates})
             step.set_attribute("decision", decision.explain())
+            if reading.read_together:
+                step.set_attribute("read_together", reading.read_together)
+            if follow is not None:
+                step.set_attribute("follow_up_to", follow.name)
+            turn.scope = _carry(reading, follow or (decision.pick.agent if decision.pick else None))
             if decision.failure:
                 step.end_step(error=decision.failure)
-        if decision.clarification is not None:
-            conv.clarifying = question[-_MAX_CLARIFYING:]
+        if follow is None and decision.clarification is not None:
+            conv.clarifying, conv.clarifying_at = question[-_MAX_CLARIFYING:], time.time()
             await turn.updater.requires_input(self._text(turn, _with_unavailable(decision.clarification, unavailable)))
             return None, None
-        if decision.pick is None:
+        agent = follow or (decision.pick.agent if decision.pick else None)
+        if agent is None:
             await self._fail(turn, _with_unavailable(decision.failure or decision.reason, unavailable))
             return None, None
-        conv.clarifying = None
-        await self._working(turn, f"Asking {decision.explain()}")
-        return decision.pick.agent, (question if question != request.text else None)
+        turn.read_together = reading.read_together
+        status = f"Asking {decision.explain()}" if follow is None else f"Asking {agent.name} again (a follow-up)"
+        if reading.read_together:
+            status += f"; read together with your earlier question: {reading.read_together}"
+        await self._working(turn, status)
+        return agent, (question if question != request.text else None)
+
+    def _routes(self, question: str, agents: list[Agent]) -> bool:
+        """Whether the scorer alone would pick an agent for `question` (no model call)."""
+        config = self._config
+        return decide(question, agents, min_score=config.min_score, tie_ratio=config.tie_ratio).pick is not None
+
+    async def _answer_from_last(self, turn: _Turn, reading: Reading) -> None:
+        """Answer a question about the last answer from it: no agent is called, nothing is measured."""
+        conv, language = turn.conversation, detect_language(reading.text)
+        async with TraceStep("answer from the last answer", CallType.TOOL, {"topic": reading.topic}) as step:
+            text, data = followup_answer(language, reading.topic or "", conv.last_answer or {}, reading.text)
+            step.set_attribute("answered_at", conv.answered_at)
+        parts = [Part(text=text), new_data_part(data)]
+        await turn.updater.add_artifact(parts, artifact_id=str(uuid.uuid4()), name="answer")
+        await turn.updater.complete()
 
     async def select(self, question: str, agents: list[Agent], *, remediation: bool) -> Decision:
         decision = decide(
@@ -246,6 +287,8 @@ class CollaboratorExecutor(AgentExecutor):
         outbound = outbound_message(
             message, text=text, remote_context_id=conv.remote_contexts.get(agent.url), remote_task_id=resume
         )
+        if turn.scope is not None:
+            with_scope(outbound, turn.scope)
         conv.pending_agent = conv.pending_task = None
         final: StreamResponse | None = None
         try:
@@ -305,6 +348,10 @@ class CollaboratorExecutor(AgentExecutor):
             await turn.updater.complete(self._rewrap(turn, event.message))
 
     async def _artifact(self, turn: _Turn, update: TaskArtifactUpdateEvent) -> None:
+        diagnosis = diagnosis_of(update.artifact)
+        if diagnosis is not None and turn.agent is not None:
+            conv = turn.conversation
+            conv.last_answer, conv.last_agent, conv.answered_at = diagnosis, turn.agent.url, time.time()
         relayed = TaskArtifactUpdateEvent()
         relayed.CopyFrom(update)
         relayed.task_id, relayed.context_id = turn.task.id, turn.task.context_id
@@ -325,6 +372,8 @@ class CollaboratorExecutor(AgentExecutor):
             message = self._text(turn, f"{agent.name} could not answer: {said}")
         elif state not in TURN_ENDING_STATES:
             state = TaskState.TASK_STATE_WORKING
+        if turn.read_together and state in TURN_ENDING_STATES:
+            metadata = {**(metadata or {}), "netops": {"read_together": turn.read_together}}
         await turn.updater.update_status(state, message, metadata=metadata)
 
     async def _working(self, turn: _Turn, text: str) -> None:
@@ -348,6 +397,28 @@ class CollaboratorExecutor(AgentExecutor):
         message.task_id, message.context_id = turn.task.id, turn.task.context_id
         message.role = Role.ROLE_AGENT
         return message
+
+
+def _follow_up_agent(decision: Decision, reading: Reading, agents: list[Agent]) -> Agent | None:
+    """The agent that gave the last answer, for a reply that routes nowhere on its own.
+
+    "and the last 5 minutes?" names no symptom; in a thread with an answer it asks that agent
+    again. Not when the reply is about something no agent here does: that is asked back.
+    """
+    if decision.pick is not None or decision.failure or decision.topics or reading.last_agent is None:
+        return None
+    return next((agent for agent in agents if agent.url == reading.last_agent), None)
+
+
+def _carry(reading: Reading, agent: Agent | None) -> dict[str, Any] | None:
+    """The carried scope when the reply goes to the agent that gave the last answer; the current step records it."""
+    if reading.scope is None or agent is None or agent.url != reading.last_agent:
+        return None
+    step = current_step()
+    if step is not None:
+        step.set_attribute("carried", reading.scope.get("carried", []))
+        step.set_attribute("carried_scope", reading.scope)
+    return reading.scope
 
 
 def _blame_call_step(agent: Agent, sentence: str) -> None:

@@ -27,28 +27,44 @@ def _intent(name: str, triggers: str, tags: str) -> Intent:
 INTENTS: tuple[Intent, ...] = (
     _intent(
         "slowness",
-        "slow slower slowness sluggish latency lag laggy delay delayed rtt jitter throughput bandwidth timeout",
+        "slow slower slowness sluggish latency latencies lag delay delayed rtt jitter throughput bandwidth "
+        "timeout timeouts performance p99 p50 congestion cap capped",
         "performance network-monitoring tcp-analysis cloudwatch-metrics",
     ),
     _intent(
         "packet loss",
-        "retransmission retransmit retransmitted loss lost drop dropped dropping packet duplicate dupack",
+        "retransmission retransmissions retransmit retransmitted retransmitting loss lost drop drops dropped "
+        "dropping packet packets duplicate dupack segment segments",
         "tcp-analysis traffic-mirroring performance",
     ),
     _intent(
+        "resets",
+        "reset resets resetting rst refusing",
+        "tcp-analysis traffic-mirroring",
+    ),
+    _intent(
+        "flow health",
+        "health healthy ok okay fine worst top flow flows contributor contributors degraded",
+        "network-monitoring performance",
+    ),
+    _intent(
+        "tcp",
+        "tcp window windows rwnd mss sack syn ack acks handshake",
+        "tcp-analysis",
+    ),
+    _intent(
         "packet capture",
-        "pcap capture mirror mirrored tcpdump wireshark tshark",
+        "pcap capture captures mirror mirrored mirroring tcpdump wireshark tshark",
         "traffic-mirroring tcp-analysis",
     ),
     _intent(
         "metrics",
-        "metric metrics cloudwatch graph dashboard health indicator monitor",
+        "metric metrics cloudwatch graph dashboard indicator monitor",
         "cloudwatch-metrics network-monitoring",
     ),
     _intent(
         "reachability",
-        "reach reachable unreachable connect refused blocked ping port open firewall allowed deny denied "
-        "acl nacl timeout",
+        "reach reachable unreachable refused blocked ping port open firewall allowed deny denied acl nacl security",
         "connectivity reachability security-groups",
     ),
     _intent(
@@ -58,7 +74,7 @@ INTENTS: tuple[Intent, ...] = (
     ),
     _intent(
         "name resolution",
-        "dns resolve resolution resolving hostname nxdomain lookup",
+        "dns resolve resolution resolving hostname nxdomain lookup route53",
         "dns",
     ),
     _intent(

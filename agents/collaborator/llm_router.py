@@ -19,7 +19,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from agents.collaborator.selection import Agent, Decision, clarifying_question
+from agents.collaborator.askback import ask_back
+from agents.collaborator.selection import Agent, Decision
+from agents.i18n import detect_language
 from agents.traceability import CallType, TraceStep
 
 SYSTEM_PROMPT = (
@@ -77,7 +79,7 @@ class LlmRouter:
             step.set_attribute("choice", name)
         note = f"LLM router: {reason or 'no reason given'}"
         if name is None:
-            clarification = scored.clarification or clarifying_question(agents, "the question is not clear enough")
+            clarification = scored.clarification or ask_back(detect_language(question), [a.card for a in agents])
             return Decision(
                 None, scored.candidates, "the LLM router found the question unclear", clarification, notes=(note,)
             )

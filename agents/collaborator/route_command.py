@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
 
 import fakeredis
 
+from agents.collaborator import discovery as discovery_module
 from agents.collaborator.discovery import AgentStatus, Discovery
 from agents.collaborator.forwarding import make_http_client
 from agents.collaborator.llm_router import LlmRouter
@@ -20,6 +24,21 @@ from agents.collaborator.selection import Decision, decide
 from agents.collaborator.server import discovery_config, llm_client
 from agents.collaborator.store import RedisStore
 from agents.settings import Settings, SettingsError, load_settings
+
+
+@contextlib.contextmanager
+def _no_retry_promises() -> Iterator[None]:
+    """One run, no retries: discovery's "…; next try in 2 s" warning would promise one.
+
+    The output's "Unavailable:" section already names every agent that did not answer.
+    """
+    logger = logging.getLogger(discovery_module.__name__)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def render(question: str, decision: Decision, statuses: list[AgentStatus]) -> str:
@@ -59,7 +78,8 @@ async def route(settings: Settings, question: str, *, remediation: bool) -> tupl
     )
     try:
         discovery = Discovery(http, RedisStore(redis), discovery_config(settings))
-        statuses = await discovery.discover(registry.urls(), force=True)
+        with _no_retry_promises():
+            statuses = await discovery.discover(registry.urls(), force=True)
     finally:
         await http.aclose()
         await redis.aclose()

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from a2a.types import AgentCard
 
+from agents.collaborator.askback import ask_back
 from agents.collaborator.intents import matched_intents
+from agents.collaborator.korean import DEFAULT_TOKENIZER
 from agents.collaborator.text import terms, tokens
+from agents.collaborator.topics import unserved_topics
+from agents.i18n import detect_language
 
 REMEDIATION_TAG = "remediation"
 K1 = 1.2
@@ -73,6 +77,7 @@ class Decision:
     clarification: str | None = None
     failure: str | None = None
     notes: tuple[str, ...] = field(default=())
+    topics: tuple[str, ...] = field(default=())  # unserved topics the question is about (out of scope)
 
     def explain(self) -> str:
         """One line for people and traces: the pick and why, or why there is none."""
@@ -133,22 +138,28 @@ def _documents(agents: Sequence[Agent], required_tag: str | None) -> list[_Doc]:
     return docs
 
 
-def _tag_matches(tag_words: Sequence[tuple[str, frozenset[str]]], question: set[str]) -> list[str]:
-    """Tags all of whose words appear in the question.
+def _tag_matches(
+    tag_words: Sequence[tuple[str, frozenset[str]]], question: set[str], common: Callable[[str], bool]
+) -> list[str]:
+    """Tags all of whose words appear in the question, unless every one of those words is common.
 
     Partial matches earn nothing here: one generic word ("network" of "network-monitoring")
-    would otherwise outweigh the specific ones, and BM25 already credits single words.
+    would otherwise outweigh the specific ones, and BM25 already credits single words. For the
+    same reason a tag of common words only ("connectivity", when most skills speak of
+    connections) earns nothing: "the db connection is laggy" is about lag, not reachability.
     """
-    return [tag for tag, words in tag_words if words and words <= question]
+    return [tag for tag, words in tag_words if words and words <= question and not all(map(common, words))]
 
 
-def score_candidates(question: str, agents: Sequence[Agent], *, required_tag: str | None = None) -> list[Candidate]:
+def score_candidates(
+    question: str, agents: Sequence[Agent], *, required_tag: str | None = None, korean: str = DEFAULT_TOKENIZER
+) -> list[Candidate]:
     """Every agent's best-scoring skill for the question, best agent first."""
     index = _index(agents, required_tag)
     docs, df, avg_len = index.docs, index.df, index.avg_len
     if not docs:
         return []
-    q_terms = terms(question.replace("-", " "))
+    q_terms = terms(question.replace("-", " "), korean=korean)
     q_set = set(q_terms)
     intents = matched_intents(q_set)
     n_docs = len(docs)
@@ -162,7 +173,7 @@ def score_candidates(question: str, agents: Sequence[Agent], *, required_tag: st
             idf = math.log((n_docs - df[term] + 0.5) / (df[term] + 0.5) + 1.0)
             bm25 += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc.length / avg_len))
             words.append(term.replace("_", " "))
-        tags = _tag_matches(doc.tag_words, q_set)
+        tags = _tag_matches(doc.tag_words, q_set, lambda word: df[word] * 2 > n_docs)
         served = [intent.name for intent in intents if intent.tags & set(doc.tags)]
         score = bm25 + TAG_WEIGHT * len(tags) + INTENT_WEIGHT * len(served)
         cand = Candidate(doc.agent, doc.skill_id, doc.skill_name, score, bm25, tuple(words), tuple(tags), tuple(served))
@@ -179,14 +190,17 @@ def decide(
     min_score: float,
     tie_ratio: float,
     remediation: bool = False,
+    language: str | None = None,
+    korean: str = DEFAULT_TOKENIZER,
 ) -> Decision:
     """Pick the agent for a question, or say why not and what to ask the operator.
 
     A remediation request goes only to agents with a skill tagged `remediation`; if exactly
     one has such a skill it is picked whatever the words say, since nothing else may take it.
+    The ask-back is in `language` (default: the question's).
     """
     required = REMEDIATION_TAG if remediation else None
-    candidates = tuple(score_candidates(question, agents, required_tag=required))
+    candidates = tuple(score_candidates(question, agents, required_tag=required, korean=korean))
     if not candidates:
         if remediation:
             failure = (
@@ -199,26 +213,28 @@ def decide(
     top = candidates[0]
     if remediation and len(candidates) == 1:
         return Decision(top, candidates, f"{top.agent.name} is the only agent with a remediation skill")
+    language = language or detect_language(question)
+    cards = [agent.card for agent in agents]
     runner_up = candidates[1] if len(candidates) > 1 else None
+    served = {tag.lower() for agent in agents for skill in agent.card.skills for tag in skill.tags}
+    topics = unserved_topics(terms(question.replace("-", " "), korean=korean), served)
+    if topics and not top.intents and not remediation:
+        # About something no agent here does, and naming no symptom the best agent knows: its
+        # score comes from shared words ("network", "traffic"), not from what was asked.
+        names = tuple(topic.name for topic in topics)
+        reason = f"out of scope: {', '.join(names)} (best score {top.score:.2f})"
+        return Decision(None, candidates, reason, ask_back(language, cards, topics=topics), topics=names)
     if top.score < min_score and not remediation:
         reason = f"best score {top.score:.2f} ({top.agent.name}) is below the threshold {min_score:.2f}"
-        why = "the question does not clearly match what any agent does"
-        return Decision(None, candidates, reason, clarification=clarifying_question(agents, why))
+        names = tuple(topic.name for topic in topics)
+        if names:
+            reason += "; out of scope: " + ", ".join(names)
+        return Decision(None, candidates, reason, ask_back(language, cards, topics=topics), topics=names)
     if runner_up is not None and runner_up.score >= top.score * tie_ratio:
         reason = (
             f"{top.agent.name} ({top.score:.2f}) and {runner_up.agent.name} ({runner_up.score:.2f}) "
             "fit about equally well"
         )
-        return Decision(None, candidates, reason, clarification=clarifying_question(agents, reason))
+        tie = (top.agent.name, runner_up.agent.name)
+        return Decision(None, candidates, reason, clarification=ask_back(language, cards, tie=tie))
     return Decision(top, candidates, "best score")
-
-
-def clarifying_question(agents: Sequence[Agent], reason: str) -> str:
-    """The question put back to the operator: what each agent can do, with an example to copy."""
-    lines = [f"I'm not sure which agent should take this ({reason}). Could you say more? The agents can:"]
-    for agent in sorted(agents, key=lambda a: a.name):
-        for skill in agent.card.skills:
-            example = f' e.g. "{skill.examples[0]}"' if skill.examples else ""
-            tags = ", ".join(skill.tags[:4])
-            lines.append(f"• {agent.name}: {skill.name} ({tags}){example}")
-    return "\n".join(lines)

@@ -14,7 +14,12 @@ from typing import Any
 import redis.asyncio as aioredis
 
 KEY_PREFIX = "netops:collab:"
+# Lifetimes of conversation state (CONTRACTS.md section 6): the whole record lives a week after
+# its last turn; within it, a reply is read with the last answer only for a day, and completes an
+# ask-back only for a quarter of an hour. Past those, it is read as a new question.
 CONVERSATION_TTL_S = 7 * 24 * 3600
+LAST_ANSWER_TTL_S = 24 * 3600
+CLARIFYING_TTL_S = 15 * 60
 CARD_KEEP_S = 24 * 3600  # stale cards are kept this long past freshness, for ETag revalidation
 
 
@@ -41,6 +46,20 @@ class Conversation:
     pending_agent: str | None = None  # an agent answered INPUT_REQUIRED: the reply goes back to it
     pending_task: str | None = None
     clarifying: str | None = None  # we asked back: the question the reply completes
+    clarifying_at: float | None = None  # when we asked back (epoch seconds)
+    last_answer: dict[str, Any] | None = None  # the last diagnosis data part relayed in this context
+    last_agent: str | None = None  # the URL of the agent that gave it
+    answered_at: float | None = None  # when (epoch seconds)
+
+    def recent_answer(self, now: float) -> dict[str, Any] | None:
+        """The last answer, while a reply may still be read with it (LAST_ANSWER_TTL_S)."""
+        fresh = self.answered_at is not None and now - self.answered_at <= LAST_ANSWER_TTL_S
+        return self.last_answer if fresh else None
+
+    def open_question(self, now: float) -> str | None:
+        """The question we asked back about, while a reply may still complete it (CLARIFYING_TTL_S)."""
+        fresh = self.clarifying_at is not None and now - self.clarifying_at <= CLARIFYING_TTL_S
+        return self.clarifying if fresh else None
 
 
 def _url_key(kind: str, url: str) -> str:

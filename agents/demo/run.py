@@ -94,7 +94,7 @@ class Transcript:
 class Progress:
     """Prints each new "Working…" status as the agents report it (the bot edits one message)."""
 
-    MARK = "⏳ Working…"
+    MARK = "⏳ "  # then "Working…" in the asker's language, then the status
 
     def __init__(self, write: Write) -> None:
         self.write = write
@@ -104,8 +104,8 @@ class Progress:
         from bot.console import render_blocks
 
         text = render_blocks(message.blocks)
-        if text.startswith(self.MARK) and self.last.get(message.ts) != text:
-            status = text[len(self.MARK) :].strip()
+        if text.startswith(self.MARK) and "…" in text and self.last.get(message.ts) != text:
+            status = text.partition("…")[2].strip()
             if status:
                 self.write(f"  … {status}")
             self.last[message.ts] = text
@@ -236,10 +236,10 @@ async def interactive(
                 continue
             if command in ("quit", "exit"):
                 return 0
-            if command == "approve":
-                await session.approve()
-            elif command == "dismiss":
-                await session.dismiss(rest)
+            if command in ("approve", "dismiss"):
+                await (session.approve() if command == "approve" else session.dismiss(rest))
+                if session.nothing_waiting:
+                    write(session.nothing_waiting)
             elif command == "thread":
                 write(session.thread())
             elif command == "trace":
@@ -300,6 +300,9 @@ async def run(
             note("  surface: Slack, Socket Mode (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set); Ctrl-C stops")
             return await slack(stack)
         note("  surface: console (no Slack tokens set)")
+        from bot.console_logging import quiet_library_noise
+
+        quiet_library_noise()
         if options.plan is not None:
             return await scripted(stack, options.plan, as_json=options.as_json, write=write)
         return await interactive(stack, write=write)

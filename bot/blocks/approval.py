@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from agents.i18n import N_, tr
 from bot.answer import FixRecommendation
 from bot.blocks.ids import ACTION_APPLY, ACTION_DISMISS, BLOCK_APPROVAL, INPUT_REASON, VIEW_DISMISS
 from bot.blocks.limits import CONFIRM_LIMITS, context, mrkdwn, plain, sections, shorten
@@ -20,54 +21,62 @@ class ApprovalState:
     note: str = ""
 
 
-def confirm_text(rec: FixRecommendation, limit: int = CONFIRM_LIMITS["text"]) -> str:
+def _more(language: str, rest: int) -> str:
+    return "; " + tr(language, "+{count} more (listed in the message)", count=rest) if rest else ""
+
+
+def confirm_text(rec: FixRecommendation, limit: int = CONFIRM_LIMITS["text"], language: str = "en") -> str:
     """The instance and the dry run's exact changes; whole changes only, then how many more."""
-    head = f"On {rec.instance_id}: "
+    head = tr(language, "On {instance}: ", instance=rec.instance_id)
     if not rec.changes:
-        return shorten(head + (rec.summary or "apply the recommended TCP fixes"), limit)
+        return shorten(head + (rec.summary or tr(language, "apply the recommended TCP fixes")), limit)
     shown: list[str] = []
     for i, change in enumerate(rec.changes):
         rest = len(rec.changes) - i - 1
-        more = f"; +{rest} more (listed in the message)" if rest else ""
+        more = _more(language, rest)
         candidate = head + "; ".join([*shown, change]) + more
         if len(candidate) > limit:
             break
         shown.append(change)
     if not shown:
         return shorten(head + rec.changes[0], limit)
-    rest = len(rec.changes) - len(shown)
-    return head + "; ".join(shown) + (f"; +{rest} more (listed in the message)" if rest else "")
+    return head + "; ".join(shown) + _more(language, len(rec.changes) - len(shown))
 
 
 UNDO = "undo"
 
 
-def button_label(rec: FixRecommendation) -> str:
-    return "Undo the fix" if rec.action == UNDO else "Apply TCP fixes"
+def button_label(rec: FixRecommendation, language: str = "en") -> str:
+    return tr(language, "Undo the fix") if rec.action == UNDO else tr(language, "Apply TCP fixes")
 
 
-def confirm_dialog(rec: FixRecommendation) -> dict[str, Any]:
+def confirm_dialog(rec: FixRecommendation, language: str = "en") -> dict[str, Any]:
     """The confirm dialog: the instance and the exact changes (current → proposed) of the agent's plan."""
+    title = tr(language, "Undo the fix?") if rec.action == UNDO else tr(language, "Apply TCP fixes?")
     return {
-        "title": plain(button_label(rec) + "?", CONFIRM_LIMITS["title"]),
-        "text": {"type": "plain_text", "text": confirm_text(rec)},
-        "confirm": plain("Apply", CONFIRM_LIMITS["confirm"]),
-        "deny": plain("Cancel", CONFIRM_LIMITS["deny"]),
+        "title": plain(title, CONFIRM_LIMITS["title"]),
+        "text": {"type": "plain_text", "text": confirm_text(rec, language=language)},
+        "confirm": plain(tr(language, "Apply"), CONFIRM_LIMITS["confirm"]),
+        "deny": plain(tr(language, "Cancel"), CONFIRM_LIMITS["deny"]),
         "style": "primary",
     }
 
 
-def recommendation_blocks(rec: FixRecommendation) -> list[dict[str, Any]]:
-    what = "*Undo* on" if rec.action == UNDO else "*Recommended fix* for"
-    stack = f" (stack `{escape(rec.stack_name)}`)" if rec.stack_name else ""
-    lines = [f"{what} `{escape(rec.instance_id)}`" + stack]
+def recommendation_blocks(rec: FixRecommendation, language: str = "en") -> list[dict[str, Any]]:
+    if rec.action == UNDO:
+        head = tr(language, "*Undo* on `{instance}`", instance=escape(rec.instance_id))
+    else:
+        head = tr(language, "*Recommended fix* for `{instance}`", instance=escape(rec.instance_id))
+    if rec.stack_name:
+        head += " " + tr(language, "(stack `{stack}`)", stack=escape(rec.stack_name))
+    lines = [head]
     if rec.summary:
         lines.append(escape(rec.summary))
     lines += [f"• {escape(change)}" for change in rec.changes]
     return sections("\n".join(lines))
 
 
-def approval_buttons(approval_id: str, rec: FixRecommendation) -> dict[str, Any]:
+def approval_buttons(approval_id: str, rec: FixRecommendation, language: str = "en") -> dict[str, Any]:
     """The button values carry only the opaque approval id; everything else lives in Redis."""
     return {
         "type": "actions",
@@ -76,15 +85,15 @@ def approval_buttons(approval_id: str, rec: FixRecommendation) -> dict[str, Any]
             {
                 "type": "button",
                 "action_id": ACTION_APPLY,
-                "text": plain(button_label(rec)),
+                "text": plain(button_label(rec, language)),
                 "style": "danger" if rec.action == UNDO else "primary",
                 "value": approval_id,
-                "confirm": confirm_dialog(rec),
+                "confirm": confirm_dialog(rec, language),
             },
             {
                 "type": "button",
                 "action_id": ACTION_DISMISS,
-                "text": plain("Dismiss"),
+                "text": plain(tr(language, "Dismiss")),
                 "value": approval_id,
             },
         ],
@@ -92,17 +101,19 @@ def approval_buttons(approval_id: str, rec: FixRecommendation) -> dict[str, Any]
 
 
 _STATE_TEXT = {
-    "approved": ":white_check_mark: Approved by {by}: applying…",
-    "applied": ":white_check_mark: Approved by {by}: applied (result below).",
-    "failed": ":x: Approved by {by}: the fix failed (details below).",
-    "dismissed": ":no_entry_sign: Dismissed by {by}",
-    "unavailable": ":information_source: This fix cannot be applied from Slack",
-    "stale": ":hourglass: Out of date",
+    "approved": N_(":white_check_mark: Approved by {by}: applying…"),
+    "applied": N_(":white_check_mark: Approved by {by}: applied (result below)."),
+    "failed": N_(":x: Approved by {by}: the fix failed (details below)."),
+    "dismissed": N_(":no_entry_sign: Dismissed by {by}"),
+    "unavailable": N_(":information_source: This fix cannot be applied from Slack"),
+    "stale": N_(":hourglass: Out of date"),
 }
 
 
-def approval_state_block(state: ApprovalState) -> dict[str, Any]:
-    text = _STATE_TEXT.get(state.status, "{by}").format(by=mention(state.by) if state.by else "someone")
+def approval_state_block(state: ApprovalState, language: str = "en") -> dict[str, Any]:
+    template = _STATE_TEXT.get(state.status)
+    by = mention(state.by) if state.by else tr(language, "someone")
+    text = tr(language, template, by=by) if template else by
     if state.note:
         text += f": {escape(state.note)}"
     return context(text)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.i18n import N_, tr
 from bot.blocks.limits import context, mrkdwn, sections, shorten
 from bot.blocks.mrkdwn import escape, mention
 
 MAX_QUESTION_CHARS = 4000
 
-USAGE = (
+USAGE = N_(
     "*Ask NetOps why the network is slow.*\n"
     "• `/netops QUESTION`: starts a thread in this channel and answers there, "
     "e.g. `/netops why are retransmissions high on the payments service?`\n"
@@ -20,33 +21,40 @@ USAGE = (
 )
 
 
-def question_root(user: str, question: str) -> list[dict[str, Any]]:
-    """The thread root `/netops` posts: who asked what, so the channel sees the question."""
-    return sections(question_root_text(user, question))
-
-
-def question_root_text(user: str, question: str) -> str:
+def asked_text(user: str, question: str, language: str = "en") -> str:
     """The root's text (and its notification): the question escaped, so it cannot ping or link."""
-    return f"{mention(user)} asked: {escape(question)}"
+    return tr(language, "<@{user}> asked: {question}", user=escape(user), question=escape(question))
 
 
-def usage_blocks(note: str | None = None) -> list[dict[str, Any]]:
-    blocks = sections(USAGE)
+def question_root(user: str, question: str, language: str = "en") -> list[dict[str, Any]]:
+    """The thread root `/netops` posts: who asked what, so the channel sees the question."""
+    return sections(asked_text(user, question, language))
+
+
+def usage_blocks(note: str | None = None, language: str = "en") -> list[dict[str, Any]]:
+    blocks = sections(tr(language, USAGE))
     if note:
         blocks.insert(0, {"type": "section", "text": mrkdwn(note)})
     return blocks
 
 
-def too_long_note(length: int) -> str:
-    return (
-        f"Your question is {length:,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
-        "Shorten it (paste logs as a file or a link) and ask again."
+def too_long_note(length: int, language: str = "en") -> str:
+    return tr(
+        language,
+        "Your question is {length} characters long; the limit is {limit}. "
+        "Shorten it (paste logs as a file or a link) and ask again.",
+        length=f"{length:,}",
+        limit=f"{MAX_QUESTION_CHARS:,}",
     )
 
 
-def working_blocks(status: str | None = None) -> list[dict[str, Any]]:
+def working_text(language: str = "en") -> str:
+    return tr(language, "Working…")
+
+
+def working_blocks(status: str | None = None, language: str = "en") -> list[dict[str, Any]]:
     """The one "Working…" message, edited as the agents report progress."""
-    text = ":hourglass_flowing_sand: Working…"
+    text = ":hourglass_flowing_sand: " + working_text(language)
     if status:
         text += f" {shorten(escape(status), 2500)}"
     return [{"type": "section", "text": mrkdwn(text)}]

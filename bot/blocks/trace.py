@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.i18n import tr
 from agents.plural import counted
 from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
 from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
@@ -31,10 +32,13 @@ def format_cost(usd: float | None) -> str:
     return "$0" if not usd else f"${usd:.4f}"
 
 
-def trace_summary_line(trace: TraceView | None) -> str:
-    """`trace 4f3a… · 7 steps · 2.4 s · 3,120 tokens · $0.0142 · failing step: x: error`."""
+def trace_summary_line(trace: TraceView | None, language: str = "en") -> str:
+    """`trace 4f3a… · 7 steps · 2.4 s · 3,120 tokens · $0.0142 · failing step: x: error`.
+
+    Counts and units stay English in both languages (like ids, they are read, not translated).
+    """
     if trace is None:
-        return "no trace was returned"
+        return tr(language, "no trace was returned")
     parts = [
         f"trace {escape(short_trace_id(trace.trace_id))}",
         counted(trace.step_count, "step"),
@@ -45,15 +49,16 @@ def trace_summary_line(trace: TraceView | None) -> str:
     parts.append(trace.cost_label)
     if trace.failing_step:
         error = shorten(escape(trace.failing_error or "failed"), 200)
-        parts.append(f"failing step: {escape(trace.failing_step)}: {error}")
+        parts.append(tr(language, "failing step: {step}: {error}", step=escape(trace.failing_step), error=error))
     elif trace.slowest_step:
-        parts.append(f"slowest: {escape(trace.slowest_step)} {format_seconds(trace.slowest_ms)}")
+        slowest = format_seconds(trace.slowest_ms)
+        parts.append(tr(language, "slowest: {step} {time}", step=escape(trace.slowest_step), time=slowest))
     return " · ".join(parts)
 
 
-def trace_blocks(trace: TraceView | None, result_id: str) -> list[dict[str, Any]]:
+def trace_blocks(trace: TraceView | None, result_id: str, language: str = "en") -> list[dict[str, Any]]:
     """The summary context, and the button that opens the step tree (when there is a trace)."""
-    blocks: list[dict[str, Any]] = [context(trace_summary_line(trace))]
+    blocks: list[dict[str, Any]] = [context(trace_summary_line(trace, language))]
     if trace is not None:
         blocks.append(
             {
@@ -63,7 +68,7 @@ def trace_blocks(trace: TraceView | None, result_id: str) -> list[dict[str, Any]
                     {
                         "type": "button",
                         "action_id": ACTION_VIEW_TRACE,
-                        "text": plain("View trace"),
+                        "text": plain(tr(language, "View trace")),
                         "value": result_id,
                     }
                 ],

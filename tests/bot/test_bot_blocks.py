@@ -169,3 +169,12 @@ def test_an_aws_failure_finding_names_the_call_and_its_error_code() -> None:
 
 def test_a_missing_rtt_percentile_is_left_out_not_printed_as_none() -> None:
     assert evidence_text({"rtt_p50_ms": 4.9, "rtt_p99_ms": None}) == "RTT p50 4.9 ms"
+
+
+def test_the_earlier_question_read_with_this_one_is_said_under_the_headline() -> None:
+    answer = parse_answer({"headline": {"severity": "ok", "text": "No loss."}, "language": "ko"})
+    blocks = result_blocks(answer, None, "r1", read_together="뭔가 이상해")
+    assert blocks[1] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": "앞선 질문과 함께 읽었습니다: 뭔가 이상해"}],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +13,7 @@ from bot_harness import make_settings
 from bot.audit import AuditLog
 from bot.collaborator import CollaboratorClient
 from bot.console import ConsoleSession, render_blocks
+from bot.console_logging import NOISY_LOGGER, quiet_library_noise
 
 
 @pytest.fixture
@@ -45,6 +47,27 @@ async def test_a_second_ask_continues_the_conversation(session: ConsoleSession, 
     assert agent.received[1].context_id == agent.received[0].context_id
 
 
+async def test_a_korean_question_gets_the_bots_own_words_in_korean(session: ConsoleSession) -> None:
+    lines = (await session.ask("payments가 왜 느려?")).splitlines()
+    assert lines[0] == "@OPERATOR 님의 질문: payments가 왜 느려?"
+    assert "🔴 심각: Packet loss on the app→db path retransmits 3.1 % of segments." in lines
+    assert "[ TCP 수정 적용 ]  (primary)" in lines and "[ 거절 ]" in lines and "[ 트레이스 보기 ]" in lines
+    confirm = next(line for line in lines if line.strip().startswith("confirm:"))
+    assert confirm.strip().startswith("confirm: TCP 수정을 적용할까요?: i-0abc1234def567890에서: ")
+
+
+async def test_two_console_sessions_on_one_redis_do_not_share_a_conversation(
+    session: ConsoleSession, redis_client: aioredis.Redis, agent: FakeAgent
+) -> None:
+    agent.answers = [DIAGNOSIS, HEALTHY]
+    await session.ask("why is payments slow?")
+    other = ConsoleSession(session.services.settings, redis_client, session.services.collaborator)
+    await other.ask("is the network healthy?")
+
+    assert other.thread_ts != session.thread_ts
+    assert agent.received[0].context_id and agent.received[1].context_id != agent.received[0].context_id
+
+
 async def test_approve_applies_the_fix_and_shows_before_and_after(session: ConsoleSession, agent: FakeAgent) -> None:
     await session.ask("why is payments slow?")
     text = await session.approve()
@@ -61,6 +84,26 @@ async def test_approve_without_a_pending_fix_says_so(session: ConsoleSession, ag
     await session.ask("is the db ok?")
     assert (await session.approve()).endswith("(no fix is waiting for approval in this thread)")
     assert agent.remediations == []
+
+
+async def test_approve_with_nothing_waiting_says_so_in_the_askers_language(
+    session: ConsoleSession, agent: FakeAgent
+) -> None:
+    agent.answers = [HEALTHY]
+    await session.ask("db 괜찮아?")
+    await session.dismiss()
+    assert session.nothing_waiting == "(이 스레드에는 승인을 기다리는 수정이 없습니다)"
+
+
+def test_the_a2a_dispatcher_warning_is_kept_off_the_console_and_other_warnings_are_not(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    quiet_library_noise()
+    logger = logging.getLogger(NOISY_LOGGER)
+    with caplog.at_level(logging.WARNING, logger=NOISY_LOGGER):
+        logger.warning("Dispatcher task is not running. Cannot wait for event dispatch.")
+        logger.warning("queue is full")
+    assert [record.getMessage() for record in caplog.records] == ["queue is full"]
 
 
 async def test_dismiss_replaces_the_buttons_with_the_reason(session: ConsoleSession) -> None:

@@ -43,7 +43,8 @@ class ScriptedExecutor(AgentExecutor):
     """Answers like a specialist: a status update, an artifact (text + data), completion.
 
     "ask me" in a question makes it answer INPUT_REQUIRED first; "hang" makes it wait until
-    released (to test deadlines); every request is recorded in `received`.
+    released (to test deadlines); every request is recorded in `received`. With `answer` set,
+    its data part is that dict (a diagnosis, for follow-up tests).
     """
 
     name: str
@@ -51,6 +52,7 @@ class ScriptedExecutor(AgentExecutor):
     release: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     asked: asyncio.Event = field(default_factory=asyncio.Event)
+    answer: dict | None = None  # the data part to answer with (a diagnosis), instead of the test one
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -79,7 +81,7 @@ class ScriptedExecutor(AgentExecutor):
         await updater.add_artifact(
             [
                 new_text_part(f"{self.name} answer to: {text}"),
-                new_data_part({"kind": "test.answer/v1", "agent": self.name}),
+                new_data_part(self.answer or {"kind": "test.answer/v1", "agent": self.name}),
             ],
             name="answer",
             metadata={"origin": self.name},

@@ -155,10 +155,23 @@ async def test_an_ambiguous_question_is_asked_back_and_the_reply_completes_it(
 
     assert states(first) == ["TASK_STATE_INPUT_REQUIRED"]
     clarification = final_text(first)
-    assert "Performance_Agent: Analyze network performance" in clarification
-    assert "Connectivity_Agent: Check reachability" in clarification
+    assert "Performance_Agent: why traffic is slow or lossy" in clarification
+    assert "Connectivity_Agent: whether one resource can reach another" in clarification
     assert states(second)[-1] == "TASK_STATE_COMPLETED"
     assert [r.text for r in perf_executor.received] == ["something is wrong with the network\nwe see retransmissions"]
+    assert "read together with your earlier question: something is wrong with the network" in status_texts(second)[0]
+    final = [e.status_update for e in second if e.HasField("status_update")][-1]
+    assert MessageToDict(final.metadata)["netops"] == {"read_together": "something is wrong with the network"}
+
+
+async def test_a_reply_that_is_a_question_of_its_own_drops_the_unanswered_ask_back(
+    collaborator: CollaboratorUnderTest, perf_agent: Running, conn_agent: Running, perf_executor: ScriptedExecutor
+) -> None:
+    collaborator.use(perf_agent.url, conn_agent.url)
+    first = await collaborator.ask("something is wrong")
+    await collaborator.ask("why are TCP retransmissions high between app and db?", context_id=first[0].task.context_id)
+
+    assert [r.text for r in perf_executor.received] == ["why are TCP retransmissions high between app and db?"]
 
 
 async def test_a_remediation_goes_only_to_the_agent_with_a_remediation_skill(

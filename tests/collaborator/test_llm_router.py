@@ -71,7 +71,7 @@ async def test_the_model_call_is_a_trace_step_with_its_tokens(model: FakeModel, 
 async def test_a_model_finding_the_question_unclear_asks_back(model: FakeModel, model_url: str) -> None:
     model.content = json.dumps({"agent": None, "reason": "could be either"})
     _, decision, _ = await _choose(model_url)
-    assert decision.pick is None and "The agents can:" in decision.clarification
+    assert decision.pick is None and "The agents can do this:" in decision.clarification
     assert decision.notes == ("LLM router: could be either",)
 
 

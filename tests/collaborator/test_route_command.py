@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from collab_servers import Running, dead_url
@@ -36,6 +37,14 @@ async def test_route_says_it_would_ask_back_and_lists_unavailable_agents(
     assert code == 1
     assert "No pick, would ask back: best score" in out
     assert f"Unavailable:\n  agent at {nowhere} is down" in out
+
+
+async def test_route_does_not_promise_a_retry_it_will_never_make(
+    monkeypatch: pytest.MonkeyPatch, capsys, caplog: pytest.LogCaptureFixture, perf_agent: Running
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await _route(monkeypatch, capsys, [perf_agent.url, dead_url()], "retransmissions")
+    assert not [record for record in caplog.records if "next try" in record.getMessage()]
 
 
 async def test_route_for_a_remediation_considers_only_remediation_skills(
