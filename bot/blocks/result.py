@@ -95,10 +95,18 @@ def comparison_text(comparison: dict[str, Any], language: str = "en") -> str:
         return ""
     verdict = tr(language, VERDICTS.get(str(comparison.get("verdict")), VERDICTS["unknown"]))
     lines = [
-        tr(language, "*Before / after* on `{flow}`: *{verdict}*", flow=escape(comparison.get("flow", "")),
-           verdict=escape(verdict)),
-        tr(language, "_before: {before}; after: {after}_", before=escape(comparison.get("window_before", "")),
-           after=escape(comparison.get("window_after", ""))),
+        tr(
+            language,
+            "*Before / after* on `{flow}`: *{verdict}*",
+            flow=escape(comparison.get("flow", "")),
+            verdict=escape(verdict),
+        ),
+        tr(
+            language,
+            "_before: {before}; after: {after}_",
+            before=escape(comparison.get("window_before", "")),
+            after=escape(comparison.get("window_after", "")),
+        ),
     ]
     lines += [
         f"• {escape(str(r.get('metric')))}: {escape(str(r.get('before')))} → {escape(str(r.get('after')))}"
