@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.settings import Settings, SettingsError
+from bot.dashboard.mount import observability_routes
 from bot.jobs import AcksInFlight
 from bot.runtime import BotRuntime, bot_runtime
 
@@ -93,7 +94,8 @@ def slack_http_app(app: AsyncApp, routes: list[Route], acks: AcksInFlight | None
 
 
 def http_app(runtime: BotRuntime) -> ASGIApp:
-    return slack_http_app(runtime.app, health_routes(runtime), runtime.acks)
+    routes = [*health_routes(runtime), *observability_routes(runtime.services)]
+    return slack_http_app(runtime.app, routes, runtime.acks)
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
@@ -130,9 +132,8 @@ async def _serve_socket_mode(runtime: BotRuntime, settings: Settings, host: str,
 
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    health = uvicorn.Server(
-        uvicorn.Config(Starlette(routes=health_routes(runtime)), host=host, port=port, log_level="warning")
-    )
+    routes = [*health_routes(runtime), *observability_routes(runtime.services)]
+    health = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host=host, port=port, log_level="warning"))
     log.info("netops bot: Socket Mode (health on %s:%d)", host, port)
     await handler.connect_async()
     try:

@@ -40,6 +40,7 @@ from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
 from agents.collaborator.task_store import BoundedTaskStore
+from agents.observability import COLLABORATOR_SERVICE, ProcessMetrics, configure_logging, metrics_route
 from agents.settings import Settings, SettingsError, load_settings
 from agents.traceability import TraceConfig
 from agents.traceability.a2a import TracingAgentExecutor, trace_agent_extension
@@ -119,9 +120,9 @@ class Collaborator:
             RoutingConfig(settings.route_min_score, settings.route_tie_ratio, settings.request_timeout_s),
             llm,
         )
-        self.traced_executor = TracingAgentExecutor(
-            self.executor, name="NetOps_Collaborator", config=TraceConfig.from_settings(settings)
-        )
+        self.metrics = ProcessMetrics(COLLABORATOR_SERVICE)
+        trace_config = TraceConfig.from_settings(settings, COLLABORATOR_SERVICE, self.metrics.steps.observe_trace)
+        self.traced_executor = TracingAgentExecutor(self.executor, name="NetOps_Collaborator", config=trace_config)
 
     def app(self, public_url: str) -> Starlette:
         token = self.settings.agent_token
@@ -132,10 +133,17 @@ class Collaborator:
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
             handler, rpc_url="/"
         )
+        routes.append(metrics_route(self.metrics, self.refresh_agent_up))  # behind BearerAuth like the rest
         app = Starlette(routes=routes, lifespan=self._lifespan)
         if token is not None:
             app.add_middleware(BearerAuth, token=token.get_secret_value())
         return app
+
+    async def refresh_agent_up(self) -> None:
+        """`netops_agent_up` per agent URL, as discovery sees it now (cached cards: no fetch per scrape)."""
+        assert self.metrics.collaborator is not None
+        for status in await self.discovery.discover(self.registry.urls()):
+            self.metrics.collaborator.agent_up.labels(status.url).set(0 if status.agent is None else 1)
 
     async def refresh(self) -> None:
         """Re-read the agent URLs and bring stale cards up to date (what the timer and SIGHUP do)."""
@@ -207,7 +215,7 @@ def llm_client(settings: Settings) -> httpx.AsyncClient | None:
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM (used by `netops agent collaborator`)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, COLLABORATOR_SERVICE, json_lines=settings.log_json)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app is up and reloads on it
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -27,7 +27,7 @@ from agents.performance.runner import Emit, Progress, ToolRunner
 from agents.performance.tools.aws import AwsProblem
 from agents.performance.tools.remediation import apply_fix, resolve_instance
 from agents.settings import Settings
-from agents.traceability import CallType, TraceStep
+from agents.traceability import StepPlan
 
 
 @dataclass
@@ -113,27 +113,31 @@ class PerformanceAgent:
         if resolved.instance_id is None:
             reason = resolved.problems[0].advice if resolved.problems else "no instance to fix was found"
             return self._refused(str(instance_id or stack_name), reason)
-        try:
-            with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
-                claims = await redeem_approval(token, instance_id=resolved.instance_id, secret=secret, redis=self.redis)
-        except ApprovalTokenError as exc:
-            return self._refused(resolved.instance_id, f"Refused: {exc}.")
-        except RedisError:
-            reason = (
-                "Refused: the approval cannot be checked because Redis is unreachable; fix REDIS_URL and approve again."
-            )
-            return self._refused(resolved.instance_id, reason)
-        await emit(f"Applying TCP fixes to {resolved.instance_id} over SSM (approved by {claims.approver})…")
-        s = self.settings
-        with TraceStep("fix_retransmissions", CallType.TOOL, parameters={"instance_id": resolved.instance_id}):
-            remediation = await asyncio.to_thread(
-                apply_fix,
-                clients.ssm,
-                resolved.instance_id,
-                persist=s.persist_sysctl,
-                poll_interval_s=s.ssm_poll_interval_s,
-                timeout_s=s.ssm_timeout_s,
-            )
+        with StepPlan(["approval.redeem", "fix_retransmissions"]) as plan:  # a refusal shows the fix as skipped
+            try:
+                with plan.step("approval.redeem", parameters={"instance_id": resolved.instance_id}):
+                    claims = await redeem_approval(
+                        token, instance_id=resolved.instance_id, secret=secret, redis=self.redis
+                    )
+            except ApprovalTokenError as exc:
+                return self._refused(resolved.instance_id, f"Refused: {exc}.")
+            except RedisError:
+                reason = (
+                    "Refused: the approval cannot be checked because Redis is unreachable;"
+                    " fix REDIS_URL and approve again."
+                )
+                return self._refused(resolved.instance_id, reason)
+            await emit(f"Applying TCP fixes to {resolved.instance_id} over SSM (approved by {claims.approver})…")
+            s = self.settings
+            with plan.step("fix_retransmissions", parameters={"instance_id": resolved.instance_id}):
+                remediation = await asyncio.to_thread(
+                    apply_fix,
+                    clients.ssm,
+                    resolved.instance_id,
+                    persist=s.persist_sysctl,
+                    poll_interval_s=s.ssm_poll_interval_s,
+                    timeout_s=s.ssm_timeout_s,
+                )
         if remediation.verified:
             severity, headline = "ok", f"TCP fixes applied to {remediation.instance_id} and verified by read-back."
         elif remediation.status == "Success":

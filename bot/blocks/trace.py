@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.plural import counted
+from agents.traceability.tree import tree_order
 from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
 from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
 from bot.trace_view import StepView, TraceView
@@ -73,22 +74,7 @@ def trace_blocks(trace: TraceView | None, result_id: str) -> list[dict[str, Any]
 
 def _depths(steps: tuple[StepView, ...]) -> list[tuple[int, StepView]]:
     """Steps in tree order (parents before children, siblings in recorded order) with depth."""
-    ids = {step.step_id for step in steps}
-    children: dict[str | None, list[StepView]] = {}
-    for step in steps:
-        parent = step.parent_step_id if step.parent_step_id in ids else None
-        children.setdefault(parent, []).append(step)
-    ordered: list[tuple[int, StepView]] = []
-    stack = [(0, step) for step in reversed(children.get(None, []))]
-    seen: set[str] = set()
-    while stack:
-        depth, step = stack.pop()
-        if step.step_id in seen:
-            continue
-        seen.add(step.step_id)
-        ordered.append((depth, step))
-        stack.extend((depth + 1, child) for child in reversed(children.get(step.step_id, [])))
-    return ordered
+    return tree_order(steps, lambda s: s.step_id, lambda s: s.parent_step_id)
 
 
 def step_line(depth: int, step: StepView) -> str:

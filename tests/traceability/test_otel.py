@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -98,7 +99,9 @@ def test_parameters_are_not_exported_as_attributes():
         assert all("password" not in key for key in span.attributes)
 
 
-def test_enabled_in_settings_without_an_otlp_package_writes_spans_to_stderr(capsys):
+def test_enabled_in_settings_without_an_otlp_package_writes_spans_to_stderr(capsys, monkeypatch):
+    # None in sys.modules makes the import fail as it does where the `otel` extra is not installed
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
     config = TraceConfig.from_settings(load_settings(otel_enabled=True))
     _run(config)
     config.on_finish.__self__.shutdown()  # flushes the batch processor

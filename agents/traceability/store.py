@@ -1,0 +1,125 @@
+"""Recent traces in Redis, for people to watch: live ones as they start, finished ones whole.
+
+The host that starts a trace (the bot) writes a small summary when a question starts and again,
+with the whole trace, when it ends; the dashboard lists summaries (one MGET) and opens one trace
+at a time. Summaries and traces expire after `TTL_S`; the index keeps at most `MAX_TRACES`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from agents.traceability.model import ResponseTrace
+from agents.traceability.summary import summarize
+
+INDEX_KEY = "netops:traces"
+TTL_S = 7 * 24 * 3600
+MAX_TRACES = 10_000
+TRACE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+RUNNING, ANSWERED, FAILED = "running", "answered", "failed"
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """What a list of traces shows about one: plain JSON-friendly values."""
+
+    trace_id: str
+    question: str
+    kind: str  # what the host was doing: "question", "fix"
+    status: str  # running, answered, failed
+    started_at: float  # epoch seconds
+    finished_at: float | None = None
+    latency_ms: float | None = None
+    step_count: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+    failing_step: str | None = None
+    failing_error: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TraceRecord:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def finished_record(started: TraceRecord, trace: ResponseTrace, failed: bool, now: float) -> TraceRecord:
+    """The record of a trace that ended: its figures from the summary; failed when the host says so or a step failed."""
+    summary = summarize(trace)
+    failing = summary.failing_step
+    return TraceRecord(
+        trace_id=started.trace_id,
+        question=started.question,
+        kind=started.kind,
+        status=FAILED if failed or failing is not None else ANSWERED,
+        started_at=started.started_at,
+        finished_at=now,
+        latency_ms=summary.latency_ms,
+        step_count=summary.step_count,
+        total_tokens=summary.total_tokens,
+        cost_usd=summary.total_cost_usd,
+        failing_step=failing.name if failing else None,
+        failing_error=failing.error if failing else None,
+    )
+
+
+class TraceStore:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+
+    async def begin(self, trace_id: str, question: str, kind: str = "question") -> TraceRecord:
+        record = TraceRecord(trace_id, question[:500], kind, RUNNING, time.time())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(_summary_key(trace_id), json.dumps(asdict(record)), ex=TTL_S)
+            pipe.zadd(INDEX_KEY, {trace_id: record.started_at})
+            pipe.zremrangebyscore(INDEX_KEY, "-inf", record.started_at - TTL_S)
+            pipe.zremrangebyrank(INDEX_KEY, 0, -MAX_TRACES - 1)
+            await pipe.execute()
+        return record
+
+    async def finish(self, started: TraceRecord, trace: ResponseTrace, *, failed: bool) -> TraceRecord:
+        record = finished_record(started, trace, failed, time.time())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(_summary_key(record.trace_id), json.dumps(asdict(record)), ex=TTL_S)
+            pipe.set(_trace_key(record.trace_id), json.dumps(trace.to_dict(), default=str), ex=TTL_S)
+            await pipe.execute()
+        return record
+
+    async def recent(self, since: float, limit: int = 500) -> list[TraceRecord]:
+        """Traces started at or after `since` (epoch seconds), newest first."""
+        ids = await self._redis.zrevrangebyscore(INDEX_KEY, "+inf", since, start=0, num=limit)
+        if not ids:
+            return []
+        raws = await self._redis.mget([_summary_key(_text(i)) for i in ids])
+        return [TraceRecord.from_dict(json.loads(raw)) for raw in raws if raw is not None]
+
+    async def record(self, trace_id: str) -> TraceRecord | None:
+        if not TRACE_ID.match(trace_id or ""):
+            return None
+        raw = await self._redis.get(_summary_key(trace_id))
+        return TraceRecord.from_dict(json.loads(raw)) if raw is not None else None
+
+    async def trace(self, trace_id: str) -> ResponseTrace | None:
+        """The whole trace of a finished question (None while it runs, or when unknown or expired)."""
+        if not TRACE_ID.match(trace_id or ""):
+            return None
+        raw = await self._redis.get(_trace_key(trace_id))
+        return ResponseTrace.from_dict(json.loads(raw)) if raw is not None else None
+
+
+def _summary_key(trace_id: str) -> str:
+    return f"netops:trace:{trace_id}:summary"
+
+
+def _trace_key(trace_id: str) -> str:
+    return f"netops:trace:{trace_id}:steps"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,59 @@
+"""The trace dashboard as a Starlette app: the list with the window's figures, and one trace's waterfall.
+
+Mounted by the bot's HTTP server under `DASHBOARD_PATH`, and served alone by `netops dashboard`
+at the same path, so `NETOPS_DASHBOARD_URL` has one shape either way. Reads only the trace store.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from agents.i18n import normalize_language
+from agents.traceability.store import TraceStore
+from bot.dashboard.figures import window_figures
+from bot.dashboard.render import DEFAULT_WINDOW, WINDOWS, index_page, missing_page, trace_page
+from bot.dashboard.waterfall import waterfall
+
+DASHBOARD_PATH = "/dashboard"
+NO_STORE = {"Cache-Control": "no-store"}  # traces hold questions and hosts: no shared caches
+
+
+def page_language(request: Request) -> str:
+    """`?lang=` wins, then the browser's first Accept-Language."""
+    asked = request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
+    return normalize_language(asked.split(";")[0].strip())
+
+
+def dashboard_app(store: TraceStore) -> Starlette:
+    async def index(request: Request) -> Response:
+        lang = page_language(request)
+        window = request.query_params.get("window", DEFAULT_WINDOW)
+        if window not in WINDOWS:
+            window = DEFAULT_WINDOW
+        now = time.time()
+        records = await store.recent(now - WINDOWS[window])
+        figures = window_figures(records, now=now, window_s=WINDOWS[window])
+        html = index_page(lang, records, figures, window, now=now, base=request.scope.get("root_path", ""))
+        return HTMLResponse(html, headers=NO_STORE)
+
+    async def one_trace(request: Request) -> Response:
+        lang = page_language(request)
+        trace_id = request.path_params["trace_id"]
+        base = request.scope.get("root_path", "")
+        trace = await store.trace(trace_id)
+        if trace is None:
+            return HTMLResponse(missing_page(lang, trace_id, base=base), status_code=404, headers=NO_STORE)
+        record = await store.record(trace_id)
+        return HTMLResponse(trace_page(lang, record, waterfall(trace), base=base), headers=NO_STORE)
+
+    return Starlette(routes=[Route("/", index, methods=["GET"]), Route("/traces/{trace_id}", one_trace)])
+
+
+def trace_link(dashboard_url: str, trace_id: str) -> str:
+    """The dashboard page of one trace, for the "View trace" modal."""
+    return f"{dashboard_url.rstrip('/')}/traces/{trace_id}"

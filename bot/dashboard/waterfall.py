@@ -1,0 +1,98 @@
+"""One trace as a waterfall: each step a bar placed by its start offset and sized by its duration (pure).
+
+Rows come in tree order (a parent, then its children by start time), so the bar under a step is
+what it waited on. `lane` says which part did the work: the bot, the collaborator, the agent or a
+tool, found from the nearest server-side AGENT step above (client-side "call X" steps stay with
+the caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.traceability.model import SKIPPED_STEP_TYPE, CallType, ResponseTrace, StepRecord
+from agents.traceability.plan import SKIPPED_BECAUSE
+from agents.traceability.redaction import redact_text
+from agents.traceability.tree import tree_order
+
+CLIENT_STEP_PREFIX = "call "
+
+
+@dataclass(frozen=True)
+class Bar:
+    step_id: str
+    name: str
+    call_type: str
+    lane: str
+    depth: int
+    offset_ms: float
+    duration_ms: float
+    error: str | None
+    skipped: str | None  # why it did not run, for a planned step that never ran
+    attributes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Waterfall:
+    trace_id: str
+    total_ms: float
+    bars: tuple[Bar, ...]
+
+
+def _tree_order(steps: list[StepRecord]) -> list[tuple[int, StepRecord]]:
+    """Tree order with siblings by start time (unknown starts last)."""
+    by_start = sorted(steps, key=lambda s: s.start_time if s.start_time is not None else float("inf"))
+    return tree_order(by_start, lambda s: s.step_id, lambda s: s.parent_step_id)
+
+
+def _lane(step: StepRecord, by_id: dict[str, StepRecord]) -> str:
+    current: StepRecord | None = step
+    seen: set[str] = set()
+    while current is not None and current.step_id not in seen:
+        seen.add(current.step_id)
+        if current.call_type is CallType.AGENT and not (current.name or "").startswith(CLIENT_STEP_PREFIX):
+            return "tool" if current is not step and step.call_type is CallType.TOOL else (current.name or "agent")
+        if current.call_type is CallType.HOST:
+            return "bot"
+        current = by_id.get(current.parent_step_id or "")
+    return "tool" if step.call_type is CallType.TOOL else "unknown"
+
+
+def _attributes(step: StepRecord) -> tuple[tuple[str, str], ...]:
+    pairs: dict[str, Any] = {"step_id": step.step_id}
+    for key in ("model", "input_tokens", "output_tokens", "cost", "error_type"):
+        value = getattr(step, key)
+        if value is not None:
+            pairs[key] = value
+    pairs.update(step.parameters or {})
+    pairs.update(step.additional_attributes)
+    return tuple((str(k), redact_text(str(v))[:300]) for k, v in pairs.items())
+
+
+def waterfall(trace: ResponseTrace) -> Waterfall:
+    latest = {s.step_id: s for s in trace.steps}
+    steps = list(latest.values())
+    starts = [s.start_time for s in steps if s.start_time is not None]
+    origin = min(starts) if starts else 0.0
+    ends = [s.end_time for s in steps if s.end_time is not None]
+    total_ms = max(0.0, (max(ends) - origin) * 1000.0) if ends else 0.0
+    bars = []
+    for depth, step in _tree_order(steps):
+        offset = ((step.start_time - origin) * 1000.0) if step.start_time is not None else 0.0
+        skipped = step.additional_attributes.get(SKIPPED_BECAUSE) if step.step_type == SKIPPED_STEP_TYPE else None
+        bars.append(
+            Bar(
+                step_id=step.step_id,
+                name=step.name or step.step_id,
+                call_type=step.call_type.value if isinstance(step.call_type, CallType) else str(step.call_type),
+                lane=_lane(step, latest),
+                depth=depth,
+                offset_ms=max(0.0, offset),
+                duration_ms=max(0.0, step.latency_ms or 0.0),
+                error=redact_text(step.error) if step.error else None,
+                skipped=str(skipped) if step.step_type == SKIPPED_STEP_TYPE else None,
+                attributes=_attributes(step),
+            )
+        )
+    return Waterfall(trace.trace_id, total_ms, tuple(bars))
