@@ -23,15 +23,14 @@ from agents.settings import load_settings
 from bot.collaborator import CollaboratorClient
 from bot.console import ConsoleSession
 from bot.dashboard.mount import observability_routes
-from conftest import REDIS_URL, TEST_DB
 
 QUESTION = "why are TCP retransmissions high between app and db?"
 
 
 def stack_redis_url() -> str:
-    """REDIS_URL pointed at the test run's own database (NETOPS_TEST_REDIS_DB)."""
-    parts = urlsplit(REDIS_URL)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{TEST_DB}", parts.query, ""))
+    """REDIS_URL pointed at the database the `redis_client` fixture empties (tests/conftest.py)."""
+    parts = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{os.environ.get('NETOPS_TEST_REDIS_DB', '15')}", parts.query, ""))
 
 
 @dataclass

@@ -20,7 +20,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[a-z]{1,12}-[0-9a-f]{8,32}\b", re.I), "{id}"),  # i-0abc…, eni-…, step-…, trace ids
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "{ip}"),
     (re.compile(r"\b[0-9a-f]{12,}\b", re.I), "{id}"),  # bare hex: hashes, request ids
-    (re.compile(r"([=:])\s*[^\s,;)]+"), r"\1{v}"),  # key=value, key: value
+    (re.compile(r"=\s*[^\s,;)]+"), "={v}"),  # key=value
     (re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])"), "{n}"),  # free-standing numbers, not ec2 or gpt-4o
 )
 

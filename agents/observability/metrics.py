@@ -117,7 +117,7 @@ class CollaboratorMetrics:
         self.agent_up = Gauge(
             "netops_agent_up",
             "1 when the agent's card answers, 0 when the collaborator marks it down.",
-            ["agent"],
+            ["agent_url"],
             registry=registry,
         )
 
