@@ -23,7 +23,9 @@ TTL_S = 7 * 24 * 3600
 MAX_TRACES = 10_000
 TRACE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
-RUNNING, ANSWERED, FAILED = "running", "answered", "failed"
+# running: not finished yet; answered: no step failed; partial: answered, but a step failed on the
+# way (a tool's AWS call, say); failed: the host got no answer (the turn failed or timed out).
+RUNNING, ANSWERED, PARTIAL, FAILED = "running", "answered", "partial", "failed"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class TraceRecord:
     trace_id: str
     question: str
     kind: str  # what the host was doing: "question", "fix"
-    status: str  # running, answered, failed
+    status: str  # RUNNING, ANSWERED, PARTIAL or FAILED
     started_at: float  # epoch seconds
     finished_at: float | None = None
     latency_ms: float | None = None
@@ -50,14 +52,16 @@ class TraceRecord:
 
 
 def finished_record(started: TraceRecord, trace: ResponseTrace, failed: bool, now: float) -> TraceRecord:
-    """The record of a trace that ended: its figures from the summary; failed when the host says so or a step failed."""
+    """The record of a trace that ended: its figures from the summary, its status from `failed` (no answer) and
+    the failing step (partial)."""
     summary = summarize(trace)
     failing = summary.failing_step
+    status = FAILED if failed else PARTIAL if failing is not None else ANSWERED
     return TraceRecord(
         trace_id=started.trace_id,
         question=started.question,
         kind=started.kind,
-        status=FAILED if failed or failing is not None else ANSWERED,
+        status=status,
         started_at=started.started_at,
         finished_at=now,
         latency_ms=summary.latency_ms,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.i18n import tr
 from agents.plural import counted
 from agents.traceability.tree import tree_order
 from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
 from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
+from bot.dashboard.links import trace_link
 from bot.trace_view import StepView, TraceView
 
 
@@ -89,10 +91,14 @@ def step_line(depth: int, step: StepView) -> str:
     return line
 
 
-def trace_modal(trace: TraceView) -> dict[str, Any]:
-    """A modal listing every step as a tree: name, type, latency, cost, tokens, error."""
+def trace_modal(trace: TraceView, dashboard_url: str | None = None, lang: str | None = None) -> dict[str, Any]:
+    """A modal listing every step as a tree: name, type, latency, cost, tokens, error; with
+    `dashboard_url` (NETOPS_DASHBOARD_URL), a link to the trace's waterfall first."""
     lines = [step_line(depth, step) for depth, step in _depths(trace.steps)]
     blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(shorten(trace_summary_line(trace), 3000))}]
+    if dashboard_url:
+        link = trace_link(dashboard_url, trace.trace_id)
+        blocks.append(context(f"<{link}|{tr(lang, 'Open this trace in the dashboard (waterfall)')}>"))
     blocks.append({"type": "divider"})
     chunk: list[str] = []
     size = 0

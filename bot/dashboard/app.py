@@ -14,13 +14,19 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from agents.i18n import normalize_language
+from agents.settings import Settings
 from agents.traceability.store import TraceStore
-from bot.dashboard.figures import window_figures
+from bot.dashboard.figures import shown_status, window_figures
 from bot.dashboard.render import DEFAULT_WINDOW, WINDOWS, index_page, missing_page, trace_page
 from bot.dashboard.waterfall import waterfall
 
 DASHBOARD_PATH = "/dashboard"
 NO_STORE = {"Cache-Control": "no-store"}  # traces hold questions and hosts: no shared caches
+
+
+def stale_after(settings: Settings) -> float:
+    """A question ends within NETOPS_REQUEST_TIMEOUT_S; twice that, and nobody is running it any more."""
+    return 2 * settings.request_timeout_s
 
 
 def page_language(request: Request) -> str:
@@ -29,7 +35,9 @@ def page_language(request: Request) -> str:
     return normalize_language(asked.split(";")[0].strip())
 
 
-def dashboard_app(store: TraceStore) -> Starlette:
+def dashboard_app(store: TraceStore, stale_after_s: float = 3600.0) -> Starlette:
+    """`stale_after_s`: how long a trace may run before it is shown as lost (its bot stopped)."""
+
     async def index(request: Request) -> Response:
         lang = page_language(request)
         window = request.query_params.get("window", DEFAULT_WINDOW)
@@ -37,8 +45,16 @@ def dashboard_app(store: TraceStore) -> Starlette:
             window = DEFAULT_WINDOW
         now = time.time()
         records = await store.recent(now - WINDOWS[window])
-        figures = window_figures(records, now=now, window_s=WINDOWS[window])
-        html = index_page(lang, records, figures, window, now=now, base=request.scope.get("root_path", ""))
+        figures = window_figures(records, now=now, window_s=WINDOWS[window], stale_after_s=stale_after_s)
+        statuses = [shown_status(r, now=now, stale_after_s=stale_after_s) for r in records]
+        html = index_page(
+            lang,
+            list(zip(records, statuses, strict=True)),
+            figures,
+            window,
+            now=now,
+            base=request.scope.get("root_path", ""),
+        )
         return HTMLResponse(html, headers=NO_STORE)
 
     async def one_trace(request: Request) -> Response:
@@ -52,8 +68,3 @@ def dashboard_app(store: TraceStore) -> Starlette:
         return HTMLResponse(trace_page(lang, record, waterfall(trace), base=base), headers=NO_STORE)
 
     return Starlette(routes=[Route("/", index, methods=["GET"]), Route("/traces/{trace_id}", one_trace)])
-
-
-def trace_link(dashboard_url: str, trace_id: str) -> str:
-    """The dashboard page of one trace, for the "View trace" modal."""
-    return f"{dashboard_url.rstrip('/')}/traces/{trace_id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from agents.traceability.store import FAILED, RUNNING, TraceRecord
+from agents.traceability.store import FAILED, PARTIAL, RUNNING, TraceRecord
 
 COST_BUCKETS = 12
 
@@ -27,15 +27,17 @@ class Figures:
     window_s: float
     active: int
     completed: int
-    failed: int
+    with_errors: int  # failed, or answered with a failed step on the way
     average_latency_ms: float | None
     p95_latency_ms: float | None
     total_cost_usd: float
+    has_cost: bool  # some trace reported a cost: without one, "$0" would claim what nobody measured
     cost_trend: tuple[CostPoint, ...]
 
     @property
     def error_rate(self) -> float | None:
-        return self.failed / self.completed if self.completed else None
+        """The share of finished traces with an error, as the traceability article counts it."""
+        return self.with_errors / self.completed if self.completed else None
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -47,19 +49,34 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
-def window_figures(records: list[TraceRecord], *, now: float, window_s: float) -> Figures:
+LOST = "lost"  # still "running" long after any question could: the bot that ran it stopped
+
+
+def shown_status(record: TraceRecord, *, now: float, stale_after_s: float) -> str:
+    """The record's status, except that a trace running past `stale_after_s` is shown as lost."""
+    if record.status == RUNNING and now - record.started_at > stale_after_s:
+        return LOST
+    return record.status
+
+
+def window_figures(
+    records: list[TraceRecord], *, now: float, window_s: float, stale_after_s: float = float("inf")
+) -> Figures:
+    """Lost traces count as finished with an error, without a latency: nobody saw them end."""
     since = now - window_s
     inside = [r for r in records if r.started_at >= since]
-    done = [r for r in inside if r.status != RUNNING]
+    statuses = {r.trace_id: shown_status(r, now=now, stale_after_s=stale_after_s) for r in inside}
+    done = [r for r in inside if statuses[r.trace_id] != RUNNING]
     latencies = [r.latency_ms for r in done if r.latency_ms is not None]
     return Figures(
         window_s=window_s,
-        active=sum(1 for r in inside if r.status == RUNNING),
+        active=sum(1 for r in inside if statuses[r.trace_id] == RUNNING),
         completed=len(done),
-        failed=sum(1 for r in done if r.status == FAILED),
+        with_errors=sum(1 for r in done if statuses[r.trace_id] in (FAILED, PARTIAL, LOST)),
         average_latency_ms=sum(latencies) / len(latencies) if latencies else None,
         p95_latency_ms=percentile(latencies, 95),
         total_cost_usd=sum(r.cost_usd or 0.0 for r in done),
+        has_cost=any(r.cost_usd is not None for r in done),
         cost_trend=cost_trend(done, since=since, window_s=window_s),
     )
 

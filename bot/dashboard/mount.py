@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute, Mount, Route, request_response
 
 from agents.observability.http import METRICS_PATH, metrics_endpoint
 from bot.dashboard.access import Access, Guarded
-from bot.dashboard.app import DASHBOARD_PATH, dashboard_app
+from bot.dashboard.app import DASHBOARD_PATH, dashboard_app, stale_after
 from bot.queue_stats import queue_stats
 from bot.services import Services
 
@@ -25,5 +25,5 @@ def observability_routes(services: Services) -> list[BaseRoute]:
     metrics = request_response(metrics_endpoint(services.metrics, refresh_queue))
     return [
         Route(METRICS_PATH, Guarded(metrics, access), methods=["GET"]),
-        Mount(DASHBOARD_PATH, app=Guarded(dashboard_app(services.traces), access)),
+        Mount(DASHBOARD_PATH, app=Guarded(dashboard_app(services.traces, stale_after(services.settings)), access)),
     ]

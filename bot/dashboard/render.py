@@ -79,13 +79,30 @@ def trend_bars(figures: Figures) -> list[dict[str, float]]:
     return bars
 
 
-def index_page(lang: str, records: list[TraceRecord], figures: Figures, window: str, *, now: float, base: str) -> str:
+STATUS_LABELS = {
+    "running": "running",
+    "answered": "answered",
+    "partial": "answered, a step failed",
+    "failed": "failed",
+    "lost": "lost (the bot stopped)",
+}
+
+
+def status_label(lang: str, status: str) -> str:
+    return tr(lang, STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def index_page(
+    lang: str, records: list[tuple[TraceRecord, str]], figures: Figures, window: str, *, now: float, base: str
+) -> str:
+    """`records`: each with the status to show (figures.shown_status)."""
     return (
         _environment()
         .get_template("index.html")
         .render(
             lang=lang,
             t=functools.partial(tr, lang),
+            status_label=functools.partial(status_label, lang),
             records=records,
             figures=figures,
             window=window,
@@ -107,6 +124,7 @@ def trace_page(lang: str, record: TraceRecord | None, chart: Waterfall | None, *
         .render(
             lang=lang,
             t=functools.partial(tr, lang),
+            status_label=functools.partial(status_label, lang),
             record=record,
             chart=chart,
             placed=placed,
