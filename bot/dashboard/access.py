@@ -13,10 +13,12 @@ import hmac
 import ipaddress
 from urllib.parse import urlencode
 
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from agents.i18n import tr
+from bot.dashboard.language import page_language
 
 COOKIE = "netops_dashboard"
 
@@ -39,7 +41,10 @@ class Access:
             if is_loopback(request.client.host if request.client else None):
                 return None
             return PlainTextResponse(
-                "The dashboard answers only on this machine: set NETOPS_DASHBOARD_TOKEN to open it from elsewhere.",
+                tr(
+                    page_language(request),
+                    "The dashboard answers only on this machine: set NETOPS_DASHBOARD_TOKEN to open it from elsewhere.",
+                ),
                 status_code=403,
             )
         bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -48,19 +53,24 @@ class Access:
                 return None
         query = request.query_params.get("token", "")
         if query and hmac.compare_digest(query.encode(), self._token):
-            return self._remember(request.url, query)
+            return self._remember(request, query)
         return PlainTextResponse(
-            "Missing or wrong token: open the link with ?token=<NETOPS_DASHBOARD_TOKEN> or send it as a bearer token.",
+            tr(
+                page_language(request),
+                "Missing or wrong token: add ?token=<NETOPS_DASHBOARD_TOKEN> to the link, or send it as a bearer.",
+            ),
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
 
     @staticmethod
-    def _remember(url: URL, token: str) -> Response:
+    def _remember(request: Request, token: str) -> Response:
         """Sets the cookie and drops the token from the address bar (and from history and Referer)."""
-        rest = [(k, v) for k, v in url.query_params.multi_items() if k != "token"]
-        response = RedirectResponse(str(url.replace(query=urlencode(rest))), status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=url.scheme == "https")
+        rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        url = request.url.replace(query=urlencode(rest))
+        response = RedirectResponse(str(url), status_code=303)
+        # lax, not strict: the first visit comes from a link in Slack, a cross-site navigation
+        response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=url.scheme == "https")
         return response
 
 

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from agents.i18n import normalize_language
 from agents.settings import Settings
 from agents.traceability.store import TraceStore
 from bot.dashboard.figures import shown_status, window_figures
+from bot.dashboard.language import page_language
 from bot.dashboard.render import DEFAULT_WINDOW, WINDOWS, index_page, missing_page, trace_page
 from bot.dashboard.waterfall import waterfall
 
@@ -27,12 +27,6 @@ NO_STORE = {"Cache-Control": "no-store"}  # traces hold questions and hosts: no 
 def stale_after(settings: Settings) -> float:
     """A question ends within NETOPS_REQUEST_TIMEOUT_S; twice that, and nobody is running it any more."""
     return 2 * settings.request_timeout_s
-
-
-def page_language(request: Request) -> str:
-    """`?lang=` wins, then the browser's first Accept-Language."""
-    asked = request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
-    return normalize_language(asked.split(";")[0].strip())
 
 
 def dashboard_app(store: TraceStore, stale_after_s: float = 3600.0) -> Starlette:

@@ -1,9 +1,9 @@
 """One trace as a waterfall: each step a bar placed by its start offset and sized by its duration (pure).
 
 Rows come in tree order (a parent, then its children by start time), so the bar under a step is
-what it waited on. `lane` says which part did the work: the bot, the collaborator, the agent or a
-tool, found from the nearest server-side AGENT step above (client-side "call X" steps stay with
-the caller).
+what it waited on. `lane` says which part did the work (the bot, the collaborator, the agent),
+found from the nearest server-side AGENT step above (client-side "call X" steps stay with the
+caller); the call type says whether it was the agent itself or one of its tools.
 """
 
 from __future__ import annotations
@@ -47,16 +47,18 @@ def _tree_order(steps: list[StepRecord]) -> list[tuple[int, StepRecord]]:
 
 
 def _lane(step: StepRecord, by_id: dict[str, StepRecord]) -> str:
+    """The part that did the work: the nearest server-side AGENT step at or above (its name is the
+    agent's), or the bot when the walk reaches the HOST step first."""
     current: StepRecord | None = step
     seen: set[str] = set()
     while current is not None and current.step_id not in seen:
         seen.add(current.step_id)
         if current.call_type is CallType.AGENT and not (current.name or "").startswith(CLIENT_STEP_PREFIX):
-            return "tool" if current is not step and step.call_type is CallType.TOOL else (current.name or "agent")
+            return current.name or "agent"
         if current.call_type is CallType.HOST:
             return "bot"
         current = by_id.get(current.parent_step_id or "")
-    return "tool" if step.call_type is CallType.TOOL else "unknown"
+    return "unknown"
 
 
 def _attributes(step: StepRecord) -> tuple[tuple[str, str], ...]:
