@@ -126,6 +126,11 @@ class OtelExporter:
         self._provider.add_span_processor(processor)
         self._tracer = self._provider.get_tracer("agents.traceability")
 
+    @property
+    def resource(self) -> Resource:
+        """What every span of this process says about it (`service.name`)."""
+        return self._provider.resource
+
     def export(self, trace: ResponseTrace) -> None:
         trace_int = otel_trace_id(trace.trace_id)
         # Parents are referenced by derived id, so the order of export does not matter.

@@ -72,3 +72,14 @@ async def test_the_bot_reports_its_job_queue_depth_and_age(redis_client: aioredi
     assert value(queued, "netops_job_queue_depth") == 1
     assert value(queued, "netops_job_queue_oldest_age_seconds") >= 0
     assert ("netops_job_queue_oldest_age_seconds", ()) in queued
+
+
+async def test_an_approved_fix_counts_one_approval_and_one_verified_fix(redis_client: aioredis.Redis) -> None:
+    async with running_stack() as stack:
+        await stack.session.ask(QUESTION)
+        await stack.session.approve()
+        bot = await scrape(stack.bot_url)
+
+    assert value(bot, "netops_approvals_total", outcome="approved") == 1
+    assert value(bot, "netops_fixes_total", outcome="verified") == 1
+    assert value(bot, "netops_fixes_total", outcome="failed") == 0

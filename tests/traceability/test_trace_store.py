@@ -1,0 +1,59 @@
+"""The trace store: a summary when a question starts, the whole trace when it ends, newest first."""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+
+from agents.traceability import CallType, ResponseTrace, StepRecord
+from agents.traceability.store import ANSWERED, FAILED, INDEX_KEY, PARTIAL, RUNNING, TraceStore
+
+
+def _trace(trace_id: str, error: str | None = None, cost: float | None = None) -> ResponseTrace:
+    step = StepRecord("step-1", trace_id, None, CallType.TOOL, "s3.list_captures", None, 100.0)
+    step.latency_ms, step.end_time, step.error, step.cost = 250.0, 100.25, error, cost
+    return ResponseTrace(trace_id, [step])
+
+
+async def test_a_started_trace_is_listed_as_running_before_it_has_steps(redis_client: aioredis.Redis) -> None:
+    store = TraceStore(redis_client)
+    await store.begin("trace-a", "why slow?")
+    [record] = await store.recent(since=time.time() - 60)
+    assert (record.trace_id, record.question, record.status) == ("trace-a", "why slow?", RUNNING)
+    assert await store.trace("trace-a") is None
+
+
+async def test_a_finished_trace_keeps_its_figures_and_its_steps(redis_client: aioredis.Redis) -> None:
+    store = TraceStore(redis_client)
+    started = await store.begin("trace-a", "why slow?")
+    record = await store.finish(started, _trace("trace-a", cost=0.002), failed=False)
+    assert (record.status, record.latency_ms, record.step_count, record.cost_usd) == (ANSWERED, 250.0, 1, 0.002)
+    assert await store.record("trace-a") == record
+    stored = await store.trace("trace-a")
+    assert [s.name for s in stored.steps] == ["s3.list_captures"]
+
+
+async def test_status_says_whether_an_answer_came_and_whether_a_step_failed(redis_client: aioredis.Redis) -> None:
+    store = TraceStore(redis_client)
+    partial = await store.finish(await store.begin("p", "q"), _trace("p", error="NoSuchBucket"), failed=False)
+    failed = await store.finish(await store.begin("f", "q"), _trace("f"), failed=True)
+    assert (partial.status, partial.failing_step, partial.failing_error) == (
+        PARTIAL,
+        "s3.list_captures",
+        "NoSuchBucket",
+    )
+    assert failed.status == FAILED
+
+
+async def test_recent_lists_newest_first_from_the_given_time(redis_client: aioredis.Redis) -> None:
+    store = TraceStore(redis_client)
+    for trace_id in ("old", "mid", "new"):
+        await store.begin(trace_id, trace_id)
+    await redis_client.zadd(INDEX_KEY, {"old": time.time() - 7200})  # started two hours ago
+    assert [r.trace_id for r in await store.recent(since=time.time() - 3600)] == ["new", "mid"]
+
+
+async def test_ids_that_cannot_be_trace_ids_are_not_looked_up(redis_client: aioredis.Redis) -> None:
+    store = TraceStore(redis_client)
+    assert await store.trace("../../etc") is None and await store.record("x" * 200) is None
