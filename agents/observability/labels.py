@@ -8,6 +8,7 @@ the rewriting misses: past `limit` distinct values, new ones are counted as "oth
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -25,6 +26,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # step names repeat question after question: rewrite each once
 def step_label(name: str | None) -> str:
     """A step name with ids, keys, addresses and numbers replaced, so label cardinality stays bounded."""
     text = " ".join((name or "unnamed").split())

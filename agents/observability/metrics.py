@@ -14,6 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from agents.observability.labels import BoundedLabels, step_label
 from agents.traceability.model import SKIPPED_STEP_TYPE, CallType, ResponseTrace, StepRecord
 
+SERIES_CACHE = 4096  # raw step names whose series are remembered (names with ids in them are many)
+
 # From a Redis round trip (1 ms) to a whole diagnosis over many captures (minutes).
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -24,6 +26,7 @@ class StepMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self._steps = BoundedLabels()
         self._models = BoundedLabels(50)
+        self._series: dict[tuple[int, str, str | None], object] = {}  # (metric, call type, raw name) -> child
         self.step_duration = Histogram(
             "netops_step_duration_seconds",
             "Duration of trace steps recorded by this process, by call type and normalised step name.",
@@ -58,15 +61,30 @@ class StepMetrics:
             self.observe_step(step)
 
     def observe_step(self, step: StepRecord) -> None:
-        name = self._steps.admit(step_label(step.name))
         call_type = step.call_type.value if isinstance(step.call_type, CallType) else "OTHER"
         if step.step_type == SKIPPED_STEP_TYPE:
-            self.steps_skipped.labels(name).inc()
+            self._child(self.steps_skipped, call_type, step.name).inc()
             return
         if step.latency_ms is not None:
-            self.step_duration.labels(call_type, name).observe(step.latency_ms / 1000.0)
+            self._child(self.step_duration, call_type, step.name).observe(step.latency_ms / 1000.0)
         if step.error is not None:
-            self.step_errors.labels(call_type, name).inc()
+            self._child(self.step_errors, call_type, step.name).inc()
+        if step.input_tokens or step.output_tokens or step.cost:
+            self._observe_model(step)
+
+    def _child(self, metric: Counter | Histogram, call_type: str, step_name: str | None):  # type: ignore[no-untyped-def]
+        """`metric`'s series for one step; prometheus_client's `labels()` costs microseconds and the same
+        few dozen step names come back on every question, so each child is looked up once."""
+        key = (id(metric), call_type, step_name)
+        child = self._series.get(key)
+        if child is None:
+            name = self._steps.admit(step_label(step_name))
+            child = metric.labels(name) if metric is self.steps_skipped else metric.labels(call_type, name)
+            if len(self._series) < SERIES_CACHE:
+                self._series[key] = child
+        return child
+
+    def _observe_model(self, step: StepRecord) -> None:
         model = self._models.admit(step.model or "unknown")
         if step.input_tokens:
             self.model_tokens.labels(model, "input").inc(step.input_tokens)
