@@ -129,7 +129,7 @@ class JobRunner:
         """
         with host_trace(name, self._s.trace_config, channel=channel) as tracer:
             started = await self._s.traces.begin(tracer.trace_id, asked or name, kind)
-            outcome = await self._ask(channel, working_ts, make_stream())
+            outcome = await self._ask(channel, working_ts, self._s.traces.follow(make_stream(), tracer))
         whole = tracer.trace()
         failed = isinstance(outcome, Failure) or outcome.failed
         await self._s.traces.finish(started, whole, failed=failed)

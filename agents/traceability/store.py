@@ -1,8 +1,10 @@
 """Recent traces in Redis, for people to watch: live ones as they start, finished ones whole.
 
 The host that starts a trace (the bot) writes a small summary when a question starts and again,
-with the whole trace, when it ends; the dashboard lists summaries (one MGET) and opens one trace
-at a time. Summaries and traces expire after `TTL_S`; the index keeps at most `MAX_TRACES`.
+with the whole trace, when it ends; in between, `follow` saves a snapshot of the steps so far at
+most every `every_s` while the answer streams in, so a slow question can be watched step by step.
+The dashboard lists summaries (one MGET) and opens one trace at a time. Summaries and traces
+expire after `TTL_S`; the index keeps at most `MAX_TRACES`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
 from agents.traceability.model import ResponseTrace
 from agents.traceability.summary import summarize
+from agents.traceability.tracer import Tracer
+
+T = TypeVar("T")
+CAPTURED_AT = "captured_at"  # ResponseTrace.extra key of a snapshot: when it was taken (epoch seconds)
 
 INDEX_KEY = "netops:traces"
 TTL_S = 7 * 24 * 3600
@@ -94,6 +101,32 @@ class TraceStore:
             pipe.set(_trace_key(record.trace_id), json.dumps(trace.to_dict(), default=str), ex=TTL_S)
             await pipe.execute()
         return record
+
+    async def snapshot(self, trace: ResponseTrace, now: float | None = None) -> None:
+        """The steps of a running trace so far; unfinished steps have no end yet."""
+        data = trace.to_dict()
+        data[CAPTURED_AT] = time.time() if now is None else now
+        await self._redis.set(_trace_key(trace.trace_id), json.dumps(data, default=str), ex=TTL_S)
+
+    async def follow(
+        self,
+        stream: AsyncIterator[T],
+        tracer: Tracer,
+        every_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> AsyncIterator[T]:
+        """`stream` unchanged, saving a snapshot of `tracer` after an event when `every_s` has passed since the last."""
+        last = clock()
+        try:
+            async for event in stream:
+                if clock() - last >= every_s:
+                    last = clock()
+                    await self.snapshot(tracer.trace())
+                yield event
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     async def recent(self, since: float, limit: int = 500) -> list[TraceRecord]:
         """Traces started at or after `since` (epoch seconds), newest first."""

@@ -14,6 +14,7 @@ from typing import Any
 from agents.traceability.model import SKIPPED_STEP_TYPE, CallType, ResponseTrace, StepRecord
 from agents.traceability.plan import SKIPPED_BECAUSE
 from agents.traceability.redaction import redact_text
+from agents.traceability.store import CAPTURED_AT
 from agents.traceability.tree import tree_order
 
 CLIENT_STEP_PREFIX = "call "
@@ -30,6 +31,7 @@ class Bar:
     duration_ms: float
     error: str | None
     skipped: str | None  # why it did not run, for a planned step that never ran
+    running: bool  # not finished when the trace was captured (a live trace's snapshot)
     attributes: tuple[tuple[str, str], ...]
 
 
@@ -73,15 +75,23 @@ def _attributes(step: StepRecord) -> tuple[tuple[str, str], ...]:
 
 
 def waterfall(trace: ResponseTrace) -> Waterfall:
+    """A snapshot of a running trace (`captured_at` in its extra) draws unfinished steps up to that moment."""
     latest = {s.step_id: s for s in trace.steps}
     steps = list(latest.values())
     starts = [s.start_time for s in steps if s.start_time is not None]
     origin = min(starts) if starts else 0.0
+    captured = trace.extra.get(CAPTURED_AT)
     ends = [s.end_time for s in steps if s.end_time is not None]
+    if isinstance(captured, (int, float)):
+        ends.append(float(captured))
     total_ms = max(0.0, (max(ends) - origin) * 1000.0) if ends else 0.0
     bars = []
     for depth, step in _tree_order(steps):
         offset = ((step.start_time - origin) * 1000.0) if step.start_time is not None else 0.0
+        running = step.end_time is None and step.step_type != SKIPPED_STEP_TYPE
+        duration = step.latency_ms or 0.0
+        if running and isinstance(captured, (int, float)) and step.start_time is not None:
+            duration = (float(captured) - step.start_time) * 1000.0
         skipped = step.additional_attributes.get(SKIPPED_BECAUSE) if step.step_type == SKIPPED_STEP_TYPE else None
         bars.append(
             Bar(
@@ -91,7 +101,8 @@ def waterfall(trace: ResponseTrace) -> Waterfall:
                 lane=_lane(step, latest),
                 depth=depth,
                 offset_ms=max(0.0, offset),
-                duration_ms=max(0.0, step.latency_ms or 0.0),
+                duration_ms=max(0.0, duration),
+                running=running,
                 error=redact_text(step.error) if step.error else None,
                 skipped=str(skipped) if step.step_type == SKIPPED_STEP_TYPE else None,
                 attributes=_attributes(step),

@@ -67,12 +67,12 @@ async def test_a_trace_page_draws_a_bar_per_step_and_marks_the_failed_one(store:
     assert "<code>bucket</code> = b" in html  # the step's attributes, on click
 
 
-async def test_a_trace_that_is_running_or_unknown_is_a_404_that_says_why(store: TraceStore) -> None:
+async def test_a_trace_not_stored_yet_or_unknown_is_a_404_that_says_why(store: TraceStore) -> None:
     async with _client(_app(store)) as http:
         running = await http.get(f"{DASHBOARD_PATH}/traces/trace-two")
         malformed = await http.get(f"{DASHBOARD_PATH}/traces/{'x' * 300}")
     assert running.status_code == malformed.status_code == 404
-    assert "still running, has expired, or never existed" in running.text
+    assert "started a moment ago, has expired, or never existed" in running.text
 
 
 async def test_the_pages_speak_korean_when_asked(store: TraceStore) -> None:
@@ -121,3 +121,14 @@ def test_view_trace_links_to_the_dashboard_when_its_url_is_set() -> None:
     assert "<https://netops.example/dashboard/traces/trace-abc|" in link_block["elements"][0]["text"]
     plain = trace_modal(_view("trace-abc"))
     assert "dashboard" not in str(plain["blocks"])
+
+
+async def test_a_running_trace_with_a_snapshot_is_drawn_so_far_and_refreshes_itself(store: TraceStore) -> None:
+    live = _trace("trace-two")
+    live.steps[0].end_time = live.steps[0].latency_ms = None  # the HOST step has not ended
+    await store.snapshot(live, now=1001.0)
+    async with _client(_app(store)) as http:
+        page = await http.get(f"{DASHBOARD_PATH}/traces/trace-two")
+    assert page.status_code == 200
+    assert 'class="bar HOST running"' in page.text and "still running" in page.text
+    assert '<meta http-equiv="refresh" content="2">' in page.text

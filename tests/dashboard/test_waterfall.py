@@ -76,3 +76,15 @@ def test_offsets_and_widths_are_to_scale_and_failures_and_skips_are_marked() -> 
     assert s3.bar.error == "NoSuchBucket"
     assert placed["fix_retransmissions"].bar.skipped == "s3.list_captures"
     assert placed["fix_retransmissions"].bar.error is None
+
+
+def test_a_live_snapshot_draws_unfinished_steps_up_to_the_moment_it_was_taken() -> None:
+    host = _step("host", None, "netops bot: question", CallType.HOST, 0, 0)
+    tool = _step("tool", "host", "s3.list_captures", CallType.TOOL, 100, 150)
+    host.end_time = host.latency_ms = None  # both still running when captured
+    trace = ResponseTrace("t", [host, tool], extra={"captured_at": 100.4})  # 400 ms after the start
+    chart = waterfall(trace)
+    bars = {bar.name: bar for bar in chart.bars}
+    assert chart.total_ms == pytest.approx(400.0)
+    assert bars["netops bot: question"].running and bars["netops bot: question"].duration_ms == pytest.approx(400.0)
+    assert not bars["s3.list_captures"].running and bars["s3.list_captures"].duration_ms == 150

@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from agents.traceability import CallType, ResponseTrace, StepRecord
 from agents.traceability.store import ANSWERED, FAILED, INDEX_KEY, PARTIAL, RUNNING, TraceStore
+from agents.traceability.tracer import Tracer
 
 
 def _trace(trace_id: str, error: str | None = None, cost: float | None = None) -> ResponseTrace:
@@ -57,3 +58,22 @@ async def test_recent_lists_newest_first_from_the_given_time(redis_client: aiore
 async def test_ids_that_cannot_be_trace_ids_are_not_looked_up(redis_client: aioredis.Redis) -> None:
     store = TraceStore(redis_client)
     assert await store.trace("../../etc") is None and await store.record("x" * 200) is None
+
+
+async def test_following_a_stream_saves_snapshots_no_more_often_than_asked(redis_client: aioredis.Redis) -> None:
+    store, tracer, now = TraceStore(redis_client), Tracer("trace-live"), [0.0]
+
+    async def events():
+        for t in (0.2, 0.5, 1.1, 1.3, 2.4):
+            now[0] = t
+            tracer.add(_trace("trace-live").steps[0])
+            yield t
+
+    saved: list[float] = []
+    async for event in store.follow(events(), tracer, every_s=1.0, clock=lambda: now[0]):
+        snapshot = await store.trace("trace-live")
+        if snapshot is not None and snapshot.extra["captured_at"] not in saved:
+            saved.append(snapshot.extra["captured_at"])
+            assert event in (1.1, 2.4)
+    assert len(saved) == 2  # after 1.1 s and after 2.4 s, not at every event
+    assert [s.name for s in (await store.trace("trace-live")).steps] == ["s3.list_captures"]
