@@ -14,13 +14,14 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from agents.settings import Settings
-from agents.traceability.store import TraceStore
+from agents.traceability.store import MAX_TRACES, TraceStore
 from bot.dashboard.figures import shown_status, window_figures
 from bot.dashboard.language import page_language
 from bot.dashboard.render import DEFAULT_WINDOW, WINDOWS, index_page, missing_page, trace_page
 from bot.dashboard.waterfall import waterfall
 
 DASHBOARD_PATH = "/dashboard"
+LISTED = 200  # rows of the list; the figures cover every trace of the window
 NO_STORE = {"Cache-Control": "no-store"}  # traces hold questions and hosts: no shared caches
 
 
@@ -38,17 +39,11 @@ def dashboard_app(store: TraceStore, stale_after_s: float = 3600.0) -> Starlette
         if window not in WINDOWS:
             window = DEFAULT_WINDOW
         now = time.time()
-        records = await store.recent(now - WINDOWS[window])
+        records = await store.recent(now - WINDOWS[window], limit=MAX_TRACES)  # the figures count them all
         figures = window_figures(records, now=now, window_s=WINDOWS[window], stale_after_s=stale_after_s)
-        statuses = [shown_status(r, now=now, stale_after_s=stale_after_s) for r in records]
-        html = index_page(
-            lang,
-            list(zip(records, statuses, strict=True)),
-            figures,
-            window,
-            now=now,
-            base=request.scope.get("root_path", ""),
-        )
+        rows = [(r, shown_status(r, now=now, stale_after_s=stale_after_s)) for r in records[:LISTED]]
+        base = request.scope.get("root_path", "")
+        html = index_page(lang, rows, figures, window, now=now, base=base, total=len(records))
         return HTMLResponse(html, headers=NO_STORE)
 
     async def one_trace(request: Request) -> Response:
@@ -59,6 +54,7 @@ def dashboard_app(store: TraceStore, stale_after_s: float = 3600.0) -> Starlette
         if trace is None:
             return HTMLResponse(missing_page(lang, trace_id, base=base), status_code=404, headers=NO_STORE)
         record = await store.record(trace_id)
-        return HTMLResponse(trace_page(lang, record, waterfall(trace), base=base), headers=NO_STORE)
+        status = shown_status(record, now=time.time(), stale_after_s=stale_after_s) if record else None
+        return HTMLResponse(trace_page(lang, record, status, waterfall(trace), base=base), headers=NO_STORE)
 
     return Starlette(routes=[Route("/", index, methods=["GET"]), Route("/traces/{trace_id}", one_trace)])

@@ -92,54 +92,56 @@ def status_label(lang: str, status: str) -> str:
     return tr(lang, STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
+def _page(template: str, lang: str, **values: object) -> str:
+    """Every page gets `t` (its sentences in `lang`) and `status_label`."""
+    translate, label = functools.partial(tr, lang), functools.partial(status_label, lang)
+    return _environment().get_template(template).render(lang=lang, t=translate, status_label=label, **values)
+
+
 def index_page(
-    lang: str, records: list[tuple[TraceRecord, str]], figures: Figures, window: str, *, now: float, base: str
+    lang: str,
+    records: list[tuple[TraceRecord, str]],
+    figures: Figures,
+    window: str,
+    *,
+    now: float,
+    base: str,
+    total: int | None = None,
 ) -> str:
-    """`records`: each with the status to show (figures.shown_status)."""
-    return (
-        _environment()
-        .get_template("index.html")
-        .render(
-            lang=lang,
-            t=functools.partial(tr, lang),
-            status_label=functools.partial(status_label, lang),
-            records=records,
-            figures=figures,
-            window=window,
-            windows=list(WINDOWS),
-            trend=trend_bars(figures),
-            trend_w=TREND_W,
-            trend_h=TREND_H,
-            now=now,
-            base=base,
-        )
+    """`records`: the rows to list, each with the status to show (figures.shown_status); `total`: how many
+    traces the window holds, when the list shows only the newest."""
+    return _page(
+        "index.html",
+        lang,
+        records=records,
+        total=total if total is not None else len(records),
+        figures=figures,
+        window=window,
+        windows=list(WINDOWS),
+        trend=trend_bars(figures),
+        trend_w=TREND_W,
+        trend_h=TREND_H,
+        now=now,
+        base=base,
     )
 
 
-def trace_page(lang: str, record: TraceRecord | None, chart: Waterfall | None, *, base: str) -> str:
-    placed = place_bars(chart) if chart is not None else ()
-    return (
-        _environment()
-        .get_template("trace.html")
-        .render(
-            lang=lang,
-            t=functools.partial(tr, lang),
-            status_label=functools.partial(status_label, lang),
-            record=record,
-            chart=chart,
-            placed=placed,
-            label_px=LABEL_PX,
-            plot_px=PLOT_PX,
-            row_px=ROW_PX,
-            bar_px=BAR_PX,
-            base=base,
-        )
+def trace_page(lang: str, record: TraceRecord | None, status: str | None, chart: Waterfall, *, base: str) -> str:
+    """`status`: the one to show (a trace running past its deadline is lost, not running)."""
+    return _page(
+        "trace.html",
+        lang,
+        record=record,
+        status=status,
+        chart=chart,
+        placed=place_bars(chart),
+        label_px=LABEL_PX,
+        plot_px=PLOT_PX,
+        row_px=ROW_PX,
+        bar_px=BAR_PX,
+        base=base,
     )
 
 
 def missing_page(lang: str, trace_id: str, *, base: str) -> str:
-    return (
-        _environment()
-        .get_template("missing.html")
-        .render(lang=lang, t=functools.partial(tr, lang), trace_id=trace_id, base=base)
-    )
+    return _page("missing.html", lang, trace_id=trace_id, base=base)
