@@ -132,3 +132,17 @@ async def test_a_running_trace_with_a_snapshot_is_drawn_so_far_and_refreshes_its
     assert page.status_code == 200
     assert 'class="bar HOST running"' in page.text and "still running" in page.text
     assert '<meta http-equiv="refresh" content="2">' in page.text
+
+
+async def test_the_cost_trend_is_drawn_only_when_some_trace_cost_something(redis_client: aioredis.Redis) -> None:
+    store = TraceStore(redis_client)
+    free = _trace("trace-free")
+    await store.finish(await store.begin("trace-free", "free?"), free, failed=False)
+    async with _client(_app(store)) as http:
+        without = (await http.get(f"{DASHBOARD_PATH}/")).text
+        paid = _trace("trace-paid")
+        paid.steps[1].model, paid.steps[1].cost = "gpt-4o", 0.0125
+        await store.finish(await store.begin("trace-paid", "paid?"), paid, failed=False)
+        with_cost = (await http.get(f"{DASHBOARD_PATH}/")).text
+    assert 'id="cost-trend"' not in without and "No model calls in this window" in without
+    assert 'id="cost-trend"' in with_cost and "$0.0125" in with_cost
