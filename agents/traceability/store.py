@@ -10,6 +10,7 @@ expire after `TTL_S`; the index keeps at most `MAX_TRACES`.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,11 +18,13 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from agents.traceability.model import ResponseTrace
 from agents.traceability.summary import summarize
 from agents.traceability.tracer import Tracer
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 CAPTURED_AT = "captured_at"  # ResponseTrace.extra key of a snapshot: when it was taken (epoch seconds)
 
@@ -95,18 +98,25 @@ class TraceStore:
         return record
 
     async def finish(self, started: TraceRecord, trace: ResponseTrace, *, failed: bool) -> TraceRecord:
+        """Stores the whole trace; a Redis failure is logged, not raised: the answer it traced matters more."""
         record = finished_record(started, trace, failed, time.time())
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(_summary_key(record.trace_id), json.dumps(asdict(record)), ex=TTL_S)
-            pipe.set(_trace_key(record.trace_id), json.dumps(trace.to_dict(), default=str), ex=TTL_S)
-            await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(_summary_key(record.trace_id), json.dumps(asdict(record)), ex=TTL_S)
+                pipe.set(_trace_key(record.trace_id), json.dumps(trace.to_dict(), default=str), ex=TTL_S)
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("trace %s not stored for the dashboard: %s", record.trace_id, exc)
         return record
 
     async def snapshot(self, trace: ResponseTrace, now: float | None = None) -> None:
-        """The steps of a running trace so far; unfinished steps have no end yet."""
+        """The steps of a running trace so far (unfinished ones have no end yet); a Redis failure is logged."""
         data = trace.to_dict()
         data[CAPTURED_AT] = time.time() if now is None else now
-        await self._redis.set(_trace_key(trace.trace_id), json.dumps(data, default=str), ex=TTL_S)
+        try:
+            await self._redis.set(_trace_key(trace.trace_id), json.dumps(data, default=str), ex=TTL_S)
+        except RedisError as exc:
+            log.warning("snapshot of trace %s not stored: %s", trace.trace_id, exc)
 
     async def follow(
         self,

@@ -7,7 +7,7 @@ import time
 import redis.asyncio as aioredis
 
 from agents.traceability import CallType, ResponseTrace, StepRecord
-from agents.traceability.store import ANSWERED, FAILED, INDEX_KEY, PARTIAL, RUNNING, TraceStore
+from agents.traceability.store import ANSWERED, FAILED, INDEX_KEY, PARTIAL, RUNNING, TraceRecord, TraceStore
 from agents.traceability.tracer import Tracer
 
 
@@ -77,3 +77,15 @@ async def test_following_a_stream_saves_snapshots_no_more_often_than_asked(redis
             assert event in (1.1, 2.4)
     assert len(saved) == 2  # after 1.1 s and after 2.4 s, not at every event
     assert [s.name for s in (await store.trace("trace-live")).steps] == ["s3.list_captures"]
+
+
+async def test_a_redis_that_stopped_answering_loses_the_trace_not_the_answer(closed_port_url: str) -> None:
+    dead = aioredis.from_url(closed_port_url.replace("http://", "redis://"), socket_connect_timeout=0.5)
+    store = TraceStore(dead)
+    started = TraceRecord("t", "q", "question", RUNNING, 100.0)  # as begin() made it, before Redis went away
+    try:
+        record = await store.finish(started, _trace("t"), failed=False)
+        await store.snapshot(_trace("t"))
+    finally:
+        await dead.aclose()
+    assert record.status == ANSWERED
