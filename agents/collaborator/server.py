@@ -140,7 +140,7 @@ class Collaborator:
         return app
 
     async def refresh_agent_up(self) -> None:
-        """`netops_agent_up` per agent URL, as discovery sees it now (cached cards: no fetch per scrape)."""
+        """`netops_agent_up` per agent URL, as discovery sees it now: the card cache, fetching only stale cards."""
         assert self.metrics.collaborator is not None
         for status in await self.discovery.discover(self.registry.urls()):
             self.metrics.collaborator.agent_up.labels(status.url).set(0 if status.agent is None else 1)
