@@ -14,12 +14,13 @@ ENV UV_COMPILE_BYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
-# Dependencies first, so code changes do not invalidate this layer.
+# Dependencies first, so code changes do not invalidate this layer. The `otel` extra (the OTLP
+# exporter) is in the image, so NETOPS_OTEL_ENABLED=true sends spans to OTEL_EXPORTER_OTLP_ENDPOINT.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --extra otel --no-install-project
 COPY agents ./agents
 COPY bot ./bot
-RUN uv sync --frozen --no-dev --no-editable
+RUN uv sync --frozen --no-dev --extra otel --no-editable
 
 # --- runtime: the virtualenv and nothing else, as an unprivileged user --------------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "audit": "bot.command",
     "config": "agents.config_command",
     "eval": "agents.evals.command",
+    "dashboard": "bot.dashboard.command",
 }
 
 

@@ -218,6 +218,28 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 
+    # --- observability (traces branch) ---
+    log_json: bool = Field(default=False, description="Write log lines as JSON objects (trace_id and step_id fields).")
+    dashboard_url: str | None = Field(
+        default=None, description="Public base URL of the trace dashboard; set = the View trace modal links to it."
+    )
+    dashboard_token: SecretStr | None = Field(
+        default=None,
+        description="Token for the trace dashboard and the bot's /metrics; unset = only local clients may open them.",
+    )
+
+    @field_validator("dashboard_url", "dashboard_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
     _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
 
     @model_validator(mode="before")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 
 
 def _run_bot(args: argparse.Namespace) -> int:
+    from agents.observability import BOT_SERVICE, configure_logging
     from agents.settings import load_settings
     from bot.server import serve
 
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, BOT_SERVICE, json_lines=settings.log_json)
     try:
         asyncio.run(serve(settings, args.port, args.host))
     except KeyboardInterrupt:

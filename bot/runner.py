@@ -123,11 +123,21 @@ class JobRunner:
         name: str,
         make_stream: Callable[[], AsyncIterator[Progress | Final]],
         language: str = "en",
+        *,
+        asked: str = "",
+        kind: str = "question",
     ) -> tuple[Final | Failure, TraceView | None]:
-        """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
+        """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents).
+
+        The trace store (the dashboard) hears of the trace when it starts and gets it whole when it ends.
+        """
         with host_trace(name, self._s.trace_config, channel=channel) as tracer:
-            outcome = await self._ask(channel, working_ts, make_stream(), language)
-        return outcome, trace_view(tracer.trace())
+            started = await self._s.traces.begin(tracer.trace_id, asked or name, kind)
+            outcome = await self._ask(channel, working_ts, self._s.traces.follow(make_stream(), tracer), language)
+        whole = tracer.trace()
+        failed = isinstance(outcome, Failure) or outcome.failed
+        await self._s.traces.finish(started, whole, failed=failed)
+        return outcome, trace_view(whole)
 
     async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
         await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), escape(what)))
@@ -177,7 +187,9 @@ class JobRunner:
                     metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
                 ),
                 language,
+                asked=question,
             )
+            self._s.metrics.bot.questions.labels("failed" if isinstance(outcome, Failure) else "answered").inc()
             if isinstance(outcome, Failure):
                 await self._show_failure(outcome, trace, channel, thread_ts, working_ts)
                 return
@@ -277,6 +289,7 @@ class JobRunner:
         approval = outcome.approval
         channel = p.get("channel") or (approval.channel if approval else "")
         thread_ts = p.get("thread_ts") or (approval.thread_ts if approval else None)
+        self._s.metrics.bot.approvals.labels("refused" if outcome.refusal else decision).inc()
         if outcome.refusal:
             await self._s.audit.record(
                 "refused",
@@ -381,6 +394,8 @@ class JobRunner:
                     },
                     data=data,
                 ),
+                asked=f"apply TCP fixes to {approval.instance_id}",
+                kind="fix",
             )
             if isinstance(outcome, Failure):
                 error = outcome.what
@@ -416,6 +431,7 @@ class JobRunner:
     ) -> None:
         await self._s.approvals.finish(approval, status)
         result = answer.remediation if answer else None
+        self._s.metrics.bot.fixes.labels(_fix_outcome(status, result)).inc()
         await self._s.audit.record(
             "fix_result",
             approval_id=approval.approval_id,
@@ -438,6 +454,15 @@ def _succeeded(final: Final | None) -> bool:
     if answer.kind != REMEDIATION_KIND:
         return False
     return answer.remediation.verified and answer.remediation.error is None
+
+
+def _fix_outcome(status: str, result: Any) -> str:
+    """`netops_fixes_total`'s outcome: verified by read-back, ran but unverified, failed, or refused."""
+    if result is not None and result.status == "Refused":
+        return "refused"
+    if status == "applied":
+        return "verified"
+    return "unverified" if result is not None and result.status == "Success" else "failed"
 
 
 async def _quietly(call: Awaitable[Any]) -> None:

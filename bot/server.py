@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.settings import Settings, SettingsError
 from bot.app import HTTP_NEEDS_SECRET
+from bot.dashboard.mount import observability_routes
 from bot.health import health_routes
 from bot.jobs import AcksInFlight
 from bot.request_guard import MAX_BODY_BYTES, Rejection, check_request, rejection_body
@@ -113,7 +114,8 @@ def _replayed(request: Request, body: bytes) -> Request:
 def http_app(runtime: BotRuntime) -> ASGIApp:
     if runtime.signing_secret is None:
         raise SettingsError(HTTP_NEEDS_SECRET)
-    return slack_http_app(runtime.app, health_routes(runtime), runtime.acks, signing_secret=runtime.signing_secret)
+    routes = [*health_routes(runtime), *observability_routes(runtime.services)]
+    return slack_http_app(runtime.app, routes, runtime.acks, signing_secret=runtime.signing_secret)
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:

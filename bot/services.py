@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from agents.observability import BOT_SERVICE, ProcessMetrics
 from agents.settings import Settings
 from agents.traceability import TraceConfig
+from agents.traceability.store import TraceStore
 from bot.approvals import Approvals, ApproverPolicy
 from bot.audit import AuditLog
 from bot.collaborator import CollaboratorClient
@@ -30,6 +32,8 @@ class Services:
     audit: AuditLog
     jobs: JobQueue
     trace_config: TraceConfig
+    metrics: ProcessMetrics
+    traces: TraceStore  # what the dashboard shows (traces branch)
 
     @classmethod
     def build(
@@ -41,7 +45,8 @@ class Services:
         policy: ApproverPolicy,
         trace_config: TraceConfig | None = None,
     ) -> Services:
-        """`trace_config`: the process's one TraceConfig (built from settings when not given)."""
+        """`trace_config`: the process's one TraceConfig (from settings, with the step metrics, when not given)."""
+        metrics = ProcessMetrics(BOT_SERVICE)
         return cls(
             settings=settings,
             redis=redis,
@@ -53,5 +58,7 @@ class Services:
             results=Results(redis),
             audit=AuditLog(redis),
             jobs=JobQueue(redis),
-            trace_config=trace_config or TraceConfig.from_settings(settings),
+            trace_config=trace_config or TraceConfig.from_settings(settings, BOT_SERVICE, metrics.steps.observe_trace),
+            metrics=metrics,
+            traces=TraceStore(redis),
         )

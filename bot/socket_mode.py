@@ -16,6 +16,7 @@ import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from starlette.applications import Starlette
 
+from bot.dashboard.mount import observability_routes
 from bot.health import health_routes
 from bot.runtime import BotRuntime
 from bot.shutdown import OwnSignalsServer, serve_until
@@ -30,7 +31,7 @@ async def serve_socket_mode(runtime: BotRuntime, app_token: str, host: str, port
     async def slack_status() -> str:
         return "ok" if await handler.client.is_connected() else "not connected to Slack (Socket Mode)"
 
-    app = Starlette(routes=health_routes(runtime, slack_status))
+    app = Starlette(routes=[*health_routes(runtime, slack_status), *observability_routes(runtime.services)])
     health = OwnSignalsServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     connecting = asyncio.create_task(handler.connect_async())
     log.info("netops bot: Socket Mode (health on %s:%d), connecting to Slack in the background", host, port)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
+import socket
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis.asyncio as aioredis
@@ -12,16 +13,30 @@ import redis.asyncio as aioredis
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Tests empty this database; two suites sharing one Redis at once need different ones.
 TEST_DB = int(os.environ.get("NETOPS_TEST_REDIS_DB", "15"))
+# The database goes in the URL's path: redis-py lets a path's /0 win over a `db=` argument, so
+# `from_url(".../0", db=TEST_DB)` would empty database 0 whatever NETOPS_TEST_REDIS_DB says.
+_parts = urlsplit(REDIS_URL)
+TEST_REDIS_URL = urlunsplit((_parts.scheme, _parts.netloc, f"/{TEST_DB}", _parts.query, ""))
 
 
 @pytest.fixture
 async def redis_client() -> AsyncIterator[aioredis.Redis]:
     """A real Redis connection on a database of its own, emptied before and after the test."""
-    # The URL's own database (redis://…/0) wins over a `db=` argument in redis-py: replace it instead.
-    client = aioredis.from_url(urlsplit(REDIS_URL)._replace(path=f"/{TEST_DB}").geturl(), decode_responses=False)
+    client = aioredis.from_url(TEST_REDIS_URL, decode_responses=False)
     await client.flushdb()
     try:
         yield client
     finally:
         await client.flushdb()
         await client.aclose()
+
+
+@pytest.fixture
+def closed_port_url() -> Iterator[str]:
+    """A URL on which nothing listens: the port is bound (so no one else takes it) but never listened on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()

@@ -67,6 +67,7 @@ class LlmRouter:
             try:
                 content, usage = await self._ask(question, agents)
                 step.record_usage(
+                    provider="openai",
                     model=self._model,
                     input_tokens=int(usage.get("prompt_tokens", 0)),
                     output_tokens=int(usage.get("completion_tokens", 0)),

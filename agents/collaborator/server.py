@@ -39,6 +39,7 @@ from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
 from agents.collaborator.store import RedisStore
+from agents.observability import COLLABORATOR_SERVICE, ProcessMetrics, configure_logging, metrics_route
 from agents.redis_client import connect as connect_redis
 from agents.request_limit import MaxBodySize
 from agents.settings import Settings, SettingsError, load_settings
@@ -121,9 +122,9 @@ class Collaborator:
             RoutingConfig(settings.route_min_score, settings.route_tie_ratio, settings.request_timeout_s),
             llm,
         )
-        self.traced_executor = TracingAgentExecutor(
-            self.executor, name="NetOps_Collaborator", config=TraceConfig.from_settings(settings)
-        )
+        self.metrics = ProcessMetrics(COLLABORATOR_SERVICE)
+        trace_config = TraceConfig.from_settings(settings, COLLABORATOR_SERVICE, self.metrics.steps.observe_trace)
+        self.traced_executor = TracingAgentExecutor(self.executor, name="NetOps_Collaborator", config=trace_config)
 
     def app(self, public_url: str) -> Starlette:
         token = self.settings.agent_token
@@ -134,11 +135,18 @@ class Collaborator:
         routes = create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL) + create_jsonrpc_routes(
             handler, rpc_url="/"
         )
+        routes.append(metrics_route(self.metrics, self.refresh_agent_up))  # behind BearerAuth like the rest
         app = Starlette(routes=routes, lifespan=self._lifespan)
         app.add_middleware(MaxBodySize, max_bytes=self.settings.max_request_bytes)
         if token is not None:
             app.add_middleware(BearerAuth, token=token.get_secret_value())
         return app
+
+    async def refresh_agent_up(self) -> None:
+        """`netops_agent_up` per agent URL, as discovery sees it now: the card cache, fetching only stale cards."""
+        assert self.metrics.collaborator is not None
+        for status in await self.discovery.discover(self.registry.urls()):
+            self.metrics.collaborator.agent_up.labels(status.url).set(0 if status.agent is None else 1)
 
     async def refresh(self) -> None:
         """Re-read the agent URLs and bring stale cards up to date (what the timer and SIGHUP do)."""
@@ -210,7 +218,7 @@ def llm_client(settings: Settings) -> httpx.AsyncClient | None:
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM (used by `netops agent collaborator`)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, COLLABORATOR_SERVICE, json_lines=settings.log_json)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app is up and reloads on it
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -26,6 +26,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from agents.observability import PERFORMANCE_SERVICE, ProcessMetrics, configure_logging, metrics_route
 from agents.performance.agent import PerformanceAgent
 from agents.performance.aws_clients import ClientPool
 from agents.performance.card import AGENT_NAME, CARD_CACHE_CONTROL, build_card
@@ -81,10 +82,10 @@ def create_app(
     agent = PerformanceAgent(settings, pool, redis, llm=llm)
     push_store = InMemoryPushNotificationConfigStore()
     push_url_ok = _allow_any_http_url if settings.push_allow_private_urls else validate_push_notification_url
+    metrics = ProcessMetrics(PERFORMANCE_SERVICE)
+    trace_config = TraceConfig.from_settings(settings, PERFORMANCE_SERVICE, metrics.steps.observe_trace)
     handler = DefaultRequestHandler(
-        agent_executor=TracingAgentExecutor(
-            PerformanceExecutor(agent), name=AGENT_NAME, config=TraceConfig.from_settings(settings)
-        ),
+        agent_executor=TracingAgentExecutor(PerformanceExecutor(agent), name=AGENT_NAME, config=trace_config),
         task_store=BoundedTaskStore(settings.max_tasks),
         agent_card=card,
         push_config_store=push_store,
@@ -108,6 +109,7 @@ def create_app(
     routes = [
         *create_agent_card_routes(card, cache_control=CARD_CACHE_CONTROL),
         *create_jsonrpc_routes(handler, rpc_url="/"),
+        metrics_route(metrics),  # behind BearerAuth like the JSON-RPC routes
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(MaxBodySize, max_bytes=settings.max_request_bytes)
@@ -118,7 +120,7 @@ def create_app(
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM (called by `netops agent performance`)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, PERFORMANCE_SERVICE, json_lines=settings.log_json)
     llm = None
     if settings.llm_mode != "none":
         from agents.performance.llm import create_llm_planner

@@ -14,6 +14,7 @@ from agents.traceability.model import (
     ResponseTrace,
     StepRecord,
 )
+from agents.traceability.plan import StepPlan
 from agents.traceability.step import TraceStep, traced
 from agents.traceability.summary import FailingStep, SlowestStep, TraceSummary, summarize
 from agents.traceability.tracer import Tracer, current_step, current_tracer, start_trace
@@ -27,6 +28,7 @@ __all__ = [
     "PriceTable",
     "ResponseTrace",
     "SlowestStep",
+    "StepPlan",
     "StepRecord",
     "TraceConfig",
     "TraceStep",

@@ -48,7 +48,13 @@ from agents.traceability.metadata import (
     trace_request_from_metadata,
     trace_request_metadata,
 )
-from agents.traceability.model import TRACE_EXTENSION_URI, TRACE_METADATA_KEY, CallType, ResponseTrace
+from agents.traceability.model import (
+    SPAN_KIND_ATTRIBUTE,
+    TRACE_EXTENSION_URI,
+    TRACE_METADATA_KEY,
+    CallType,
+    ResponseTrace,
+)
 from agents.traceability.redaction import redact_text
 from agents.traceability.step import TraceStep
 from agents.traceability.tracer import Tracer, start_trace
@@ -141,6 +147,8 @@ async def traced_send_message(
     name = agent_name or "agent"
     step = TraceStep(f"call {name}", CallType.AGENT, {"agent": name}, activate=False)
     step.__enter__()
+    step.set_attribute(SPAN_KIND_ATTRIBUTE, "client")
+    logger.info("calling %s over A2A", name)
     error: BaseException | None = None
     try:
         outgoing = SendMessageRequest()
@@ -206,6 +214,8 @@ class TracingAgentExecutor(AgentExecutor):
         attach = extension_requested(context)
         with start_trace(trace_id, parent_step_id, config=self._config) as tracer:
             async with TraceStep(f"{self._name}.cancel" if cancel else self._name, CallType.AGENT) as step:
+                step.set_attribute(SPAN_KIND_ATTRIBUTE, "server")
+                logger.info("%s: turn started for task %s", self._name, context.task_id)
                 if context.task_id:
                     step.set_attribute("a2a.task_id", context.task_id)
                 queue = _TracingQueue(event_queue, context, tracer, step, attach=attach, config=self._config)

@@ -22,18 +22,28 @@ DEFAULT_MAX_BYTES = 256 * 1024
 @dataclass(frozen=True, slots=True)
 class TraceConfig:
     """`tracebacks`: record (redacted) tracebacks of failed steps; `max_bytes`: the size cap of an
-    exported trace; `on_finish`: called with the local steps when a trace ends (the OpenTelemetry
-    export hooks in here)."""
+    exported trace; `on_finish`: called with the local steps when a trace ends (the metrics and
+    the OpenTelemetry export hook in here); `service_name`: the process's OpenTelemetry
+    `service.name`, also written on its log lines."""
 
     prices: PriceTable = DEFAULT_PRICE_TABLE
     tracebacks: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
     on_finish: Callable[[ResponseTrace], None] | None = field(default=None, compare=False)
+    service_name: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TraceConfig:
-        """The process's trace configuration; starts the OpenTelemetry export when it is enabled."""
-        on_finish = None
+    def from_settings(
+        cls,
+        settings: Settings,
+        service_name: str = "netops",
+        on_finish: Callable[[ResponseTrace], None] | None = None,
+    ) -> TraceConfig:
+        """The process's trace configuration; starts the OpenTelemetry export when it is enabled.
+
+        `on_finish` (the process's step metrics) runs before the export, on every finished trace.
+        """
+        hooks = [on_finish] if on_finish is not None else []
         if settings.otel_enabled:
             try:
                 from agents.traceability.otel import exporter_from_settings
@@ -44,13 +54,32 @@ class TraceConfig:
                     f"setting {env_name('otel_enabled')} is on but the OpenTelemetry SDK is not installed;"
                     " install the `otel` extra or turn the setting off"
                 ) from None
-            on_finish = exporter_from_settings(settings).export
+            hooks.append(exporter_from_settings(settings, service_name).export)
         return cls(
             prices=PriceTable.with_overrides(settings.trace_prices),
             tracebacks=settings.trace_tracebacks,
             max_bytes=settings.trace_max_bytes,
-            on_finish=on_finish,
+            on_finish=_chain(hooks),
+            service_name=service_name,
         )
+
+
+def _chain(hooks: list[Callable[[ResponseTrace], None]]) -> Callable[[ResponseTrace], None] | None:
+    """One hook calling each in turn; a failing one does not stop the next (the tracer logs it)."""
+    if len(hooks) <= 1:
+        return hooks[0] if hooks else None
+
+    def run_all(trace: ResponseTrace) -> None:
+        errors = []
+        for hook in hooks:
+            try:
+                hook(trace)
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    return run_all
 
 
 DEFAULT_CONFIG = TraceConfig()

@@ -20,6 +20,11 @@ _CORE_PATH = "github.com/a2aproject/a2a-samples/extensions/traceability/v1"
 TRACE_EXTENSION_URI = f"https://{_CORE_PATH}"
 TRACE_METADATA_KEY = f"{_CORE_PATH}/traceability"
 COST_UNIT = "USD"
+# additional_attributes keys with a fixed meaning: which side of an A2A hop a step is ("client" or
+# "server"; OpenTelemetry's span kind), and the model provider (GenAI conventions' gen_ai.provider.name).
+SPAN_KIND_ATTRIBUTE = "span.kind"
+PROVIDER_ATTRIBUTE = "gen_ai.provider.name"
+SKIPPED_STEP_TYPE = "skipped"  # step_type of a planned step that never ran (agents.traceability.plan)
 
 
 class CallType(StrEnum):

@@ -19,9 +19,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
-from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from agents.traceability.model import CallType, ResponseTrace, StepRecord
+from agents.traceability.model import PROVIDER_ATTRIBUTE, SPAN_KIND_ATTRIBUTE, CallType, ResponseTrace, StepRecord
 from agents.traceability.redaction import redact_text
 
 if TYPE_CHECKING:
@@ -65,6 +65,27 @@ def _operation(step: StepRecord) -> str | None:
     return None  # HOST: the application itself, no GenAI operation
 
 
+_SPAN_KINDS = {"client": SpanKind.CLIENT, "server": SpanKind.SERVER}
+# Bedrock model ids start with their vendor ("anthropic.claude-…", "us.amazon.nova-…"), others do not.
+_BEDROCK_VENDORS = ("anthropic.", "amazon.", "meta.", "mistral.", "cohere.", "ai21.", "deepseek.", "writer.")
+
+
+def span_kind(step: StepRecord) -> SpanKind:
+    """CLIENT for the caller's side of an A2A hop, SERVER for the agent's, so backends draw the call graph."""
+    return _SPAN_KINDS.get(str(step.additional_attributes.get(SPAN_KIND_ATTRIBUTE)), SpanKind.INTERNAL)
+
+
+def provider_name(step: StepRecord) -> str:
+    """`gen_ai.provider.name` (required on model spans): as recorded, else told from the model id."""
+    recorded = step.additional_attributes.get(PROVIDER_ATTRIBUTE)
+    if recorded:
+        return str(recorded)
+    model = (step.model or "").lower()
+    if any(vendor in model.split(":")[0] for vendor in _BEDROCK_VENDORS):
+        return "aws.bedrock"
+    return "openai" if model.startswith(("gpt-", "o1", "o3", "o4")) else "unknown"
+
+
 def span_attributes(step: StepRecord) -> dict[str, str | int | float | bool]:
     """GenAI semantic-convention attributes of one step, plus ours under `netops.`."""
     attributes: dict[str, str | int | float | bool] = {
@@ -78,6 +99,8 @@ def span_attributes(step: StepRecord) -> dict[str, str | int | float | bool]:
         attributes["gen_ai.agent.name"] = step.name
     if step.call_type is CallType.TOOL and step.name:
         attributes["gen_ai.tool.name"] = step.name
+    if operation == "chat":
+        attributes[PROVIDER_ATTRIBUTE] = provider_name(step)
     if step.model:
         attributes["gen_ai.request.model"] = step.model
     if step.input_tokens is not None:
@@ -102,6 +125,11 @@ class OtelExporter:
         )
         self._provider.add_span_processor(processor)
         self._tracer = self._provider.get_tracer("agents.traceability")
+
+    @property
+    def resource(self) -> Resource:
+        """What every span of this process says about it (`service.name`)."""
+        return self._provider.resource
 
     def export(self, trace: ResponseTrace) -> None:
         trace_int = otel_trace_id(trace.trace_id)
@@ -128,7 +156,11 @@ class OtelExporter:
         trace_token = _NEXT_TRACE_ID.set(trace_int)
         try:
             span = self._tracer.start_span(
-                name, context=parent, attributes=span_attributes(step), start_time=int(step.start_time * 1e9)
+                name,
+                context=parent,
+                kind=span_kind(step),
+                attributes=span_attributes(step),
+                start_time=int(step.start_time * 1e9),
             )
         finally:
             _NEXT_SPAN_ID.reset(span_token)

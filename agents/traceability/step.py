@@ -17,7 +17,7 @@ from random import getrandbits
 from types import TracebackType
 from typing import Any, TypeVar
 
-from agents.traceability.model import CallType, StepRecord
+from agents.traceability.model import PROVIDER_ATTRIBUTE, CallType, StepRecord
 from agents.traceability.tracer import CURRENT_STEP, CURRENT_TRACER, Tracer, _reset
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -173,9 +173,15 @@ class TraceStep:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         total_tokens: int | None = None,
+        provider: str | None = None,
     ) -> None:
-        """Record an LLM call's usage; the price table turns it into cost unless a cost was reported."""
+        """Record an LLM call's usage; the price table turns it into cost unless a cost was reported.
+
+        `provider` ("aws.bedrock", "openai", ...) is OpenTelemetry's required `gen_ai.provider.name`.
+        """
         record = self._require()
+        if provider is not None:
+            record.additional_attributes[PROVIDER_ATTRIBUTE] = provider
         if model is not None:
             record.model = model
         if input_tokens is not None:

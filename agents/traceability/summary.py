@@ -122,19 +122,25 @@ def _wall_clock_ms(steps: list[StepRecord]) -> float | None:
 
 
 def _failing(steps: list[StepRecord], by_id: dict[str, StepRecord]) -> FailingStep | None:
-    """The deepest failed step: its parents usually failed only because it did."""
-    best: tuple[int, float, StepRecord] | None = None
-    for s in steps:
-        if s.error is None:
-            continue
-        depth = len(step_path(s, by_id))
-        start = s.start_time if s.start_time is not None else 0.0
-        # deeper wins; at equal depth the first to start (the first failure) wins
-        if best is None or depth > best[0] or (depth == best[0] and start < best[1]):
-            best = (depth, start, s)
-    if best is None:
+    """The first cause, not the last symptom: of the failed steps with no failed step below them
+    (a parent fails because its child did), the one that ended first (later ones often failed
+    only because it had)."""
+    failed = [s for s in steps if s.error is not None]
+    if not failed:
         return None
-    step = best[2]
+    above_a_failure: set[str] = set()
+    for s in failed:
+        parent = by_id.get(s.parent_step_id) if s.parent_step_id else None
+        while parent is not None and parent.step_id not in above_a_failure:
+            above_a_failure.add(parent.step_id)
+            parent = by_id.get(parent.parent_step_id) if parent.parent_step_id else None
+    causes = [s for s in failed if s.step_id not in above_a_failure] or failed
+
+    def when(s: StepRecord) -> tuple[float, float]:
+        end = s.end_time if s.end_time is not None else float("inf")
+        return (end, s.start_time if s.start_time is not None else float("inf"))
+
+    step = min(causes, key=when)
     # The summary is what gets posted (Slack): its error text is masked like an exported trace.
     error = redact_text(step.error or "")
     return FailingStep(step.step_id, step.name or step.step_id, error, step_path(step, by_id))

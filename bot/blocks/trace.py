@@ -6,9 +6,11 @@ from typing import Any
 
 from agents.i18n import tr
 from agents.plural import counted
+from agents.traceability.tree import tree_order
 from bot.blocks.ids import ACTION_VIEW_TRACE, BLOCK_TRACE, VIEW_TRACE
 from bot.blocks.limits import MAX_MODAL_BLOCKS, MAX_SECTION_TEXT, context, fit_blocks, mrkdwn, plain, shorten
 from bot.blocks.mrkdwn import escape
+from bot.dashboard.links import trace_link
 from bot.trace_view import StepView, TraceView
 
 
@@ -79,22 +81,7 @@ def trace_blocks(trace: TraceView | None, result_id: str, language: str = "en") 
 
 def _depths(steps: tuple[StepView, ...]) -> list[tuple[int, StepView]]:
     """Steps in tree order (parents before children, siblings in recorded order) with depth."""
-    ids = {step.step_id for step in steps}
-    children: dict[str | None, list[StepView]] = {}
-    for step in steps:
-        parent = step.parent_step_id if step.parent_step_id in ids else None
-        children.setdefault(parent, []).append(step)
-    ordered: list[tuple[int, StepView]] = []
-    stack = [(0, step) for step in reversed(children.get(None, []))]
-    seen: set[str] = set()
-    while stack:
-        depth, step = stack.pop()
-        if step.step_id in seen:
-            continue
-        seen.add(step.step_id)
-        ordered.append((depth, step))
-        stack.extend((depth + 1, child) for child in reversed(children.get(step.step_id, [])))
-    return ordered
+    return tree_order(steps, lambda s: s.step_id, lambda s: s.parent_step_id)
 
 
 def step_line(depth: int, step: StepView) -> str:
@@ -109,10 +96,14 @@ def step_line(depth: int, step: StepView) -> str:
     return line
 
 
-def trace_modal(trace: TraceView) -> dict[str, Any]:
-    """A modal listing every step as a tree: name, type, latency, cost, tokens, error."""
+def trace_modal(trace: TraceView, dashboard_url: str | None = None, lang: str | None = None) -> dict[str, Any]:
+    """A modal listing every step as a tree: name, type, latency, cost, tokens, error; with
+    `dashboard_url` (NETOPS_DASHBOARD_URL), a link to the trace's waterfall first."""
     lines = [step_line(depth, step) for depth, step in _depths(trace.steps)]
     blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(shorten(trace_summary_line(trace), 3000))}]
+    if dashboard_url:
+        link = trace_link(dashboard_url, trace.trace_id)
+        blocks.append(context(f"<{link}|{tr(lang, 'Open this trace in the dashboard (waterfall)')}>"))
     blocks.append({"type": "divider"})
     chunk: list[str] = []
     size = 0

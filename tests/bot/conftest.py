@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -54,14 +53,3 @@ async def harness_factory(redis_client: aioredis.Redis, fake_slack: FakeSlack, a
 @pytest.fixture
 async def harness(harness_factory) -> Harness:  # type: ignore[no-untyped-def]
     return await harness_factory()
-
-
-@pytest.fixture
-def closed_port_url() -> Iterator[str]:
-    """A URL on which nothing listens: the port is bound (so no one else takes it) but never listened on."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()

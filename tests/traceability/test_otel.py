@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -98,7 +99,9 @@ def test_parameters_are_not_exported_as_attributes():
         assert all("password" not in key for key in span.attributes)
 
 
-def test_enabled_in_settings_without_an_otlp_package_writes_spans_to_stderr(capsys):
+def test_enabled_in_settings_without_an_otlp_package_writes_spans_to_stderr(capsys, monkeypatch):
+    # None in sys.modules makes the import fail as it does where the `otel` extra is not installed
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
     config = TraceConfig.from_settings(load_settings(otel_enabled=True))
     _run(config)
     config.on_finish.__self__.shutdown()  # flushes the batch processor
@@ -112,3 +115,28 @@ def _json_objects(text: str) -> list[dict]:
         obj, index = decoder.raw_decode(text, start)
         objects.append(obj)
     return objects
+
+
+def test_model_spans_name_their_provider_as_recorded_or_told_from_the_model_id():
+    memory = InMemorySpanExporter()
+    config = TraceConfig(on_finish=OtelExporter(SimpleSpanProcessor(memory), "netops-performance").export)
+    with start_trace(config=config), TraceStep("agent", CallType.AGENT):
+        for model, provider in (("my-model", "openai"), ("anthropic.claude-3-5-sonnet", None), ("gpt-4o", None)):
+            with TraceStep(f"llm {model}", CallType.TOOL) as step:
+                step.record_usage(model=model, input_tokens=1, output_tokens=1, provider=provider)
+        with TraceStep("s3.list_captures", CallType.TOOL):
+            pass
+    spans = {span.name: span for span in memory.get_finished_spans()}
+    assert spans["chat my-model"].attributes["gen_ai.provider.name"] == "openai"
+    assert spans["chat anthropic.claude-3-5-sonnet"].attributes["gen_ai.provider.name"] == "aws.bedrock"
+    assert spans["chat gpt-4o"].attributes["gen_ai.provider.name"] == "openai"
+    assert "gen_ai.provider.name" not in spans["execute_tool s3.list_captures"].attributes
+    assert {span.resource.attributes["service.name"] for span in spans.values()} == {"netops-performance"}
+
+
+def test_each_process_names_its_own_service_when_otel_is_on():
+    config = TraceConfig.from_settings(load_settings(otel_enabled=True), "netops-collaborator")
+    assert config.service_name == "netops-collaborator"
+    exporter = config.on_finish.__self__
+    assert exporter.resource.attributes["service.name"] == "netops-collaborator"
+    exporter.shutdown()

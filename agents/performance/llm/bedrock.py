@@ -13,6 +13,8 @@ from agents.settings import Settings
 
 
 class BedrockConverse:
+    provider = "aws.bedrock"  # OpenTelemetry's gen_ai.provider.name
+
     def __init__(self, client: Any, model: str) -> None:
         self.client = client
         self.model = model

@@ -105,7 +105,10 @@ class ToolLoop:
             async with TraceStep(f"llm {self.backend.model}", CallType.TOOL, parameters=params) as step:
                 turn = await self.backend.call(conversation, TOOLS)
                 step.record_usage(
-                    model=self.backend.model, input_tokens=turn.input_tokens, output_tokens=turn.output_tokens
+                    model=self.backend.model,
+                    input_tokens=turn.input_tokens,
+                    output_tokens=turn.output_tokens,
+                    provider=getattr(self.backend, "provider", None),
                 )
                 step.set_attribute("tool_calls", [r.name for r in turn.tool_requests])
             if not turn.tool_requests:

@@ -12,6 +12,8 @@ from agents.settings import Settings
 
 
 class OpenAIChat:
+    provider = "openai"  # OpenTelemetry's gen_ai.provider.name (any OpenAI-compatible endpoint)
+
     def __init__(self, http: httpx.AsyncClient, base_url: str, model: str) -> None:
         self.http = http
         self.url = base_url.rstrip("/") + "/chat/completions"

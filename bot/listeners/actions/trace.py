@@ -21,6 +21,7 @@ async def on_view_trace(body: dict[str, Any], action: dict[str, Any], services: 
                 channel, body["user"]["id"], "This trace is no longer kept (traces are kept 7 days): ask again."
             )
             return
-        await services.surface.open_modal(body["trigger_id"], trace_modal(stored.trace))
+        modal = trace_modal(stored.trace, services.settings.dashboard_url)
+        await services.surface.open_modal(body["trigger_id"], modal)
     except SurfaceError as exc:
         log.warning("%s", exc)
