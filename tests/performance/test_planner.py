@@ -38,7 +38,7 @@ def test_region_instance_and_window_come_from_the_text() -> None:
 
 
 def test_every_source_gets_the_same_window_end() -> None:
-    """"between 10:00 and 11:00 UTC" means the same minutes to NFM and to the captures."""
+    """A window named by clock times means the same minutes to NFM and to the captures."""
     p = _plan("why was it slow between 10:00 and 11:00 UTC?")
     ends = {c.args["end"] for c in p.calls}
     assert ends == {datetime(2026, 12, 1, 11, 0, tzinfo=UTC).isoformat()}
