@@ -71,7 +71,8 @@ rollback() {{
 def _sysctl_lines(change: PlannedChange) -> tuple[str, str, str]:
     key, want, was = change.setting, shlex.quote(change.proposed), shlex.quote(change.current or "")
     check = (
-        f'now=$(squeeze "$(sysctl -n {key})") || fail "{key} cannot be read; nothing was changed"\n'
+        f'now=$(sysctl -n {key}) || fail "{key} cannot be read; nothing was changed"\n'
+        'now=$(squeeze "$now")\n'
         f'say "before {key}=$now"\n'
         f'[ "$now" = {was} ] || fail "{key} is $now, not {change.current} as read before; nothing was changed"\n'
     )
