@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agents.lab.server import Lab
-from agents.performance.tools.fix_script import build_script, parse_output, verification_problems
+from agents.performance.tools.fix_script import parse_output
+from agents.performance.tools.plan_script import PlannedChange, build_plan_script, plan_problems
 
 
 def _run(lab: Lab, instance_id: str, *commands: str) -> dict:
@@ -99,14 +100,18 @@ def test_other_ssm_operations_still_reach_moto(shared_lab: Lab) -> None:
     assert ssm.get_parameter(Name="/netops/test")["Parameter"]["Value"] == "kept"
 
 
-def test_agents_fix_script_heals_the_host_and_verifies(fresh_lab: Lab) -> None:
+def test_the_agents_plan_for_the_incident_heals_the_host_and_verifies(fresh_lab: Lab) -> None:
+    """The incident's fix is removing the app host's netem qdisc; the plan script does it and reads it back."""
+    assert fresh_lab.scenario.truth.fix == {"app": ["qdisc"]}
     instance_id = fresh_lab.ids.app_instance_id
-    invocation = _run(fresh_lab, instance_id, build_script(instance_id))
+    netem = fresh_lab.app_host.qdiscs()["eth0"]
+    fix = [PlannedChange("qdisc", netem, "removed")]
+    invocation = _run(fresh_lab, instance_id, build_plan_script(instance_id, fix))
     report = parse_output(invocation["StandardOutputContent"])
     assert invocation["Status"] == "Success"
-    assert report.before["qdisc"] == "netem loss 3%"
-    assert verification_problems(report) == []
-    assert fresh_lab.app_host.is_healthy()
+    assert report.before["qdisc"] == netem == "netem loss 3%"
+    assert plan_problems(report, fix) == []
+    assert not any(q and q.startswith("netem") for q in fresh_lab.app_host.qdiscs().values())
 
 
 def test_command_listing_shows_the_finished_invocation(fresh_lab: Lab) -> None:

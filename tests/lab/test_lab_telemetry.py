@@ -10,7 +10,7 @@ from agents.lab.conditions import HEALTHY, Impairment, flow_conditions
 from agents.lab.server import Lab, LabConfig
 from agents.lab.telemetry import capture_bytes, capture_key, metric_data
 from agents.performance.pcap import analyze_stream
-from agents.performance.tools.fix_script import build_script
+from agents.performance.tools.plan_script import PlannedChange, build_plan_script
 
 WHEN = datetime(2026, 11, 23, 10, 5, 7, tzinfo=UTC)
 APP_TO_DB = (topology.APP_IP, topology.APP_PORT, topology.DB_IP, topology.DB_PORT)
@@ -72,7 +72,7 @@ def test_after_the_fix_over_ssm_the_newest_capture_and_datapoint_are_healthy(fre
     command = ssm.send_command(
         DocumentName="AWS-RunShellScript",
         InstanceIds=[instance_id],
-        Parameters={"commands": [build_script(instance_id)]},
+        Parameters={"commands": [build_plan_script(instance_id, [PlannedChange("qdisc", "netem loss 3%", "removed")])]},
     )["Command"]
     ssm.get_waiter("command_executed").wait(
         CommandId=command["CommandId"], InstanceId=instance_id, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
