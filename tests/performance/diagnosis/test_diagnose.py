@@ -159,9 +159,11 @@ def test_asked_whether_loss_is_the_cause_the_answer_starts_with_yes_and_the_numb
 
 
 def test_asked_whether_loss_is_the_cause_when_it_is_not_the_answer_says_no_and_names_the_cause():
-    answer = run("is packet loss the cause?", evidence(flow(STALLED)), context(host(APP), read_db_with_small_buffers()))
-    assert answer.answer.headline == "No: the evidence shows no packet loss; the likely cause is the receiver's window."
-    assert answer.answer.recommendation.instance_id == DB
+    answer = run(
+        "is packet loss the cause?", evidence(flow(STALLED)), context(host(APP), read_db_with_small_buffers())
+    ).answer
+    assert answer.headline == "No: the evidence shows no packet loss; the likely cause is the receiver's window."
+    assert answer.recommendation.instance_id == DB
 
 
 def test_a_korean_question_gets_a_korean_answer_with_the_same_numbers():
@@ -172,8 +174,8 @@ def test_a_korean_question_gets_a_korean_answer_with_the_same_numbers():
 
 
 def test_markdown_lists_each_recommended_change_from_current_to_proposed_with_why():
-    answer = run("is packet loss the cause?", evidence(flow(STALLED)), context(host(APP), read_db_with_small_buffers()))
-    text = render_markdown(answer.answer)
+    result = run("is packet loss the cause?", evidence(flow(STALLED)), context(host(APP), read_db_with_small_buffers()))
+    text = render_markdown(result.answer)
     assert f"**Recommended changes on `{DB}`** (need an approval):" in text
     assert f"- net.ipv4.tcp_rmem on {DB}: 4096 16384 65536 → 4096 16384 4194304" in text
     assert f"- net.core.rmem_max on {DB}: 65536 → 4194304" in text
