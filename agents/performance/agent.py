@@ -104,8 +104,14 @@ class PerformanceAgent:
             evidence.capture_note = runner.capture_region_note
         instances, ctx = await self._look_at_hosts(scope, evidence, runner, emit)
         await progress.drain()
+        # What each source hit (denied, throttled, no bucket, no monitors) is kept in its report.
+        problems = [
+            *(runner.flow_monitor.problems if runner.flow_monitor else []),
+            *(runner.mirroring.problems if runner.mirroring else []),
+            *runner.problems,
+        ]
         result = diagnose(
-            scope, evidence, ctx=ctx, instances=instances, problems=runner.problems, stack_name=self.settings.stack_name
+            scope, evidence, ctx=ctx, instances=instances, problems=problems, stack_name=self.settings.stack_name
         )
         if result.answer.recommendation is not None:
             top = result.answer.causes[0] if result.answer.causes else {}
@@ -113,7 +119,7 @@ class PerformanceAgent:
             await self._keep_plan(result.answer.recommendation, flow, scope.language)
         markdown = text or render_markdown(result.answer, reasons=the_plan.reasons)
         # An honest "unknown" is an answer; only AWS failing us with nothing analyzed fails the task.
-        failed = not result.analyzed_anything and any(p.code not in _NOT_FAILURES for p in runner.problems)
+        failed = not result.analyzed_anything and any(p.code not in _NOT_FAILURES for p in problems)
         return Outcome(result.answer, markdown, ok=not failed)
 
     async def _offer_undo(self, scope: Scope, runner: ToolRunner, emit: Emit) -> Outcome:

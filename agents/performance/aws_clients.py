@@ -18,7 +18,7 @@ from botocore.config import Config
 from agents.settings import Settings
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_SERVICES = ("ec2", "s3", "cloudwatch", "ssm", "cloudformation", "sts")
+_SERVICES = ("ec2", "s3", "cloudwatch", "ssm", "sts")
 
 
 def region_or_default(value: Any, default: str) -> str:
@@ -32,7 +32,6 @@ class AwsClients:
     s3: Any
     cloudwatch: Any
     ssm: Any
-    cloudformation: Any
     sts: Any
     nfm: Any
 

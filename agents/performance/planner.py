@@ -20,9 +20,6 @@ FIX = "fix_retransmissions"
 
 _S3_URL = re.compile(r"\bs3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(\S*))?")
 _BUCKET = re.compile(r"\bbucket\s+[`'\"]?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\b", re.IGNORECASE)
-_WINDOW = re.compile(
-    r"\b(?:last|past|previous)\s+(?:(\d+(?:\.\d+)?)\s*)?(minutes?|mins?|m|hours?|hrs?|h|days?|d)\b", re.IGNORECASE
-)
 # Naming a source narrows the plan to it; symptoms (slow, retransmissions, latency…) use both.
 _CAPTURE_SOURCE = re.compile(r"pcap|capture|mirror", re.IGNORECASE)
 _MONITOR_SOURCE = re.compile(r"flow monitor|\bnfm\b|cloudwatch|top contributor", re.IGNORECASE)
@@ -43,17 +40,6 @@ class Plan:
     instance_id: str | None
     calls: list[ToolCall]
     reasons: list[str]
-
-
-def window_minutes(question: str, default: float) -> float:
-    """`last 2 hours` → 120; `past hour` → 60; nothing said → the default; capped at a week."""
-    match = _WINDOW.search(question)
-    if not match:
-        return default
-    amount = float(match.group(1)) if match.group(1) else 1.0
-    unit = match.group(2).lower()
-    factor = 1440 if unit.startswith("d") else 60 if unit.startswith("h") else 1
-    return max(1.0, min(amount * factor, MAX_WINDOW_MINUTES))
 
 
 def plan(

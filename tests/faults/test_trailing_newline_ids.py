@@ -8,8 +8,8 @@ import redis.asyncio as aioredis
 from a2a.types import Message, Part, Role
 
 from agents.collaborator.requests import read_request
-from agents.performance.tools.fix_script import build_script
-from agents.performance.tools.remediation import resolve_instance
+from agents.performance.question import read_names
+from agents.performance.tools.plan_script import PlannedChange, build_plan_script
 from bot.answer import FixRecommendation
 from bot.approvals import Approvals
 from bot.results import Results
@@ -53,11 +53,12 @@ def test_the_collaborator_rejects_a_remediation_for_an_instance_id_with_a_newlin
 
 
 def test_the_fix_script_is_never_built_for_an_instance_id_with_a_newline() -> None:
-    assert GOOD in build_script(GOOD)
+    change = [PlannedChange("net.ipv4.tcp_window_scaling", "0", "1")]
+    assert GOOD in build_plan_script(GOOD, change)
     with pytest.raises(ValueError):
-        build_script(WITH_NEWLINE)
+        build_plan_script(WITH_NEWLINE, change)
 
 
-def test_the_performance_agent_resolves_no_instance_from_an_id_with_a_newline() -> None:
-    resolved = resolve_instance(None, None, instance_id=WITH_NEWLINE, stack_name=None)
-    assert resolved.instance_id is None and "is not an EC2 instance id" in resolved.problems[0].message
+def test_the_performance_agent_reads_an_id_with_a_newline_only_as_the_id_before_it() -> None:
+    instances, _, _ = read_names(f"why is {WITH_NEWLINE}slow")
+    assert instances == (GOOD,)

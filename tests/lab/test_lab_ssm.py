@@ -11,7 +11,8 @@ from lab_helpers import run_script
 
 from agents.lab.scenarios import load_scenario
 from agents.lab.server import Lab, LabConfig
-from agents.performance.tools.fix_script import build_script, parse_output, verification_problems
+from agents.performance.tools.fix_script import parse_output
+from agents.performance.tools.plan_script import PlannedChange, build_plan_script, plan_problems
 
 
 def test_send_command_answers_pending_before_the_script_runs(shared_lab: Lab) -> None:
@@ -94,14 +95,15 @@ def test_other_ssm_operations_still_reach_moto(shared_lab: Lab) -> None:
     assert ssm.get_parameter(Name="/netops/test")["Parameter"]["Value"] == "kept"
 
 
-def test_agents_fix_script_heals_the_host_and_verifies(fresh_lab: Lab) -> None:
+def test_the_agents_plan_for_the_incident_heals_the_host_and_verifies(fresh_lab: Lab) -> None:
     instance_id = fresh_lab.ids.app_instance_id
-    invocation = run_script(fresh_lab, instance_id, build_script(instance_id))
+    fix = [PlannedChange("qdisc", "netem loss 3%", "removed")]  # the incident's truth: {app: [qdisc]}
+    invocation = run_script(fresh_lab, instance_id, build_plan_script(instance_id, fix))
     report = parse_output(invocation["StandardOutputContent"])
     assert invocation["Status"] == "Success"
     assert report.before["qdisc"] == "netem loss 3%"
-    assert verification_problems(report) == []
-    assert fresh_lab.app_host.is_healthy()
+    assert plan_problems(report, fix) == []
+    assert not any(q and q.startswith("netem") for q in fresh_lab.app_host.qdiscs().values())
 
 
 def test_command_listing_shows_the_finished_invocation(fresh_lab: Lab) -> None:

@@ -27,9 +27,11 @@ from agents.approval_token import ApprovalClaims, sign
 from agents.lab import topology
 from agents.lab.server import Lab, LabConfig
 from agents.performance.agent import PerformanceAgent
+from agents.performance.applied import APPLIED_KEY
 from agents.performance.approval import FIX_ACTION, USED_KEY
 from agents.performance.aws_clients import ClientPool
 from agents.performance.llm.bedrock import BedrockConverse
+from agents.performance.plans import PLAN_KEY
 from agents.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,13 +91,22 @@ async def _diagnose_and_fix(agent: PerformanceAgent, redis: aioredis.Redis) -> b
         return None
 
     outcome = await agent.diagnose("why are TCP retransmissions high between app and db?", emit)
-    instance_id = outcome.answer.recommendation.instance_id  # type: ignore[union-attr]
-    claims = ApprovalClaims(str(uuid.uuid4()), FIX_ACTION, instance_id, "U0APPROVER", int(time.time()) + 600)
+    recommendation = outcome.answer.recommendation
+    assert recommendation is not None and recommendation.plan_id, "the lab's incident got no fix to approve"
+    claims = ApprovalClaims(
+        str(uuid.uuid4()),
+        FIX_ACTION,
+        recommendation.instance_id,
+        "U0APPROVER",
+        int(time.time()) + 600,
+        plan_id=recommendation.plan_id,
+    )
+    request = {"plan_id": recommendation.plan_id, "approval_token": sign(claims, SECRET)}
     try:
-        # By stack name, as the approve button may: the agent then finds the instance in CloudFormation.
-        fixed = await agent.remediate({"stack_name": topology.STACK_NAME, "approval_token": sign(claims, SECRET)}, emit)
+        fixed = await agent.remediate(request, emit)
     finally:
-        await redis.delete(USED_KEY.format(claims.approval_id))
+        await redis.delete(USED_KEY.format(claims.approval_id), PLAN_KEY.format(recommendation.plan_id))
+        await redis.delete(APPLIED_KEY)
         await redis.aclose()
     return bool(fixed.answer.remediation and fixed.answer.remediation.verified)
 
@@ -135,14 +146,25 @@ def recorded() -> Iterator[Recorded]:
 def test_every_aws_call_of_a_diagnosis_and_an_approved_fix_is_allowed_by_the_policy(recorded: Recorded) -> None:
     assert recorded.verified, "the fix did not complete, so not every call was exercised"
     made = {c.action for c in recorded.calls}
-    assert {"ssm:SendCommand", "s3:GetObject", "networkflowmonitor:GetQueryResultsMonitorTopContributors"} <= made
+    assert {
+        "ssm:SendCommand",
+        "ssm:DescribeInstanceInformation",
+        "ec2:DescribeInstanceTypes",
+        "s3:GetObject",
+        "networkflowmonitor:GetQueryResultsMonitorTopContributors",
+    } <= made
     assert made - NEEDS_NO_PERMISSION - allowed_actions(POLICY) == set()
 
 
-def test_the_fix_goes_through_aws_run_shell_script_to_an_instance_with_the_managed_tag(recorded: Recorded) -> None:
-    [sent] = [c for c in recorded.calls if c.action == "ssm:SendCommand"]
-    assert sent.params["DocumentName"] == "AWS-RunShellScript"
-    reservations = recorded.lab.client("ec2").describe_instances(InstanceIds=sent.params["InstanceIds"])
+def test_every_command_goes_through_aws_run_shell_script_to_instances_with_the_managed_tag(
+    recorded: Recorded,
+) -> None:
+    """The read-only host looks and the fix alike: nothing else is ever sent."""
+    sent = [c for c in recorded.calls if c.action == "ssm:SendCommand"]
+    assert len(sent) >= 2, "expected a read-only host look and the fix"
+    assert {c.params["DocumentName"] for c in sent} == {"AWS-RunShellScript"}
+    targets = sorted({i for c in sent for i in c.params["InstanceIds"]})
+    reservations = recorded.lab.client("ec2").describe_instances(InstanceIds=targets)
     for reservation in reservations["Reservations"]:
         for instance in reservation["Instances"]:
             tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}

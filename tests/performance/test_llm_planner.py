@@ -34,6 +34,13 @@ def _trace(reply: Any) -> ResponseTrace:
     return ResponseTrace.from_dict(MessageToDict(artifact.metadata[TRACE_METADATA_KEY]))
 
 
+def _assert_found_by_the_captures(reply: Any, lab: Any) -> None:
+    """The answer's data is the shared capture's diagnosis (its 150 ms flow from the mirrored client)."""
+    cause = reply.data["causes"][0]
+    assert (cause["code"], cause["flow"]) == ("added_latency", "10.0.1.10 → 10.0.2.20:8080 (VNI 1234)")
+    assert reply.data["flows"][0]["instance_id"] == lab.client_instance
+
+
 def _converse_response(content: list[dict], stop: str, tokens: tuple[int, int]) -> dict:
     return {
         "output": {"message": {"role": "assistant", "content": content}},
@@ -60,7 +67,7 @@ async def test_bedrock_picks_the_tool_and_writes_the_answer_with_usage_in_the_tr
     stub.assert_no_pending_responses()
     assert reply.final_state == "TASK_STATE_COMPLETED"
     assert reply.markdown == MODEL_TEXT
-    assert reply.data["recommendation"]["instance_id"] == lab.client_instance  # evidence from the tool, not the model
+    _assert_found_by_the_captures(reply, lab)  # evidence from the tool, not the model
     llm_steps = [s for s in _trace(reply).steps if s.name.startswith("llm ")]
     assert [(s.model, s.input_tokens, s.output_tokens) for s in llm_steps] == [
         (BEDROCK_MODEL, 900, 40),
@@ -155,7 +162,7 @@ async def test_a_failing_model_falls_back_to_the_built_in_planner_and_says_so(mo
     assert reply.final_state == "TASK_STATE_COMPLETED"
     [model_error] = [f for f in reply.data["findings"] if f["evidence"].get("code") == "ModelError"]
     assert "HTTP 500" in model_error["detail"]
-    assert reply.data["recommendation"]["instance_id"] == lab.client_instance
+    _assert_found_by_the_captures(reply, lab)
     [failed] = [s for s in _trace(reply).steps if s.name.startswith("llm ")]
     assert failed.error
 
@@ -185,7 +192,7 @@ async def test_bad_tool_arguments_from_the_model_go_back_to_it_as_an_error(moto_
     assert "bad arguments for analyze_traffic_mirroring_logs" in tool_message["content"]
     # No tool produced evidence, so the built-in planner answered rather than the model's unfounded text.
     assert reply.markdown != MODEL_TEXT
-    assert reply.data["recommendation"]["instance_id"] == lab.client_instance
+    _assert_found_by_the_captures(reply, lab)
 
 
 async def test_a_bedrock_error_falls_back_to_the_built_in_planner(moto_url, lab, redis_client, http):
@@ -200,4 +207,4 @@ async def test_a_bedrock_error_falls_back_to_the_built_in_planner(moto_url, lab,
     [model_error] = [f for f in reply.data["findings"] if f["evidence"].get("code") == "ModelError"]
     assert "AccessDeniedException" in model_error["detail"]
     assert reply.final_state == "TASK_STATE_COMPLETED"
-    assert reply.data["recommendation"]["instance_id"] == lab.client_instance
+    _assert_found_by_the_captures(reply, lab)

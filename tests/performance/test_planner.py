@@ -1,21 +1,23 @@
-"""The deterministic planner: what, where and when from the question; defaults from settings."""
+"""The deterministic planner: which sources a question's scope needs, where and over which window."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from agents.performance.planner import FLOW_MONITOR, MIRRORING, plan, window_minutes
+from agents.performance.planner import FLOW_MONITOR, MIRRORING, plan
+from agents.performance.question import Scope, read_question, read_window
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _scope(question: str) -> Scope:
+    return read_question(question, now=NOW, default_region="us-east-1", default_window_minutes=30)
 
 
 def _plan(question: str, bucket: str | None = "netops-captures"):
-    return plan(
-        question,
-        default_region="us-east-1",
-        default_window_minutes=30,
-        capture_bucket=bucket,
-        capture_prefix="raw-captures/",
-        max_files=20,
-    )
+    return plan(_scope(question), capture_bucket=bucket, capture_prefix="raw-captures/", max_files=20)
 
 
 def test_a_symptom_question_uses_both_sources_with_the_defaults() -> None:
@@ -24,6 +26,7 @@ def test_a_symptom_question_uses_both_sources_with_the_defaults() -> None:
     assert p.region == "us-east-1"
     assert p.window_minutes == 30
     assert p.calls[1].args["s3_bucket_name"] == "netops-captures"
+    assert p.calls[1].args["prefix"] == "raw-captures/"
 
 
 def test_region_instance_and_window_come_from_the_text() -> None:
@@ -31,7 +34,29 @@ def test_region_instance_and_window_come_from_the_text() -> None:
     assert p.region == "eu-west-2"
     assert p.instance_id == "i-0123456789abcdef0"
     assert p.window_minutes == 120
-    assert p.calls[0].args == {"region": "eu-west-2", "window_minutes": 120}
+    assert p.calls[0].args == {"region": "eu-west-2", "window_minutes": 120, "end": NOW.isoformat()}
+
+
+def test_every_source_gets_the_same_window_end() -> None:
+    """A window named by clock times means the same minutes to NFM and to the captures."""
+    p = _plan("why was it slow between 10:00 and 11:00 UTC?")
+    ends = {c.args["end"] for c in p.calls}
+    assert ends == {datetime(2026, 12, 1, 11, 0, tzinfo=UTC).isoformat()}
+    assert p.window_minutes == 60
+    assert p.calls[1].args["time_window_minutes"] == 60
+
+
+def test_a_window_cut_at_a_fix_asks_the_captures_for_what_came_after_it() -> None:
+    fix_at = NOW - timedelta(minutes=5)
+    scope = _scope("why is the app slow?").since(fix_at)
+    [_, captures] = plan(scope, capture_bucket="netops-captures", capture_prefix="raw-captures/", max_files=20).calls
+    assert captures.args["started_after"] == fix_at.isoformat()
+    assert captures.args["time_window_minutes"] == 5
+
+
+def test_a_window_not_cut_at_a_fix_sets_no_start_for_the_captures() -> None:
+    [_, captures] = _plan("why is the app slow?").calls
+    assert "started_after" not in captures.args
 
 
 def test_naming_the_captures_narrows_the_plan_to_them() -> None:
@@ -60,12 +85,13 @@ def test_without_a_bucket_captures_are_skipped_and_the_reason_says_which_setting
         ("past 15 minutes", 15),
         ("previous 3 days", 4320),
         ("last 30m", 30),
+        ("최근 5분 동안", 5),
         ("nothing", 30),
         ("last 90 days", 7 * 24 * 60),
     ],
 )
 def test_window_phrases(text: str, minutes: float) -> None:
-    assert window_minutes(text, 30) == minutes
+    assert read_window(text, now=NOW, default_minutes=30, tz_name=None).minutes == minutes
 
 
 def test_a_made_up_region_is_not_taken_from_the_text() -> None:

@@ -75,7 +75,8 @@ rollback() {{
 def _sysctl_lines(i: int, change: PlannedChange) -> tuple[str, str, str]:
     key, want, was = change.setting, shlex.quote(change.proposed), shlex.quote(change.current or "")
     check = (
-        f'now=$(squeeze "$(sysctl -n {key})") || fail "{key} cannot be read; nothing was changed"\n'
+        f'now=$(sysctl -n {key}) || fail "{key} cannot be read; nothing was changed"\n'
+        'now=$(squeeze "$now")\n'
         f'say "before {key}=$now"\n'
         f"DO{i}=1\n"
         f'if [ "$now" = {want} ]; then DO{i}=0; say "inplace {key}"\n'
