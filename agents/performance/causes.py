@@ -46,6 +46,8 @@ AT_CAP = 0.9
 # RTT a path should have inside one region: the same AZ well under a millisecond, across AZs a
 # millisecond or two. Latency is "added" when the measured median is both 10 ms above that and
 # 5 times it: small jitter is not a cause, a netem delay or a detour is.
+# A median of fewer RTT samples than this is two or three segments' luck, not the path's latency.
+MIN_RTT_SAMPLES = 20
 SAME_AZ_RTT_MS = 0.5
 INTER_AZ_RTT_MS = 2.0
 ADDED_LATENCY_MIN_MS = 10.0
@@ -334,7 +336,7 @@ def window_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause
 
 def latency_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause | None:
     """RTT far above what the placement of the two instances gives."""
-    rtt = d.rtt_p50_ms if d and d.rtt_samples else None
+    rtt = d.rtt_p50_ms if d and d.rtt_samples >= MIN_RTT_SAMPLES else None
     if rtt is None:
         rtts = [n.rtt_ms for n in flow.nfm if n.rtt_ms is not None]
         rtt = max(rtts) if rtts else None

@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.i18n import tr
 from agents.performance.answer import DIAGNOSIS_KIND, Answer, Evidence, Finding, Recommendation
-from agents.performance.causes import Cause, Context, decide
+from agents.performance.causes import MIN_SEGMENTS, Cause, Context, decide
 from agents.performance.evidence import Evidence as EvidenceSet
 from agents.performance.evidence import FlowEvidence
 from agents.performance.question import Scope
@@ -201,9 +201,12 @@ def _not_found_finding(lang: str, item: dict[str, str], scope: Scope) -> Finding
     )
 
 
-def _missing_evidence(lang: str, scope: Scope, evidence: EvidenceSet) -> str:
-    """Unknown says what was missing and how to get it."""
+def _missing_evidence(lang: str, scope: Scope, evidence: EvidenceSet, flows: list[FlowEvidence]) -> str:
+    """Unknown says what was missing and how to get it: the first gap that explains the verdict."""
     missing = []
+    segments = sum(f.data_segments for f in flows)
+    if evidence.captures_analyzed and segments < MIN_SEGMENTS:
+        missing.append(tr(lang, "only {n} data segments in the captures, too few for a rate", n=f"{segments:,}"))
     if evidence.capture_location is None:
         missing.append(tr(lang, "no capture bucket for {region}", region=scope.region))
     elif evidence.captures_analyzed == 0:
@@ -252,7 +255,7 @@ def _headline(
             "Unknown: not enough evidence in the {window} ({missing}); ask about a longer window or "
             "check the mirror session and monitors.",
             window=window,
-            missing=_missing_evidence(lang, scope, evidence),
+            missing=_missing_evidence(lang, scope, evidence, flows),
         )
     fixed = [h.instance_id for h in plan.hosts if h.changes] if plan.offerable else []
     if scope.intent == "is_cause" and scope.asked_cause:
@@ -278,9 +281,15 @@ def _headline(
             window=window,
             worst=worst,
         )
+    if plan.blocked and not fixed:  # a host cause we could not act on: say why, not "no host change fixes this"
+        rest = tr(
+            lang, "{title}: a host could not be read over SSM, so no change is offered.", title=cause_title(lang, top)
+        )
+    else:
+        rest = headline_for_cause(lang, top, fixed_hosts=fixed)
     if scope.intent == "health":
-        return tr(lang, "Not healthy: {rest}", rest=headline_for_cause(lang, top, fixed_hosts=fixed))
-    return headline_for_cause(lang, top, fixed_hosts=fixed)
+        return tr(lang, "Not healthy: {rest}", rest=rest)
+    return rest
 
 
 def _rtt_line(lang: str, flows: list[FlowEvidence]) -> str | None:

@@ -115,7 +115,8 @@ class Remediator:
         return Answer(REMEDIATION_KIND, severity, headline, remediation=remediation, language=lang)  # type: ignore[arg-type]
 
     async def _remember(self, stored: StoredPlan, remediation: Remediation, started: float) -> None:
-        changed = [h for h in remediation.hosts if h.get("status") == "Success" and h.get("changed")]
+        # only verified hosts: an unconfirmed change must not cut later windows or be offered for undo
+        changed = [h for h in remediation.hosts if h.get("verified") and h.get("changed")]
         if not changed:
             return
         fix = AppliedFix(
