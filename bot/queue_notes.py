@@ -23,10 +23,15 @@ _NOTES = {
         "If the message does not change within a minute, click again.",
         "NetOps cannot record your approval (Redis is unreachable): try again in a minute.",
     ),
+    "dismissal": (
+        "NetOps cannot tell whether your dismissal was recorded: its Redis did not answer within {seconds} s. "
+        "Submit again in a minute.",
+        "NetOps cannot record your dismissal (Redis is unreachable): submit again in a minute.",
+    ),
 }
 
 
-def not_queued(what: Literal["question", "approval"], exc: Exception, language: str) -> str:
+def not_queued(what: Literal["question", "approval", "dismissal"], exc: Exception, language: str) -> str:
     """The truthful note for `exc`, raised by `JobQueue.enqueue`."""
     silent, down = _NOTES[what]
     if isinstance(exc, EnqueueTimeout):

@@ -6,15 +6,18 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.blocks.ids import VIEW_DISMISS
+from bot.blocks.ids import INPUT_REASON, VIEW_DISMISS
 from bot.listeners.views.dismiss import on_dismiss_submitted
 from bot.services import Services
 
 
 def register(app: AsyncApp, services: Services) -> tuple[str, ...]:
     async def _dismiss(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await ack()
-        await on_dismiss_submitted(body, view, services)
+        problem = await on_dismiss_submitted(body, view, services)
+        if problem:  # the modal stays open and says why, instead of closing on a lost dismissal
+            await ack(response_action="errors", errors={INPUT_REASON: problem})
+        else:
+            await ack()
 
     app.view(VIEW_DISMISS)(_dismiss)
     return (VIEW_DISMISS,)
