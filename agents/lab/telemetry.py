@@ -24,8 +24,8 @@ from agents.lab.model import MSS, REQUEST_SEGMENTS, RESPONSE_SEGMENTS, FlowCondi
 from agents.lab.scenarios import Monitor
 from agents.performance.pcap.generator import FlowSpec, write_capture
 
-BULK_SAMPLE_SEGMENTS = 640  # data segments of a bulk flow per capture: a stable loss rate, a small file
-SAMPLE_CONNECTIONS = 24  # connections of a request/response flow per capture
+BULK_SAMPLE_SEGMENTS = 480  # data segments of a bulk flow per capture: a stable loss rate, a small file
+SAMPLE_CONNECTIONS = 20  # connections of a request/response flow per capture (a fifth reset = 4)
 CONNECTION_SPACING_S = 0.05
 # The mirror session truncates each mirrored packet to PacketLength; the target's capture adds
 # SLL2 (20), outer IPv4 (20), UDP (8) and VXLAN (8) in front of what is left.
