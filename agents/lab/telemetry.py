@@ -21,7 +21,7 @@ from typing import Any
 
 from agents.lab import topology
 from agents.lab.model import MSS, REQUEST_SEGMENTS, RESPONSE_SEGMENTS, FlowCondition, Observation
-from agents.lab.scenarios import Monitor
+from agents.lab.scenarios import CLIENT_PORT_SPAN, Monitor
 from agents.performance.pcap.generator import FlowSpec, write_capture
 
 BULK_SAMPLE_SEGMENTS = 480  # data segments of a bulk flow per capture: a stable loss rate, a small file
@@ -33,7 +33,7 @@ MIRROR_SNAPLEN = 20 + 20 + 8 + 8 + topology.MIRROR_PACKET_LENGTH
 SAMPLE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # where a state's samples are drawn before re-timing
 # Samples drawn per host state, used in turn minute by minute: the losses fall elsewhere from one
 # minute to the next and short connections take other ephemeral ports, as on a real host.
-SAMPLE_VARIANTS = 4
+SAMPLE_VARIANTS = CLIENT_PORT_SPAN // SAMPLE_CONNECTIONS  # 4: each takes its own ports
 CLOUDWATCH_NAMES = {
     "RETRANSMISSIONS": ("Retransmissions", "Count"),
     "TIMEOUTS": ("Timeouts", "Count"),
