@@ -54,6 +54,9 @@ CAUSES = (
     "none",
     "insufficient_evidence",
 )
+# A request/response flow's short connections take ephemeral ports from its client_port up: the
+# lab's captures draw their samples of short connections from this many (agents.lab.telemetry).
+CLIENT_PORT_SPAN = 80
 QDISC_SETTING = "qdisc"  # in a fix: "remove the root netem qdisc"
 _ROLE = r"^[a-z][a-z0-9-]{0,30}$"
 _SCENARIO_DIR = "scenarios"
@@ -253,10 +256,14 @@ def _flow_problem(s: Scenario) -> str | None:
                 return f"flows.{i}.{field}: {getattr(flow, field)!r} is not one of the hosts ({', '.join(s.hosts)})."
         if flow.client == flow.server:
             return f"flows.{i}.server: a flow needs two different hosts."
-        key = (flow.client, flow.client_port)
-        if key in ends:
-            return f"flows.{i}.client_port: {flow.client} already uses port {flow.client_port} for another flow."
-        ends.add(key)
+        span = CLIENT_PORT_SPAN if flow.pattern == "request_response" else 1
+        ports = range(flow.client_port, flow.client_port + span)
+        if ports.stop > 65536:
+            return f"flows.{i}.client_port: a request/response flow needs {span} ports from it, up to 65535."
+        taken = next((p for p in ports if (flow.client, p) in ends), None)
+        if taken is not None:
+            return f"flows.{i}.client_port: {flow.client} already uses port {taken} for another flow."
+        ends.update((flow.client, p) for p in ports)
     names = [m.name for m in s.monitors]
     if len(set(names)) != len(names):
         return "monitors: two monitors have the same name."

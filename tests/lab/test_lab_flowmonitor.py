@@ -127,9 +127,11 @@ def test_a_window_before_the_history_has_no_rows(shared_lab: Lab) -> None:
     assert _results(nfm, query_id)["topContributors"] == []
 
 
-def test_other_destination_categories_have_no_rows(shared_lab: Lab) -> None:
+def test_each_flow_is_in_its_destination_category_only(shared_lab: Lab) -> None:
     nfm = shared_lab.client("networkflowmonitor")
-    assert _results(nfm, _start(nfm, category="INTRA_AZ"))["topContributors"] == []
+    [intra] = _results(nfm, _start(nfm, category="INTRA_AZ"))["topContributors"]
+    assert (intra["localIp"], intra["remoteIp"], intra["targetPort"]) == ("10.0.1.30", topology.APP_IP, 8080)
+    assert _results(nfm, _start(nfm, category="INTER_REGION"))["topContributors"] == []
 
 
 def test_unknown_metric_is_a_validation_error(shared_lab: Lab) -> None:
@@ -163,7 +165,7 @@ def test_window_after_the_host_heals_shows_a_clean_flow_still_carrying_data(fres
     rows = _results(nfm, _start(nfm, start=healed_at))["topContributors"]
     data = _results(nfm, _start(nfm, metric="DATA_TRANSFERRED", start=healed_at))["topContributors"]
     assert before > 0
-    assert [row["value"] for row in rows] == [0, 0, 0]  # the app's two flows to the db and the web host's
+    assert [row["value"] for row in rows] == [0, 0]  # the app's flow to the db and the web host's (inter-AZ)
     assert all(row["value"] > 0 for row in data)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lab_helpers import run_script
+from lab_helpers import monitor_datapoints, run_script
 
 from agents.lab import topology
 from agents.lab.scenarios import load_scenario
@@ -43,19 +43,7 @@ def test_a_question_about_the_last_two_minutes_finds_captures_and_datapoints(qui
     report = analyze_traffic_mirroring_logs(
         quiet_lab.client("ec2"), quiet_lab.client("s3"), s3_bucket_name=quiet_lab.bucket, time_window_minutes=2
     )
-    end = datetime.now(UTC)
-    points = quiet_lab.client("cloudwatch").get_metric_statistics(
-        Namespace=topology.METRIC_NAMESPACE,
-        MetricName="Retransmissions",
-        Dimensions=[
-            {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
-            {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
-        ],
-        StartTime=end - timedelta(minutes=2),
-        EndTime=end,
-        Period=60,
-        Statistics=["Sum"],
-    )["Datapoints"]
+    points = monitor_datapoints(quiet_lab, "Retransmissions", "Sum", minutes=2)
     assert report.files_analyzed >= 1
     assert report.counts["retransmissions"] > 0
     assert points and all(p["Sum"] > 0 for p in points)

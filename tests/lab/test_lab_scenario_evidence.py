@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from lab_helpers import monitor_datapoints
 
 from agents.lab import topology
 from agents.lab.scenarios import load_scenario, scenario_names
@@ -85,19 +86,9 @@ def _nfm_rows(lab: Lab, metric: str) -> list[dict]:
 
 
 def _health_indicators(lab: Lab) -> set[float]:
-    end = datetime.now(UTC) + timedelta(minutes=1)
-    points = lab.client("cloudwatch").get_metric_statistics(
-        Namespace=topology.METRIC_NAMESPACE,
-        MetricName="HealthIndicator",
-        Dimensions=[
-            {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
-            {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
-        ],
-        StartTime=end - timedelta(minutes=10),
-        EndTime=end,
-        Period=60,
-        Statistics=["Maximum"],
-    )["Datapoints"]
+    points = monitor_datapoints(
+        lab, "HealthIndicator", "Maximum", minutes=10, end=datetime.now(UTC) + timedelta(minutes=1)
+    )
     return {p["Maximum"] for p in points}
 
 

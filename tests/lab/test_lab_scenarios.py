@@ -123,8 +123,12 @@ def test_shipped_scenarios_load_from_any_working_directory(tmp_path: Path) -> No
         ),
         (lambda d: d["flows"][1].update(pattern="stream"), r"^scenario x\.yaml: flows\.1\.pattern: "),
         (
-            lambda d: d["flows"][1].update(client_port=40000),
-            r"^scenario x\.yaml: flows\.1\.client_port: app already uses port 40000",
+            lambda d: d["flows"][2].update(client_port=41050),
+            r"^scenario x\.yaml: flows\.2\.client_port: web already uses port 41050",
+        ),
+        (
+            lambda d: d["flows"][1].update(client_port=65500),
+            r"^scenario x\.yaml: flows\.1\.client_port: a request/response flow needs 80 ports from it",
         ),
         (lambda d: d["monitors"][0].update(health_indicator=2), r"^scenario x\.yaml: monitors\.0\.health_indicator: "),
         (lambda d: d.update(mirror="cache"), r"^scenario x\.yaml: mirror: 'cache' is not one of the hosts"),

@@ -52,7 +52,8 @@ def test_healthy_capture_has_no_retransmissions() -> None:
 
 def test_a_capture_holds_only_the_flows_of_the_mirrored_interface() -> None:
     result = analyze_stream(io.BytesIO(capture_bytes(_flows("healthy"), WHEN, "app")), name="app")
-    assert {f.src for f in result.flows} == {topology.APP_IP}  # the web host's flow to the db is not the app's
+    assert {(f.src, f.dport) for f in result.flows} == {(topology.APP_IP, 5432), ("10.0.1.30", 8080)}
+    # the web host's flow to the db does not cross the app's interface
 
 
 def test_captures_are_deterministic_for_a_time() -> None:
