@@ -466,7 +466,8 @@ def analyze_records(
 
             # bytes in flight after this segment, as Wireshark's default (payload-based) method counts them
             if seglen and fwd.valid_bif and fwd.segs:
-                in_flight = _span(fwd)
+                segs = fwd.segs
+                in_flight = (segs[-1][0] - segs[0][2]) & M32 if fwd.sorted else _span(fwd)
                 if rev.sack_delivered:
                     in_flight = (in_flight - rev.sack_delivered) & M32
                 if 0 < in_flight < 2_000_000_000:
@@ -607,10 +608,9 @@ def _taint(segs: list, seq: int) -> None:
 
 
 def _span(fwd: _Dir) -> int:
-    """Bytes from the lowest unacked sequence number to the highest unacked end (Wireshark's BiF)."""
+    """Bytes from the lowest unacked sequence number to the highest unacked end (Wireshark's BiF), for
+    segments out of order (in order, it is the last end minus the first start: the caller does that)."""
     segs = fwd.segs
-    if fwd.sorted:
-        return (segs[-1][0] - segs[0][2]) & M32
     base = fwd.base_seq
     first = min((item[2] - base) & M32 for item in segs)
     last = max((item[0] - base) & M32 for item in segs)
