@@ -7,12 +7,14 @@ Traffic Mirroring target records it (SLL2 / IPv4 / UDP 4789 / VXLAN / Ethernet /
 frames cut at 160 bytes by the session's PacketLength) with loss, reordering and duplicate
 ACKs, into a temporary directory. Then runs, one after the other on that file,
 
+    cat FILE > /dev/null                      (the physical floor: reading the file)
     netops analyze-pcap FILE --json
     tshark -r FILE -Y tcp.analysis.retransmission -T fields -e frame.number
 
 and reports each one's packets per second and peak RSS (from wait4), whether the
 retransmission counts agree (within 0.5%), and on the last line the throughput ratio
-(netops/tshark, higher is better) and the memory ratio (netops/tshark, lower is better).
+(netops/tshark, higher is better), the memory ratio (netops/tshark, lower is better) and
+netops' time over cat's (how far from the floor).
 """
 
 from __future__ import annotations
@@ -55,18 +57,23 @@ def generate(path: Path, packets: int) -> int:
     return write_capture(path, flows, link="sll2-vxlan", seed=2024, start_time=1_700_000_000.0, snaplen=SNAPLEN)
 
 
-def measure(cmd: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in KiB, stdout) of one command."""
+def measure(cmd: list[str], stdout_to: Path | None = None) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS in KiB, stdout, CPU seconds) of one command.
+
+    CPU time is reported beside wall time because a shared machine's load stretches the wall
+    time of whichever command it happens to hit; the CPU each one needed does not change."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
+    with open(stdout_to, "wb") if stdout_to else tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT)
         _pid, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
-        out.seek(0)
-        text = out.read().decode()
+        text = ""
+        if stdout_to is None:
+            out.seek(0)
+            text = out.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: {cmd[0]} failed with status {status}")
-    return elapsed, usage.ru_maxrss, text
+    return elapsed, usage.ru_maxrss, text, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -97,30 +104,37 @@ def main() -> int:
         size_mb = capture.stat().st_size / 1e6
         print(f"capture: {packets:,} packets, {size_mb:,.1f} MB, written in {time.perf_counter() - started:.1f} s")
 
+        measure(["cat", str(capture)], stdout_to=Path(os.devnull))  # warm the page cache for everyone
+        cat_s, _cat_kib, _, _cat_cpu = measure(["cat", str(capture)], stdout_to=Path(os.devnull))
+        print(f"cat FILE > /dev/null: {cat_s:6.2f} s  {packets / cat_s:10,.0f} pkt/s")
+
         netops = [sys.executable, "-m", "agents.cli", "analyze-pcap", "--json", "--deadline-s", "0", str(capture)]
-        ours_s, ours_kib, ours_out = measure(netops)
+        ours_s, ours_kib, ours_out, ours_cpu = measure(netops)
         ours = json.loads(ours_out.splitlines()[0])
         if ours["error"]:
             raise SystemExit(f"bench: netops analyze-pcap failed: {ours['error']}")
         ours_retrans = ours["counts"]["retransmissions"]
         print(
             f"netops analyze-pcap: {ours_s:6.1f} s  {packets / ours_s:10,.0f} pkt/s  peak RSS {ours_kib / 1024:7.1f} MB"
-            f"  retransmissions {ours_retrans:,}"
+            f"  retransmissions {ours_retrans:,}  CPU {ours_cpu:.1f} s"
         )
 
-        theirs_s, theirs_kib, theirs_out = measure(
+        theirs_s, theirs_kib, theirs_out, theirs_cpu = measure(
             [tshark, "-r", str(capture), "-Y", "tcp.analysis.retransmission", "-T", "fields", "-e", "frame.number"]
         )
         theirs_retrans = len(theirs_out.splitlines())
         print(
             f"tshark             : {theirs_s:6.1f} s  {packets / theirs_s:10,.0f} pkt/s  peak RSS "
-            f"{theirs_kib / 1024:7.1f} MB  retransmissions {theirs_retrans:,}"
+            f"{theirs_kib / 1024:7.1f} MB  retransmissions {theirs_retrans:,}  CPU {theirs_cpu:.1f} s"
         )
         agree = abs(ours_retrans - theirs_retrans) <= max(1, 0.005 * theirs_retrans)
         print(f"retransmission counts agree within 0.5%: {'yes' if agree else 'NO'}")
         throughput = theirs_s / ours_s
         memory = ours_kib / theirs_kib
-        print(f"throughput ratio {throughput:.2f}x tshark, memory ratio {memory:.3f} of tshark (1/{1 / memory:.1f})")
+        print(
+            f"throughput ratio {throughput:.2f}x tshark, memory ratio {memory:.3f} of tshark (1/{1 / memory:.1f}), "
+            f"{ours_s / cat_s:.1f}x the time of cat; CPU time ratio {theirs_cpu / ours_cpu:.2f}x tshark"
+        )
         return 0 if agree else 1
     finally:
         if args.keep is None:

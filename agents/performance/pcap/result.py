@@ -8,6 +8,7 @@ one answer, merging flows that appear in more than one file.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,9 +99,18 @@ class DirectionStats(_RttQuantiles):
     window_scale: int | None = None  # shift offered in this side's SYN; None = no SYN seen (or its options cut);
     # -1 = SYN without the option
     max_in_flight: int = 0  # most bytes this side had unacknowledged (tcp.analysis.bytes_in_flight)
-    first_data_ts: float | None = None  # seconds since the epoch, of this side's first segment with payload
-    last_data_ts: float | None = None  # with payload_bytes: this side's throughput
+    first_data_ns: int | None = None  # capture time of this side's first segment with payload (first_data_ts)
+    last_data_ns: int | None = None  # and of its last (last_data_ts): with payload_bytes, its throughput
     rtt: QuantileSketch = field(default_factory=QuantileSketch, repr=False, compare=False)
+
+    @property
+    def first_data_ts(self) -> float | None:
+        """Seconds since the epoch (kept in ns: the capture's own int, no float per packet)."""
+        return None if self.first_data_ns is None else self.first_data_ns / 1e9
+
+    @property
+    def last_data_ts(self) -> float | None:
+        return None if self.last_data_ns is None else self.last_data_ns / 1e9
 
     def merge(self, other: DirectionStats) -> None:
         for name in DIRECTION_COUNTS:
@@ -109,11 +119,11 @@ class DirectionStats(_RttQuantiles):
         self.max_in_flight = max(self.max_in_flight, other.max_in_flight)
         if self.window_scale is None:
             self.window_scale = other.window_scale
-        if other.first_data_ts is not None:
-            if self.first_data_ts is None or other.first_data_ts < self.first_data_ts:
-                self.first_data_ts = other.first_data_ts
-            if self.last_data_ts is None or (other.last_data_ts or 0.0) > self.last_data_ts:
-                self.last_data_ts = other.last_data_ts
+        if other.first_data_ns is not None:
+            if self.first_data_ns is None or other.first_data_ns < self.first_data_ns:
+                self.first_data_ns = other.first_data_ns
+            if self.last_data_ns is None or (other.last_data_ns or 0) > self.last_data_ns:
+                self.last_data_ns = other.last_data_ns
         self.rtt.extend(other.rtt)
 
     def to_json(self) -> dict:
@@ -145,11 +155,6 @@ class FlowStats(_RttQuantiles):
     sport: int
     dport: int
     vni: int | None
-    packets: int = 0
-    bytes: int = 0
-    data_segments: int = 0
-    retransmissions: int = 0
-    resets: int = 0
     rtt: QuantileSketch = field(default_factory=QuantileSketch, repr=False, compare=False)  # Wireshark's ack RTT
     forward: DirectionStats = field(default_factory=DirectionStats)  # what `src` sent
     reverse: DirectionStats = field(default_factory=DirectionStats)  # what `dst` sent
@@ -157,6 +162,27 @@ class FlowStats(_RttQuantiles):
     @property
     def key(self) -> tuple:
         return (self.src, self.dst, self.sport, self.dport, self.vni)
+
+    # Both directions' sums, kept as the flow's own figures (one record per direction is memory enough)
+    @property
+    def packets(self) -> int:
+        return self.forward.packets + self.reverse.packets
+
+    @property
+    def bytes(self) -> int:
+        return self.forward.payload_bytes + self.reverse.payload_bytes
+
+    @property
+    def data_segments(self) -> int:
+        return self.forward.data_segments + self.reverse.data_segments
+
+    @property
+    def retransmissions(self) -> int:
+        return self.forward.retransmissions + self.reverse.retransmissions
+
+    @property
+    def resets(self) -> int:
+        return self.forward.resets + self.reverse.resets
 
     @property
     def retransmission_rate(self) -> float:
@@ -172,11 +198,6 @@ class FlowStats(_RttQuantiles):
         return twin
 
     def merge(self, other: FlowStats) -> None:
-        self.packets += other.packets
-        self.bytes += other.bytes
-        self.data_segments += other.data_segments
-        self.retransmissions += other.retransmissions
-        self.resets += other.resets
         self.rtt.extend(other.rtt)
         self.forward.merge(other.forward)
         self.reverse.merge(other.reverse)
@@ -207,8 +228,14 @@ class FlowStats(_RttQuantiles):
         return f"{src}:{self.sport} → {dst}:{self.dport}{tail}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _address_text(addr: int | bytes) -> str:
+    """One string per address: a mirror target's flows share a few servers (memory per flow)."""
+    return format_address(addr)
+
+
 def make_flow(src, dst, sport: int, dport: int, vni: int) -> FlowStats:
-    return FlowStats(format_address(src), format_address(dst), sport, dport, None if vni < 0 else vni)
+    return FlowStats(_address_text(src), _address_text(dst), sport, dport, None if vni < 0 else vni)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from array import array
+from collections.abc import Iterable
 
 
 class Reservoir:
@@ -117,26 +118,36 @@ class QuantileSketch:
     def add(self, value: float) -> None:
         if value <= 0.0:
             return
-        self.count += 1
+        count, lo, hi = self.count, self.min, self.max
+        self.count = count + 1
         self.total += value
-        if self.max is None or value > self.max:
+        if hi is None or value > hi:
             self.max = value
-        if self.min is None or value < self.min:
+        if lo is None or value < lo:
             self.min = value
         buckets = self.buckets
         if buckets is not None:
             key = math.ceil(math.log(value) / _LOG_GAMMA)
             buckets[key] = buckets.get(key, 0) + 1
-            return
-        if self.samples is None:
-            self.samples = array("d")
-        self.samples.append(value)
-        if len(self.samples) > EXACT_SAMPLES:
-            self._to_buckets()
+        elif count == 2:  # the first two samples are the old min and max: an array only from the third
+            self.samples = array("d", (lo, hi, value))
+        elif count > 2:
+            samples = self.samples
+            samples.append(value)
+            if len(samples) > EXACT_SAMPLES:
+                self._to_buckets()
+
+    def _exact_values(self) -> Iterable[float]:
+        """The samples of the exact regime (one or two are held as min and max only)."""
+        if self.samples is not None:
+            return self.samples
+        if self.buckets is not None or not self.count:
+            return ()
+        return (self.min,) if self.count == 1 else (self.min, self.max)
 
     def _to_buckets(self) -> None:
         buckets: dict[int, int] = {} if self.buckets is None else self.buckets
-        for value in self.samples or ():
+        for value in self._exact_values():
             key = math.ceil(math.log(value) / _LOG_GAMMA)
             buckets[key] = buckets.get(key, 0) + 1
         self.buckets = buckets
@@ -150,27 +161,23 @@ class QuantileSketch:
         """Fold another sketch in (the same flow in two files, or two flows pooled)."""
         if not other.count:
             return
+        if self.buckets is None and other.buckets is None and self.count + other.count <= EXACT_SAMPLES:
+            values = [*self._exact_values(), *other._exact_values()]
+            self.samples = array("d", values) if len(values) > 2 else None
+        else:
+            self._to_buckets()
+            buckets = self.buckets
+            for value in other._exact_values():
+                key = math.ceil(math.log(value) / _LOG_GAMMA)
+                buckets[key] = buckets.get(key, 0) + 1
+            for key, n in (other.buckets or {}).items():
+                buckets[key] = buckets.get(key, 0) + n
         self.count += other.count
         self.total += other.total
         if self.max is None or (other.max is not None and other.max > self.max):
             self.max = other.max
         if self.min is None or (other.min is not None and other.min < self.min):
             self.min = other.min
-        if other.buckets is None and self.buckets is None:
-            mine = self.samples if self.samples is not None else array("d")
-            mine.extend(other.samples or ())
-            self.samples = mine
-            if len(mine) > EXACT_SAMPLES:
-                self._to_buckets()
-            return
-        self._to_buckets()
-        buckets = self.buckets
-        assert buckets is not None
-        for value in other.samples or ():
-            key = math.ceil(math.log(value) / _LOG_GAMMA)
-            buckets[key] = buckets.get(key, 0) + 1
-        for key, n in (other.buckets or {}).items():
-            buckets[key] = buckets.get(key, 0) + n
 
     def quantile(self, q: float) -> float | None:
         """The sample at rank int(q*n) of the sorted samples: exact, or within RELATIVE_ERROR."""
@@ -178,7 +185,7 @@ class QuantileSketch:
             return None
         rank = min(self.count - 1, int(q * self.count))
         if self.buckets is None:
-            return sorted(self.samples or ())[rank]
+            return sorted(self._exact_values())[rank]
         seen = 0
         for key in sorted(self.buckets):
             seen += self.buckets[key]

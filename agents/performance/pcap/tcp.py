@@ -108,6 +108,9 @@ DEADLINE_EVERY = 4096
 F_KEEP_ALIVE, F_ZERO_WINDOW_PROBE = 0x1, 0x2
 
 
+_NO_SEGS: list = []  # shared by every direction with nothing unacknowledged: never appended to
+
+
 class DeadlineExceeded(Exception):
     """The per-file time bound ran out."""
 
@@ -117,17 +120,16 @@ class _Dir:
 
     __slots__ = (
         "base_seq",
-        "base_set",
+        "conv",
         "dupacknum",
-        "fin",
         "lastack",
         "lastacktime",
         "lastsegflags",
         "maxseqtobeacked",
         "nextseq",
         "nextseqtime",
+        "peer",
         "sack_delivered",
-        "seen",
         "segs",
         "sorted",
         "stats",
@@ -138,8 +140,9 @@ class _Dir:
 
     def __init__(self, stats: DirectionStats) -> None:
         self.stats = stats  # what this side sent, for the flow's record
-        self.base_set = False
-        self.base_seq = 0
+        self.conv: _Conv  # set with `peer` by _new_conv
+        self.peer: _Dir
+        self.base_seq = -1  # unset
         self.nextseq = 0
         self.nextseqtime = 0
         self.lastack = 0
@@ -149,13 +152,11 @@ class _Dir:
         self.maxseqtobeacked = 0
         self.lastsegflags = 0
         # unacked (nextseq, sent ns, seq, clean), oldest first; `clean`: never retransmitted (Karn)
-        self.segs: list[tuple[int, int, int, bool]] = []
+        self.segs: list[tuple[int, int, int, bool]] = _NO_SEGS  # a list of its own from the first segment
         self.sorted = True  # segs' nextseq strictly and seq weakly increasing: acks then remove a prefix
         self.win_scale = -1  # Wireshark's: -1 unknown, -2 no scaling, else the shift of this side's SYN
         self.valid_bif = True  # bytes in flight known (not after a gap, until the peer ACKs)
         self.sack_delivered = 0  # bytes the last SACK option of this side covered
-        self.fin = False
-        self.seen = False
 
 
 class _Conv:
@@ -163,7 +164,7 @@ class _Conv:
 
     def __init__(self, flow: FlowStats) -> None:
         self.flow = flow
-        self.keys: list[tuple] = []
+        self.keys: tuple[tuple, ...] = ()
         self.mru_syn = 0
         self.first_rtt = 0
         self.last_ts = 0
@@ -191,8 +192,8 @@ def analyze_records(
     f_zw = frames["zero_windows"]
     f_rst = frames["resets"]
     rtt_add = result.rtt.add
-    table: dict[tuple, tuple[_Conv, _Dir, _Dir]] = {}  # (src, dst, sport, dport, vni) -> (conv, fwd, rev)
-    by_tuple: dict[tuple, tuple[_Conv, _Dir, _Dir]] = {}  # tunnelled conversations by opening 4-tuple
+    table: dict[tuple, _Dir] = {}  # (src, dst, sport, dport, vni) -> the direction that key sends
+    by_tuple: dict[tuple, _Dir] = {}  # tunnelled conversations' opening direction by its 4-tuple
     peak = 0
     finished: list[FlowStats] = []
     n_tcp = n_streams = n_retrans = n_fast = n_spur = n_dup = n_lost = n_ooo = n_zw = 0
@@ -276,23 +277,22 @@ def analyze_records(
                     continue
             n_tcp += 1
             key = (src, dst, sport, dport, vni)
-            entry = table.get(key)
-            if entry is None:
+            fwd = table.get(key)
+            if fwd is None:
                 if vni >= 0:
-                    entry = _other_vni(table, by_tuple, key)
-                if entry is None:
-                    entry = _new_conv(table, by_tuple, key, flags)
+                    fwd = _other_vni(table, by_tuple, key)
+                if fwd is None:
+                    fwd = _new_conv(table, by_tuple, key, flags)
                     n_streams += 1
-            elif flags & (SYN | ACK) == SYN and entry[1].base_set and seq != entry[1].base_seq:
+            elif flags & (SYN | ACK) == SYN and fwd.base_seq >= 0 and seq != fwd.base_seq:
                 # tshark's port reuse: a new SYN with another ISN starts a new stream
-                finished.append(_forget(table, by_tuple, entry[0]))
-                entry = _new_conv(table, by_tuple, key, flags)
+                finished.append(_forget(table, by_tuple, fwd.conv))
+                fwd = _new_conv(table, by_tuple, key, flags)
                 n_streams += 1
-            conv, fwd, rev = entry
-            fwd.seen = True
+            conv = fwd.conv
+            rev = fwd.peer
             conv.last_ts = ts
             flow = conv.flow
-            flow.packets += 1
             ds = fwd.stats
             ds.packets += 1
             show = hlen >= 20 and tcap >= 20
@@ -303,12 +303,10 @@ def analyze_records(
                 if flags & FIN:
                     n_fin += 1
                     ds.fins += 1
-                    fwd.fin = True
-                    if rev.fin:
+                    if rev.stats.fins:
                         conv.closed = True
                 if flags & RST:
                     n_rst += 1
-                    flow.resets += 1
                     ds.resets += 1
                     conv.closed = True
                     if len(f_rst) < MAX_FRAMES:
@@ -318,7 +316,6 @@ def analyze_records(
                     fragments += 1  # a first IP fragment: its segment length is unknown
                 continue  # tshark: "short segment" or fragment, no sequence analysis
             seglen = treported - hlen
-            flow.bytes += seglen
             if flags & SYN or fwd.win_scale < 0:
                 if win > ds.max_window:
                     ds.max_window = win
@@ -328,12 +325,10 @@ def analyze_records(
             # ---------------- tcp_analyze_sequence_number ----------------
             fl = 0
             is_retrans = False
-            if not fwd.base_set:
+            if fwd.base_seq < 0:
                 fwd.base_seq = seq if flags & SYN else (seq - 1) & M32
-                fwd.base_set = True
-            if not rev.base_set and flags & ACK:
+            if rev.base_seq < 0 and flags & ACK:
                 rev.base_seq = (ack - 1) & M32
-                rev.base_set = True
             if flags & ACK:
                 rev.valid_bif = True
             nextseq = fwd.nextseq
@@ -417,15 +412,16 @@ def analyze_records(
                                     f_ooo.append(frame)
                             else:
                                 is_retrans = True
-                flow.data_segments += 1
                 ds.data_segments += 1
                 if seglen:
                     ds.payload_bytes += seglen
-                    ds.last_data_ts = ts * 1e-9
-                    if ds.first_data_ts is None:
-                        ds.first_data_ts = ds.last_data_ts
+                    ds.last_data_ns = ts
+                    if ds.first_data_ns is None:
+                        ds.first_data_ns = ts
                 nxt = (seq + seglen) & M32
                 segs = fwd.segs
+                if segs is _NO_SEGS:
+                    segs = fwd.segs = []
                 if is_retrans or not clean:
                     clean = False
                     if segs:
@@ -442,13 +438,11 @@ def analyze_records(
                     segs.append((nxt, ts, seq, clean))
             else:
                 nxt = seq
-            if is_retrans:
-                flow.retransmissions += 1
-                if show:
-                    n_retrans += 1
-                    ds.retransmissions += 1
-                    if len(f_retrans) < MAX_FRAMES:
-                        f_retrans.append(frame)
+            if is_retrans and show:
+                n_retrans += 1
+                ds.retransmissions += 1
+                if len(f_retrans) < MAX_FRAMES:
+                    f_retrans.append(frame)
             if not fl & F_ZERO_WINDOW_PROBE:
                 if not fwd.nextseq or (nxt != fwd.nextseq and (nxt - fwd.nextseq) & M32 < HALF):
                     fwd.nextseq = nxt
@@ -472,7 +466,8 @@ def analyze_records(
 
             # bytes in flight after this segment, as Wireshark's default (payload-based) method counts them
             if seglen and fwd.valid_bif and fwd.segs:
-                in_flight = _span(fwd)
+                segs = fwd.segs
+                in_flight = (segs[-1][0] - segs[0][2]) & M32 if fwd.sorted else _span(fwd)
                 if rev.sack_delivered:
                     in_flight = (in_flight - rev.sack_delivered) & M32
                 if 0 < in_flight < 2_000_000_000:
@@ -523,14 +518,16 @@ def analyze_records(
         result.packets = frame
         result.ip_fragments = fragments
         result.tunnels_too_deep = too_deep
-        active = {id(conv): conv.flow for conv, _fwd, _rev in table.values()}
+        active = [d.conv.flow for key, d in table.items() if key is d.conv.keys[0]]  # each conversation once
         result.peak_conversations = max(peak, len(active))
-        finished.extend(active.values())
+        table.clear()  # the state goes before the ranking needs memory of its own
+        by_tuple.clear()
+        finished.extend(active)
         result.flows = worst_flows(finished)
     return linktypes
 
 
-def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> tuple[_Conv, _Dir, _Dir]:
+def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> _Dir:
     src, dst, sport, dport, vni = key
     rkey = (dst, src, dport, sport, vni)
     if flags & (SYN | ACK) == (SYN | ACK):  # the SYN/ACK's sender is the server
@@ -542,13 +539,14 @@ def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> tuple[_Con
         a, b = _Dir(flow.reverse), _Dir(flow.forward)
     else:
         a, b = _Dir(flow.forward), _Dir(flow.reverse)
-    entry = (conv, a, b)
-    table[key] = entry
-    table[rkey] = (conv, b, a)
-    conv.keys = [key, rkey]
+    a.conv = b.conv = conv
+    a.peer, b.peer = b, a
+    table[key] = a
+    table[rkey] = b
+    conv.keys = (key, rkey)
     if vni >= 0:
-        by_tuple[key[:4]] = entry
-    return entry
+        by_tuple[key[:4]] = a
+    return a
 
 
 def _acknowledge(rev: _Dir, ack: int) -> tuple[int, int]:
@@ -573,6 +571,9 @@ def _acknowledge(rev: _Dir, ack: int) -> tuple[int, int]:
             if newest[3]:
                 karn = newest[1]
             del segs[:i]
+            if not segs:
+                rev.segs = _NO_SEGS  # an idle direction holds no list (memory per conversation)
+                return sent, karn
         for j, item in enumerate(segs):
             part = (ack - item[2]) & M32
             if not part or part >= HALF:
@@ -593,7 +594,7 @@ def _acknowledge(rev: _Dir, ack: int) -> tuple[int, int]:
         if behind < closest or (behind == closest and karn >= 0):
             closest = behind
             karn = item[1] if item[3] else -1
-    rev.segs = keep
+    rev.segs = keep or _NO_SEGS
     if not keep:
         rev.sorted = True
     return sent, karn
@@ -607,10 +608,9 @@ def _taint(segs: list, seq: int) -> None:
 
 
 def _span(fwd: _Dir) -> int:
-    """Bytes from the lowest unacked sequence number to the highest unacked end (Wireshark's BiF)."""
+    """Bytes from the lowest unacked sequence number to the highest unacked end (Wireshark's BiF), for
+    segments out of order (in order, it is the last end minus the first start: the caller does that)."""
     segs = fwd.segs
-    if fwd.sorted:
-        return (segs[-1][0] - segs[0][2]) & M32
     base = fwd.base_seq
     first = min((item[2] - base) & M32 for item in segs)
     last = max((item[0] - base) & M32 for item in segs)
@@ -625,7 +625,7 @@ def _verify_window_scaling(fwd: _Dir, rev: _Dir, is_synack: int) -> None:
         fwd.win_scale = -2
 
 
-def _other_vni(table: dict, by_tuple: dict, key: tuple) -> tuple[_Conv, _Dir, _Dir] | None:
+def _other_vni(table: dict, by_tuple: dict, key: tuple) -> _Dir | None:
     """The tunnelled conversation this packet answers under another VNI, if any.
 
     Some mirror setups (GENEVE on GCP, for one) give each direction its own VNI, while two
@@ -634,25 +634,24 @@ def _other_vni(table: dict, by_tuple: dict, key: tuple) -> tuple[_Conv, _Dir, _D
     second mirrored copy always has seen both directions, so it stays a flow of its own.
     """
     src, dst, sport, dport, _vni = key
-    candidate = by_tuple.get((dst, src, dport, sport))
-    if candidate is None or candidate[2].seen:
+    opener = by_tuple.get((dst, src, dport, sport))
+    if opener is None or opener.peer.stats.packets:
         return None
-    conv, fwd, rev = candidate
-    entry = (conv, rev, fwd)
-    table[key] = entry
-    conv.keys.append(key)
+    table[key] = opener.peer
+    opener.conv.keys += (key,)
     del by_tuple[(dst, src, dport, sport)]
-    return entry
+    return opener.peer
 
 
 def _forget(table: dict, by_tuple: dict, conv: _Conv) -> FlowStats:
     """Drop every key of a conversation; returns its flow statistics."""
     for key in conv.keys:
-        entry = table.get(key)
-        if entry is not None and entry[0] is conv:
+        d = table.get(key)
+        if d is not None and d.conv is conv:
             del table[key]
-        entry = by_tuple.get(key[:4])
-        if entry is not None and entry[0] is conv:
+            d.peer = None  # no reference cycle left: the directions go as soon as they are dropped
+        d = by_tuple.get(key[:4])
+        if d is not None and d.conv is conv:
             del by_tuple[key[:4]]
     return conv.flow
 
@@ -665,15 +664,16 @@ def _sweep(table: dict, by_tuple: dict, finished: list[FlowStats], now: int, max
     """
     open_cut = now - IDLE_OPEN_S * 1_000_000_000
     closed_cut = now - IDLE_CLOSED_S * 1_000_000_000
-    live = {id(entry[0]): entry for entry in table.values()}
+    live = {id(d.conv): d for d in table.values()}
     stale = [
-        conv
-        for conv, fwd, rev in live.values()
-        if conv.last_ts < open_cut or ((conv.closed or not (fwd.seen and rev.seen)) and conv.last_ts < closed_cut)
+        d.conv
+        for d in live.values()
+        if d.conv.last_ts < open_cut
+        or ((d.conv.closed or not (d.stats.packets and d.peer.stats.packets)) and d.conv.last_ts < closed_cut)
     ]
     if len(live) - len(stale) > max_conversations:
         gone = {id(conv) for conv in stale}
-        rest = sorted((entry[0] for key, entry in live.items() if key not in gone), key=lambda conv: conv.last_ts)
+        rest = sorted((d.conv for key, d in live.items() if key not in gone), key=lambda conv: conv.last_ts)
         stale += rest[: len(rest) - max_conversations * 3 // 4]
     for conv in stale:
         finished.append(_forget(table, by_tuple, conv))

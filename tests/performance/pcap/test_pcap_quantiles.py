@@ -21,8 +21,10 @@ def _sketch(values: list[float]) -> QuantileSketch:
     return sketch
 
 
-def test_quantiles_are_exact_up_to_the_exact_sample_count() -> None:
-    values = [random.Random(1).lognormvariate(-6, 1) for _ in range(EXACT_SAMPLES)]
+@pytest.mark.parametrize("count", [1, 2, 3, EXACT_SAMPLES])
+def test_quantiles_are_exact_up_to_the_exact_sample_count(count: int) -> None:
+    rng = random.Random(count)
+    values = [rng.lognormvariate(-6, 1) for _ in range(count)]
 
     sketch = _sketch(values)
 
