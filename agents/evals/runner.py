@@ -89,6 +89,11 @@ def check_case(case: Case, scenario: Scenario) -> None:
         raise CaseError(f"case {case.id}: {exc}") from None
 
 
+def first_of_each_scenario(cases: list[Case], count: int) -> list[Case]:
+    """The first `count` cases of every scenario, in suite order: a sample that still covers every cause."""
+    return [case for group in by_scenario(cases).values() for case in group[:count]]
+
+
 def stage_all(cases: list[Case]) -> dict[str, Scenario]:
     """Every scenario the cases name, loaded and checked against its cases before any stack starts."""
     staged: dict[str, Scenario] = {}
