@@ -83,8 +83,13 @@ def test_the_fix_result_is_an_answer_with_each_setting_before_and_after(lines: l
     assert lines[0]["fix_result"] is None
 
 
-def test_the_follow_up_after_the_fix_finds_the_flow_healthy(lines: list[dict]) -> None:
-    assert (lines[2]["status"], lines[2]["recommendation"]) == ("ok", None)
+def test_the_follow_up_is_a_diagnosis_by_the_agent_in_the_same_thread(lines: list[dict]) -> None:
+    follow_up = lines[2]
+    assert (follow_up["kind"], follow_up["routed_to"], follow_up["asked_back"]) == (
+        "netops.diagnosis/v1",
+        "Performance_Agent",
+        False,
+    )
 
 
 def test_each_answer_carries_its_trace_summary(lines: list[dict]) -> None:
