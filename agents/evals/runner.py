@@ -8,6 +8,7 @@ the suite measures exactly what an operator's thread receives.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from agents.evals.report import CaseResult
 from agents.lab.scenarios import Scenario, ScenarioError, load_scenario
 from agents.lab.server import LabConfig
 from agents.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class TurnListener(JsonListener):
@@ -89,6 +92,11 @@ def check_case(case: Case, scenario: Scenario) -> None:
         raise CaseError(f"case {case.id}: {exc}") from None
 
 
+def first_of_each_scenario(cases: list[Case], count: int) -> list[Case]:
+    """The first `count` cases of every scenario, in suite order: a sample that still covers every cause."""
+    return [case for group in by_scenario(cases).values() for case in group[:count]]
+
+
 def stage_all(cases: list[Case]) -> dict[str, Scenario]:
     """Every scenario the cases name, loaded and checked against its cases before any stack starts."""
     staged: dict[str, Scenario] = {}
@@ -119,6 +127,7 @@ async def run_suite(
                         results.append(await run_case(stack, staged[scenario], case))
                         on_result(results[-1])
             except Exception as exc:  # the lab or an agent did not start: these cases could not run
+                log.warning("the %s stack failed", scenario, exc_info=True)
                 done = {r.case_id for r in results}
                 for case in (c for c in batch if c.id not in done):
                     error = f"the {scenario} stack failed ({type(exc).__name__}: {exc})"
