@@ -348,6 +348,8 @@ class JobRunner:
             "stack_name": approval.stack_name,
         }
         conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
+        recommended = await self._s.results.get(approval.result_id)
+        language = recommended.language if recommended else None  # the fix result reads as its recommendation did
         final: Final | None = None
         error: str | None = None
         try:
@@ -369,10 +371,18 @@ class JobRunner:
                 await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
             else:
                 final = outcome
-                answer = parse_answer(final.data, final.text)
+                answer = parse_answer(final.data, final.text, asked_in=language)
                 result_id = new_result_id()
                 await self._s.results.save(
-                    StoredResult(result_id, final.data, final.text, trace, approval.channel, approval.thread_ts)
+                    StoredResult(
+                        result_id,
+                        final.data,
+                        final.text,
+                        trace,
+                        approval.channel,
+                        approval.thread_ts,
+                        language=answer.language,
+                    )
                 )
                 blocks = result_blocks(answer, trace, result_id)
                 await surface.update(approval.channel, working_ts, blocks, result_fallback(answer))
