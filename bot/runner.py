@@ -379,6 +379,8 @@ class JobRunner:
             "plan_id": approval.plan_id,
         }
         conversation = await self._s.conversations.get(approval.channel, approval.thread_ts)
+        recommended = await self._s.results.get(approval.result_id)
+        language = recommended.language if recommended else None  # the fix result reads as its recommendation did
         final: Final | None = None
         error: str | None = None
         try:
@@ -412,7 +414,7 @@ class JobRunner:
                     thread_ts=approval.thread_ts,
                     user=approval.requester,
                     ts=working_ts,
-                    language="en",  # the fallback only: the agent's answer says its own language
+                    language=language or "en",  # the fix result reads as its recommendation did
                 )
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)

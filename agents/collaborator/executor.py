@@ -53,7 +53,7 @@ from agents.collaborator.replies import Reading, read_reply
 from agents.collaborator.requests import Request, read_request
 from agents.collaborator.selection import Agent, Decision, decide
 from agents.collaborator.store import Conversation, RedisStore
-from agents.i18n import detect_language
+from agents.i18n import detect_language, tr
 from agents.traceability import TRACE_METADATA_KEY, CallType, TraceStep, current_step, current_tracer
 from agents.traceability.a2a import TURN_ENDING_STATES
 
@@ -83,6 +83,7 @@ class _Turn:
     remote_task_id: str | None = None
     scope: dict[str, Any] | None = None  # carried from the last answer into metadata["netops"]["scope"]
     read_together: str | None = None  # the earlier question read with this one, told in the final status
+    language: str = "en"  # the asker's, for the sentences the collaborator itself says
 
 
 class CollaboratorExecutor(AgentExecutor):
@@ -137,7 +138,7 @@ class CollaboratorExecutor(AgentExecutor):
                     self._save_in_background(task.context_id, turn.conversation)
         except TimeoutError as exc:
             name = turn.agent.name if turn.agent else "The collaborator"
-            sentence = describe_failure(name, exc, deadline_s=self._config.deadline_s)
+            sentence = describe_failure(name, exc, deadline_s=self._config.deadline_s, language=turn.language)
             if turn.agent is not None:
                 _blame_call_step(turn.agent, sentence)
             await self._fail(turn, sentence)
@@ -185,6 +186,7 @@ class CollaboratorExecutor(AgentExecutor):
 
     async def _run(self, turn: _Turn, message: Message) -> None:
         request = read_request(message)
+        turn.language = detect_language(request.text)
         if request.problem:
             await turn.updater.update_status(TaskState.TASK_STATE_REJECTED, self._text(turn, request.problem))
             return
@@ -299,7 +301,7 @@ class CollaboratorExecutor(AgentExecutor):
                 elif final is None:
                     await self._relay(turn, agent, event)
         except Exception as exc:
-            sentence = describe_failure(agent.name, exc)
+            sentence = describe_failure(agent.name, exc, language=turn.language)
             _blame_call_step(agent, sentence)
             if is_connection_failure(exc):
                 await self._discovery.mark_down(agent.url, sentence)
@@ -309,7 +311,9 @@ class CollaboratorExecutor(AgentExecutor):
         if final is not None:
             await self._relay(turn, agent, final)
             return
-        sentence = f"{agent.name} ended its answer without finishing the task; check its logs."
+        sentence = tr(
+            turn.language, "{name} ended its answer without finishing the task; check its logs.", name=agent.name
+        )
         _blame_call_step(agent, sentence)
         await self._fail(turn, sentence)
 
@@ -368,8 +372,10 @@ class CollaboratorExecutor(AgentExecutor):
                 del kept[TRACE_METADATA_KEY]
             metadata = MessageToDict(kept) or None
         if state in _FAILED:
-            said = _text_of(message) or "no reason given"
-            message = self._text(turn, f"{agent.name} could not answer: {said}")
+            said = _text_of(message) or tr(turn.language, "no reason given")
+            message = self._text(
+                turn, tr(turn.language, "{name} could not answer: {reason}", name=agent.name, reason=said)
+            )
         elif state not in TURN_ENDING_STATES:
             state = TaskState.TASK_STATE_WORKING
         if turn.read_together and state in TURN_ENDING_STATES:

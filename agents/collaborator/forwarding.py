@@ -19,6 +19,7 @@ from a2a.utils.errors import A2AError
 from pydantic import SecretStr
 
 from agents.collaborator.selection import Agent
+from agents.i18n import tr
 from agents.traceability.a2a import TURN_ENDING_STATES, traced_send_message
 
 
@@ -83,30 +84,54 @@ def outbound_message(
     return out
 
 
-def describe_failure(agent_name: str, exc: BaseException, *, deadline_s: float | None = None) -> str:
-    """One sentence naming the agent, what happened, and what to do."""
+def describe_failure(
+    agent_name: str, exc: BaseException, *, deadline_s: float | None = None, language: str = "en"
+) -> str:
+    """One sentence naming the agent, what happened, and what to do (in the asker's language)."""
     cause = exc.__cause__
+    name = agent_name
     if isinstance(exc, TimeoutError):
-        return (
-            f"{agent_name} did not finish within the {deadline_s:g} s deadline; "
-            "try again later or raise NETOPS_REQUEST_TIMEOUT_S."
+        return tr(
+            language,
+            "{name} did not finish within the {seconds} s deadline; try again later or raise NETOPS_REQUEST_TIMEOUT_S.",
+            name=name,
+            seconds=f"{deadline_s:g}",
         )
     if isinstance(exc, A2AClientTimeoutError) or isinstance(cause, httpx.TimeoutException):
         if isinstance(cause, httpx.ConnectTimeout):
-            return f"{agent_name} did not accept the connection in time; check that it is running."
-        return f"{agent_name} went silent mid-answer and timed out; check its logs and try again."
+            return tr(language, "{name} did not accept the connection in time; check that it is running.", name=name)
+        return tr(language, "{name} went silent mid-answer and timed out; check its logs and try again.", name=name)
     if isinstance(cause, httpx.HTTPStatusError):
         code = cause.response.status_code
-        return f"{agent_name} answered HTTP {code} instead of an A2A response; check its logs."
+        return tr(
+            language, "{name} answered HTTP {code} instead of an A2A response; check its logs.", name=name, code=code
+        )
     if isinstance(cause, httpx.ConnectError):
-        return f"{agent_name} is down: nothing accepts connections at its address; start it or fix NETOPS_AGENT_URLS."
+        return tr(
+            language,
+            "{name} is down: nothing accepts connections at its address; start it or fix NETOPS_AGENT_URLS.",
+            name=name,
+        )
     if isinstance(cause, httpx.RequestError):
-        return f"{agent_name} dropped the connection ({cause.__class__.__name__}); try again."
+        return tr(
+            language, "{name} dropped the connection ({error}); try again.", name=name, error=cause.__class__.__name__
+        )
     if isinstance(exc, A2AClientError):
-        return f"{agent_name} answered something that is not A2A ({_short(exc)}); check its version and logs."
+        return tr(
+            language,
+            "{name} answered something that is not A2A ({error}); check its version and logs.",
+            name=name,
+            error=_short(exc),
+        )
     if isinstance(exc, A2AError):
-        return f"{agent_name} refused the request: {_short(exc)}."
-    return f"{agent_name} could not be asked ({exc.__class__.__name__}: {_short(exc)})."
+        return tr(language, "{name} refused the request: {error}.", name=name, error=_short(exc))
+    return tr(
+        language,
+        "{name} could not be asked ({kind}: {error}).",
+        name=name,
+        kind=exc.__class__.__name__,
+        error=_short(exc),
+    )
 
 
 def ends_turn(event: StreamResponse) -> bool:

@@ -56,6 +56,13 @@ async def test_a_korean_question_gets_the_bots_own_words_in_korean(session: Cons
     assert confirm.strip().startswith("confirm: TCP 수정을 적용할까요?: i-0abc1234def567890에서: ")
 
 
+async def test_the_fix_result_of_a_korean_question_reads_in_korean(session: ConsoleSession) -> None:
+    await session.ask("payments가 왜 느려?")
+    text = await session.approve()
+    assert "✅ @OPERATOR 님이 승인함: 적용됨(결과는 아래)." in text
+    assert "설정을 다시 읽어 확인함" in text
+
+
 async def test_two_console_sessions_on_one_redis_do_not_share_a_conversation(
     session: ConsoleSession, redis_client: aioredis.Redis, agent: FakeAgent
 ) -> None:

@@ -17,6 +17,13 @@ async def test_broken_and_dead_agents_do_not_stop_the_others_from_answering(
     assert states(events)[-1] == "TASK_STATE_COMPLETED"
 
 
+async def test_a_korean_question_hears_the_failure_in_korean(collaborator: CollaboratorUnderTest) -> None:
+    async with serve(lambda url: failing_rpc_app(performance_card(url), status=503)) as agent:
+        collaborator.use(agent.url)
+        events = await collaborator.ask("app과 db 사이 재전송이 왜 많아?")
+    assert final_text(events) == "Performance_Agent이(가) A2A 응답 대신 HTTP 503로 답했습니다. 로그를 확인해 주세요."
+
+
 async def test_no_reachable_agent_fails_naming_each_and_why(
     collaborator: CollaboratorUnderTest, broken_agent: Running
 ) -> None:
