@@ -24,11 +24,13 @@ from bot.blocks.ask import error_blocks, question_root, working_blocks
 from bot.blocks.result import result_blocks, result_fallback
 from bot.blocks.trace import trace_blocks
 from bot.collaborator import CollaboratorError, Final, Progress
+from bot.incidents import IncidentJobs
 from bot.jobs import Job
 from bot.progress import Throttle
 from bot.redis_text import as_text
 from bot.results import StoredResult, new_result_id
 from bot.services import Services
+from bot.sns.endpoint import ALARM
 from bot.surface import SurfaceError
 from bot.trace_view import TraceView
 from bot.tracing import host_trace, trace_view
@@ -66,6 +68,7 @@ class JobRunner:
             QUESTION: self.question,
             DECISION: self.decision,
             REMEDIATION: self.remediation,
+            ALARM: IncidentJobs(services.settings, services.redis, services.surface, self._remember, self._schedule),
         }
 
     async def __call__(self, job: Job) -> None:
@@ -161,7 +164,7 @@ class JobRunner:
                 lambda: self._s.collaborator.ask(
                     question,
                     context_id=conversation.context_id if conversation else None,
-                    metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
+                    metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user} | _scope(p)},
                 ),
             )
             if isinstance(outcome, Failure):
@@ -386,6 +389,11 @@ class JobRunner:
             error=(result.error if result else None) or error,
         )
         await self._rerender(approval, ApprovalState(status, by))
+
+
+def _scope(payload: dict[str, Any]) -> dict[str, Any]:
+    """An alarm's diagnosis states what it is about (CONTRACTS section 11); a person's question does not."""
+    return {"scope": payload["scope"]} if payload.get("scope") else {}
 
 
 def _succeeded(final: Final | None) -> bool:

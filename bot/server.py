@@ -2,7 +2,8 @@
 
 HTTP mode serves Slack's requests on POST /slack/events (verified with the signing secret)
 and, in both modes, GET /healthz (liveness: the process answers) and GET /readyz
-(readiness: Redis answers and the collaborator's agent card is reachable).
+(readiness: Redis answers and the collaborator's agent card is reachable), and POST /aws/sns
+(CloudWatch alarms from SNS, bot/sns).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agents.settings import Settings, SettingsError
 from bot.jobs import AcksInFlight
 from bot.runtime import BotRuntime, bot_runtime
+from bot.sns.endpoint import sns_routes
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,13 @@ def slack_http_app(app: AsyncApp, routes: list[Route], acks: AcksInFlight | None
     return ServerTiming(Starlette(routes=[Route("/slack/events", events, methods=["POST"]), *routes]))
 
 
+def side_routes(runtime: BotRuntime) -> list[Route]:
+    """Health, and POST /aws/sns for CloudWatch alarms: served in both modes."""
+    return health_routes(runtime) + (sns_routes(runtime.sns) if runtime.sns is not None else [])
+
+
 def http_app(runtime: BotRuntime) -> ASGIApp:
-    return slack_http_app(runtime.app, health_routes(runtime), runtime.acks)
+    return slack_http_app(runtime.app, side_routes(runtime), runtime.acks)
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
@@ -108,6 +115,11 @@ def check_settings(settings: Settings) -> None:
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise SettingsError(
             "setting SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    if settings.sns_lab_certificate is not None and not settings.lab_mode:
+        raise SettingsError(
+            "setting NETOPS_SNS_LAB_CERTIFICATE is set without NETOPS_LAB_MODE: the lab's certificate is never "
+            "trusted in production; unset it"
         )
 
 
@@ -131,7 +143,7 @@ async def _serve_socket_mode(runtime: BotRuntime, settings: Settings, host: str,
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     health = uvicorn.Server(
-        uvicorn.Config(Starlette(routes=health_routes(runtime)), host=host, port=port, log_level="warning")
+        uvicorn.Config(Starlette(routes=side_routes(runtime)), host=host, port=port, log_level="warning")
     )
     log.info("netops bot: Socket Mode (health on %s:%d)", host, port)
     await handler.connect_async()
