@@ -30,6 +30,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from agents.lab import topology
+from agents.lab.alarms import LabAlarm
 from agents.lab.conditions import FlowCondition, flow_conditions, impairment_of
 from agents.lab.flowmonitor import FlowMonitorService
 from agents.lab.host import SimHost, create_host
@@ -154,6 +155,7 @@ class Lab:
         self._observations: list[Observation] = []
         self._stop_rotation = threading.Event()
         self._rotation: threading.Thread | None = None
+        self._alarm: LabAlarm | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -217,6 +219,15 @@ class Lab:
         }
         env.update({f"AWS_ENDPOINT_URL_{service}": self.url for service in SERVICES})
         return env
+
+    def alarm(self, endpoint_url: str | None = None) -> LabAlarm:
+        """The lab's CloudWatch alarm (created on first use), notifying `endpoint_url` as SNS would;
+        every rotation evaluates it after recording its minute."""
+        if self._alarm is None:
+            self._alarm = LabAlarm(self.client("cloudwatch"), self.client("sns"), self.account_id, self.region, None)
+        if endpoint_url is not None:
+            self._alarm.endpoint_url = endpoint_url
+        return self._alarm
 
     @property
     def app_host(self) -> SimHost:
@@ -316,6 +327,8 @@ class Lab:
         while not self._stop_rotation.wait(self.config.rotation_s):
             try:
                 self.record()
+                if self._alarm is not None:
+                    self._alarm.evaluate()
             except Exception:
                 log.exception("the lab could not record its periodic evidence")
 

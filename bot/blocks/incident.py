@@ -95,32 +95,26 @@ def root_fallback(opened: AlarmChange, resolved: bool = False) -> str:
     return shorten(escape(text), MAX_FALLBACK_TEXT)
 
 
+def _note(opened: AlarmChange, change: AlarmChange, template: str) -> str:
+    reason = escape(shorten(change.reason, MAX_REASON_CHARS))
+    return tr(alarm_language(opened), template, time=when(change.changed_at), reason=reason)
+
+
 def refire_note(opened: AlarmChange, change: AlarmChange) -> str:
-    return tr(
-        alarm_language(opened),
+    return _note(
+        opened,
+        change,
         ":information_source: Fired again at {time}: {reason}. Not investigated again: "
         "the diagnosis in this thread covers this incident.",
-        time=when(change.changed_at),
-        reason=escape(shorten(change.reason, MAX_REASON_CHARS)),
     )
 
 
 def resolved_note(opened: AlarmChange, change: AlarmChange) -> str:
-    return tr(
-        alarm_language(opened),
-        ":white_check_mark: Resolved at {time}: {reason}",
-        time=when(change.changed_at),
-        reason=escape(shorten(change.reason, MAX_REASON_CHARS)),
-    )
+    return _note(opened, change, ":white_check_mark: Resolved at {time}: {reason}")
 
 
 def no_data_note(opened: AlarmChange, change: AlarmChange) -> str:
-    return tr(
-        alarm_language(opened),
-        ":warning: No data at {time}: {reason}. The incident stays open.",
-        time=when(change.changed_at),
-        reason=escape(shorten(change.reason, MAX_REASON_CHARS)),
-    )
+    return _note(opened, change, ":warning: No data at {time}: {reason}. The incident stays open.")
 
 
 def note_blocks(text: str) -> list[dict[str, Any]]:
