@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "analyze-pcap": "agents.performance.pcap.command",
     "audit": "bot.command",
     "config": "agents.config_command",
+    "eval": "agents.evals.command",
 }
 
 

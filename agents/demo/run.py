@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from agents.demo.answer_line import answer_line
+from agents.demo.conversation import ASKER, DemoSession, Script, play
+from agents.demo.exchanges import RecordingCollaborator
+from agents.demo.scenario import UnknownScenario, stage
 from agents.demo.stack import DemoStack, demo_stack
 from agents.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
-FOLLOW_UP = "Is the app to db flow healthy now? Check the last 5 minutes."
 HELP = (
     "Type a question, `approve` to click Apply TCP fixes (the confirm dialog is accepted), "
     "`dismiss [reason]`, `trace` for the newest answer's step tree, `thread` for the whole thread, or `quit`."
@@ -110,14 +115,41 @@ def console_session(stack: DemoStack, write: Write | None = None) -> tuple[Any, 
 
     With `write`, the agents' progress is printed live as the bot edits its "Working…" message.
     """
-    from bot.collaborator import CollaboratorClient
     from bot.console import ConsoleSession
+
+    return _session(
+        stack,
+        write,
+        lambda settings, redis, collaborator, on_change: ConsoleSession(
+            settings, redis, collaborator, on_change=on_change
+        ),
+    )
+
+
+def demo_session(
+    stack: DemoStack, write: Write | None = None, *, channel: str = "CONSOLE"
+) -> tuple[DemoSession, RecordingCollaborator, Callable[[], Awaitable[None]]]:
+    """A two-person `DemoSession` whose exchanges with the collaborator are recorded, and how to close it."""
+    recorders: list[RecordingCollaborator] = []
+
+    def make(settings: Settings, redis: Any, collaborator: Any, on_change: Any) -> DemoSession:
+        recorders.append(RecordingCollaborator(collaborator))
+        return DemoSession(settings, redis, recorders[-1], channel=channel, on_change=on_change)
+
+    session, close = _session(stack, write, make)
+    return session, recorders[0], close
+
+
+def _session(
+    stack: DemoStack, write: Write | None, make: Callable[..., Any]
+) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    from bot.collaborator import CollaboratorClient
 
     token = stack.settings.agent_token.get_secret_value() if stack.settings.agent_token else None
     collaborator = CollaboratorClient(stack.collaborator_url, token=token)
     redis = stack.redis.make()
     on_change = Progress(write) if write is not None else None
-    session = ConsoleSession(stack.settings, redis, collaborator, on_change=on_change)
+    session = make(stack.settings, redis, collaborator, on_change)
 
     async def close() -> None:
         await collaborator.aclose()
@@ -126,24 +158,60 @@ def console_session(stack: DemoStack, write: Write | None = None) -> tuple[Any, 
     return session, close
 
 
-async def scripted(stack: DemoStack, question: str, *, approve: bool, write: Write = _print) -> int:
-    """One conversation: ask; with `approve`, approve the fix and ask again about the last minutes."""
-    session, close = console_session(stack, write)
-    transcript = Transcript(session, write)
-    try:
-        await session.ask(question)
-        transcript.show()
-        tree = await session.view_trace()
+class TranscriptListener:
+    """The human transcript of a scripted conversation: the thread as it grows, and who clicked what."""
+
+    def __init__(self, session: Any, write: Write) -> None:
+        self.session = session
+        self.write = write
+        self.transcript = Transcript(session, write)
+        self.trace_shown = False
+
+    def asking(self, question: str, *, first: bool) -> None:
+        if not first:
+            self.write(f"> {ASKER} replies in the thread: {question}\n")
+
+    def approving(self, approver: str) -> None:
+        self.write(f"> {approver} clicks [Apply TCP fixes] and confirms the dialog\n")
+
+    async def stepped(self) -> None:
+        self.transcript.show()
+        if self.trace_shown:
+            return
+        self.trace_shown = True
+        tree = await self.session.view_trace()
         if tree is not None:
-            write("> OPERATOR clicks [View trace]\n")
-            write(tree + "\n")
-        if approve:
-            write("> OPERATOR clicks [Apply TCP fixes] and confirms the dialog\n")
-            await session.approve()
-            transcript.show()
-            write(f"> OPERATOR replies in the thread: {FOLLOW_UP}\n")
-            await session.ask(FOLLOW_UP)
-            transcript.show()
+            self.write(f"> {ASKER} clicks [View trace]\n")
+            self.write(tree + "\n")
+
+
+class JsonListener:
+    """`--json`: one line per answer, printed as soon as the step that produced it has ended."""
+
+    def __init__(self, recorder: RecordingCollaborator, write: Write) -> None:
+        self.recorder = recorder
+        self.write = write
+        self.lines: list[dict[str, Any]] = []
+
+    def asking(self, question: str, *, first: bool) -> None:
+        pass
+
+    def approving(self, approver: str) -> None:
+        pass
+
+    async def stepped(self) -> None:
+        for exchange in self.recorder.exchanges[len(self.lines) :]:
+            line = answer_line(exchange.question, exchange.final, exchange.trace(), exchange.error)
+            self.lines.append(line)
+            self.write(json.dumps(line, ensure_ascii=False))
+
+
+async def scripted(stack: DemoStack, plan: Script, *, as_json: bool = False, write: Write = _print) -> int:
+    """One conversation (`--ask`, `--then`, `--approve`), as the transcript or as JSON lines."""
+    session, recorder, close = demo_session(stack, None if as_json else write)
+    listener = JsonListener(recorder, write) if as_json else TranscriptListener(session, write)
+    try:
+        await play(session, plan, listener)
     finally:
         await close()
     return 0
@@ -201,38 +269,54 @@ def wants_slack(settings: Settings) -> bool:
     return settings.slack_bot_token is not None and settings.slack_app_token is not None
 
 
+def _note(text: str) -> None:
+    """Where `--json` sends what is not an answer (the banner): stderr, so stdout stays one object a line."""
+    print(text, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    scenario: str | None = None  # a scenario name or YAML file; None: the lab's default incident
+    plan: Script | None = None  # None: the interactive prompt (or Slack)
+    as_json: bool = False
+
+
 async def run(
     base: Settings,
+    options: DemoOptions,
     *,
-    ask: str | None,
-    approve: bool,
     surface: Callable[[DemoStack], Awaitable[int]] | None = None,
     write: Write = _print,
 ) -> int:
     """Start everything, run the chosen surface, and shut everything down whatever happens."""
-    async with demo_stack(base) as stack:
-        write(stack.banner())
+    staged = stage(options.scenario)  # an unknown scenario stops here, before anything starts
+    note = _note if options.as_json else write
+    async with demo_stack(base, lab_config=staged.config, scenario=staged.name) as stack:
+        note(stack.banner())
         if surface is not None:
             return await surface(stack)
         if wants_slack(base):
-            write("  surface: Slack, Socket Mode (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set); Ctrl-C stops")
+            note("  surface: Slack, Socket Mode (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set); Ctrl-C stops")
             return await slack(stack)
-        write("  surface: console (no Slack tokens set)")
-        if ask is not None:
-            return await scripted(stack, ask, approve=approve, write=write)
+        note("  surface: console (no Slack tokens set)")
+        if options.plan is not None:
+            return await scripted(stack, options.plan, as_json=options.as_json, write=write)
         return await interactive(stack, write=write)
 
 
-def main(base: Settings, *, ask: str | None, approve: bool) -> int:
+def main(base: Settings, options: DemoOptions) -> int:
     """Run the demo; Ctrl-C cancels the surface, and the stack still shuts down in order."""
     try:
-        return asyncio.run(run(base, ask=ask, approve=approve))
+        return asyncio.run(run(base, options))
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):
             sys.stderr.write("\nnetops demo: stopped.\n")
         return 130
     except SettingsError:
         raise  # the CLI prints it as the one line naming the setting
+    except UnknownScenario as exc:
+        sys.stderr.write(f"netops demo: {exc}\n")
+        return 2
     except Exception as exc:
         log.debug("netops demo failed", exc_info=True)
         sys.stderr.write(

@@ -171,6 +171,7 @@ class DemoStack:
     redis: RedisChoice
     agent_url: str
     collaborator_url: str
+    scenario: str = "incident"
 
     def banner(self) -> str:
         assert self.lab.ids is not None
@@ -178,7 +179,7 @@ class DemoStack:
             [
                 f"netops demo: local AWS lab at {self.lab.url} (account {self.lab.account_id}, {self.lab.region}):"
                 f" stack {topology.STACK_NAME}, app {self.lab.ids.app_instance_id} → db {self.lab.ids.db_instance_id},"
-                " retransmissions on the app → db flow",
+                f" scenario {self.scenario}",
                 f"  Redis: {self.redis.description}",
                 f"  Performance_Agent: {self.agent_url}   collaborator: {self.collaborator_url}",
                 f"  planner: {planner_note(self.settings)}",
@@ -187,7 +188,9 @@ class DemoStack:
 
 
 @contextlib.asynccontextmanager
-async def demo_stack(base: Settings, *, lab_config: LabConfig | None = None) -> AsyncIterator[DemoStack]:
+async def demo_stack(
+    base: Settings, *, lab_config: LabConfig | None = None, scenario: str = "incident"
+) -> AsyncIterator[DemoStack]:
     """Start the lab, Redis, the Performance Agent and the collaborator; stop them all on exit."""
     from agents.collaborator.forwarding import make_http_client
     from agents.collaborator.registry import Registry
@@ -222,7 +225,7 @@ async def demo_stack(base: Settings, *, lab_config: LabConfig | None = None) -> 
             serving(performance, agent_sock, "Performance_Agent"),
             serving(collaborator, collaborator_sock, "collaborator"),
         ):
-            yield DemoStack(lab, settings, redis, agent_url, collaborator_url)
+            yield DemoStack(lab, settings, redis, agent_url, collaborator_url, scenario)
     finally:
         for client in clients:
             await client.aclose()
