@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 from agents.settings import Settings
 from bot.approvals import ApproverPolicy
 from bot.blocks.ids import ACTION_APPLY, ACTION_VIEW_TRACE
+from bot.blocks.mrkdwn import unescape
 from bot.collaborator import CollaboratorClient
 from bot.jobs import Job
 from bot.listeners.actions.trace import on_view_trace
@@ -53,15 +54,17 @@ EMOJI = {
     ":information_source:": "ℹ️",
 }
 _USER = re.compile(r"<@([A-Z0-9_]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]+)>")  # mrkdwn's <url|label>: "label (url)" on a terminal
 
 
 def render_text(text: str) -> str:
     """Slack mrkdwn made readable in a terminal: emoji codes, user mentions, bold markers."""
+    text = _LINK.sub(lambda match: f"{match.group(2)} ({match.group(1)})", text)
     for code, symbol in EMOJI.items():
         text = text.replace(code, symbol)
     text = _USER.sub(lambda match: f"@{match.group(1)}", text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
-    return re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
+    return unescape(re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text))
 
 
 def _element_text(element: dict[str, Any]) -> str:

@@ -36,6 +36,13 @@ def console_link(change: AlarmChange) -> str:
     )
 
 
+def duration(seconds: float, lang: str) -> str:
+    """How long an incident lasted, in the unit a person would say."""
+    if seconds < 60:
+        return tr(lang, "{count} s", count=max(0, round(seconds)))
+    return tr(lang, "{count} min", count=round(seconds / 60))
+
+
 def number(value: float | None) -> str:
     if value is None:
         return "?"
@@ -78,9 +85,9 @@ def root_blocks(opened: AlarmChange, *, fired: int = 1, resolved: AlarmChange | 
     if resolved is None:
         status += " · " + tr(lang, "investigating: the diagnosis follows in this thread")
     else:
-        minutes = max(0, round((resolved.changed - opened.changed).total_seconds() / 60))
+        lasted = duration((resolved.changed - opened.changed).total_seconds(), lang)
         status += " · " + tr(
-            lang, "resolved at {time} after {minutes} min", time=when(resolved.changed_at), minutes=minutes
+            lang, "resolved at {time} after {duration}", time=when(resolved.changed_at), duration=lasted
         )
     link = tr(lang, "<{url}|Open the alarm in CloudWatch>", url=console_link(opened))
     return [*sections("\n".join(lines)), context(f"{status} · {link}")]
