@@ -215,3 +215,32 @@ async def test_an_alarm_mapped_to_no_channel_posts_nothing(bot: AlarmBot) -> Non
     await _diagnosed(bot)
     assert len(_roots(bot.slack)) == 1
     assert all("unmapped-alarm" not in block_text(m["blocks"]) for m in _roots(bot.slack))
+
+
+def test_an_alarm_described_in_korean_opens_a_korean_thread() -> None:
+    from bot.blocks.incident import refire_note, root_blocks
+
+    korean = parse_alarm(alarm_message(changed_at=T0, description="앱과 DB 사이 재전송"), message_id="m1")
+    root = block_text(root_blocks(korean))
+    assert "CloudWatch 경보 app-db-retransmissions* 이(가) ALARM 상태입니다" in root
+    assert "2026-12-01 16:00:00 UTC에 발생" in root
+    assert "다시 발생" in refire_note(korean, korean)
+    question, _ = diagnosis_request(korean, 15)
+    assert "지난 15분" in question
+
+
+def test_every_incident_message_has_a_korean_translation() -> None:
+    import ast
+    from pathlib import Path
+
+    from agents.i18n import translations
+
+    korean = translations("ko")
+    root = Path(__file__).resolve().parents[2]
+    msgids = []
+    for source in ("bot/blocks/incident.py", "bot/incidents.py"):
+        for node in ast.walk(ast.parse((root / source).read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("tr", "_note"):
+                msgids += [a.value for a in node.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    assert len(msgids) >= 15
+    assert [msgid for msgid in msgids if msgid not in korean] == []
