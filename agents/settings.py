@@ -215,6 +215,10 @@ class Settings(BaseSettings):
         default=False,
         description="The process runs against the embedded lab (netops demo sets it); never set in production.",
     )
+    scenario: str | None = Field(
+        default=None,
+        description="The lab scenario this process runs against (netops demo sets it); stored with answer feedback.",
+    )
     sns_lab_certificate: str | None = Field(
         default=None,
         description="PEM of the embedded lab's SNS signing certificate; trusted only when NETOPS_LAB_MODE is true.",

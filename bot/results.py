@@ -25,6 +25,7 @@ class StoredResult:
     channel: str
     thread_ts: str
     approval_id: str | None = None
+    question: str = ""  # what was asked, for feedback (alarms branch)
 
 
 def new_result_id() -> str:
@@ -43,6 +44,7 @@ class Results:
             "channel": result.channel,
             "thread_ts": result.thread_ts,
             "approval_id": result.approval_id,
+            "question": result.question,
         }
         await self._redis.set(f"netops:result:{result.result_id}", json.dumps(payload), ex=RESULT_TTL_S)
 
@@ -62,4 +64,5 @@ class Results:
             data["channel"],
             data["thread_ts"],
             data.get("approval_id"),
+            data.get("question", ""),
         )

@@ -172,7 +172,9 @@ class JobRunner:
                 return
             if outcome.context_id:
                 await self._s.conversations.set_context(channel, thread_ts, outcome.context_id)
-            await self._show_result(outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts)
+            await self._show_result(
+                outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts, question=question
+            )
         except Exception as exc:  # never leave "Working…" behind
             log.exception("question job %s failed", job.entry_id)
             await self._fail(
@@ -196,7 +198,15 @@ class JobRunner:
         await _quietly(self._s.surface.respond(response_url, text))
 
     async def _show_result(
-        self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str
+        self,
+        final: Final,
+        trace: TraceView | None,
+        *,
+        channel: str,
+        thread_ts: str,
+        user: str,
+        ts: str,
+        question: str = "",
     ) -> None:
         answer = parse_answer(final.data, final.text)
         result_id = new_result_id()
@@ -221,6 +231,7 @@ class JobRunner:
                 channel,
                 thread_ts,
                 approval.approval_id if approval else None,
+                question,
             )
         )
         unavailable = None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.i18n import detect_language
 from bot.answer import Answer, Finding, RemediationResult
 from bot.blocks.approval import ApprovalState, approval_buttons, approval_state_block, recommendation_blocks
+from bot.blocks.feedback import feedback_block
 from bot.blocks.limits import MAX_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS, fit_blocks, sections, shorten
 from bot.blocks.trace import trace_blocks
 from bot.trace_view import TraceView
@@ -115,7 +117,7 @@ def result_blocks(
             tail.append(approval_state_block(approval))
         elif approval_id:
             tail.append(approval_buttons(approval_id, answer.recommendation))
-    tail += trace_blocks(trace, result_id)
+    tail += [*trace_blocks(trace, result_id), feedback_block(result_id, detect_language(answer.headline))]
     return fit_blocks(body + tail, MAX_MESSAGE_BLOCKS, keep_tail=len(tail))
 
 
