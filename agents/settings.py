@@ -215,6 +215,11 @@ class Settings(BaseSettings):
         default=False,
         description="The process runs against the embedded lab (netops demo sets it); never set in production.",
     )
+    slack_streaming: bool = Field(
+        default=True,
+        description="Stream answers with task cards (chat.startStream) where the workspace allows; "
+        "off = the edited Working… message.",
+    )
     scenario: str | None = Field(
         default=None,
         description="The lab scenario this process runs against (netops demo sets it); stored with answer feedback.",

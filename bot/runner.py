@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.approval_token import ApprovalClaims, sign
+from agents.i18n import detect_language
 from bot.answer import DIAGNOSIS_KIND, REMEDIATION_KIND, Answer, parse_answer
 from bot.approvals import Approval, Outcome
 from bot.blocks.approval import ApprovalState
@@ -31,6 +32,7 @@ from bot.redis_text import as_text
 from bot.results import StoredResult, new_result_id
 from bot.services import Services
 from bot.sns.endpoint import ALARM
+from bot.streaming import ProgressMessage, Streams, WorkingMessage
 from bot.surface import SurfaceError
 from bot.trace_view import TraceView
 from bot.tracing import host_trace, trace_view
@@ -60,8 +62,16 @@ Schedule = Callable[[str, dict[str, Any], str], Awaitable[Any]]
 
 
 class JobRunner:
-    def __init__(self, services: Services, progress_interval_s: float = 1.0, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        progress_interval_s: float = 1.0,
+        schedule: Schedule | None = None,
+        streams: Streams | None = None,
+    ) -> None:
+        """`streams`: where questions may stream their answers (Slack); None edits Working… (console)."""
         self._s = services
+        self._streams = streams
         self._progress_interval_s = progress_interval_s
         self._schedule = schedule or services.jobs.enqueue
         self._kinds: dict[str, Callable[[Job], Awaitable[None]]] = {
@@ -92,19 +102,16 @@ class JobRunner:
 
     # --- asking ---
 
-    async def _ask(self, channel: str, working_ts: str, stream: AsyncIterator[Progress | Final]) -> Final | Failure:
-        """Drives one A2A exchange, editing the working message with progress; never raises for A2A."""
-        throttle = Throttle(self._progress_interval_s)
+    async def _ask(self, message: ProgressMessage, stream: AsyncIterator[Progress | Final]) -> Final | Failure:
+        """Drives one A2A exchange, showing progress on `message` (streamed or edited); never raises for A2A."""
         timeout = self._s.settings.request_timeout_s
         try:
             # aclosing: returning at the Final closes the A2A call at once, so its trace step has ended
             # (with its latency) before the HOST step ends and the trace is read.
             async with asyncio.timeout(timeout), contextlib.aclosing(stream):
                 async for event in stream:
-                    if isinstance(event, Progress) and throttle.ready():
-                        await _quietly(
-                            self._s.surface.update(channel, working_ts, working_blocks(event.text), "Working…")
-                        )
+                    if isinstance(event, Progress):
+                        await message.progress(event.text)
                     elif isinstance(event, Final):
                         return event
         except TimeoutError:
@@ -117,24 +124,24 @@ class JobRunner:
         return Failure("The agents ended without an answer.", "Ask again.")
 
     async def _traced_ask(
-        self, channel: str, working_ts: str, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
+        self, message: ProgressMessage, name: str, make_stream: Callable[[], AsyncIterator[Progress | Final]]
     ) -> tuple[Final | Failure, TraceView | None]:
         """`_ask` inside the bot's HOST step; returns the outcome and the whole trace (bot, collaborator, agents)."""
-        with host_trace(name, self._s.trace_config, channel=channel) as tracer:
-            outcome = await self._ask(channel, working_ts, make_stream())
+        with host_trace(name, self._s.trace_config, channel=message.channel) as tracer:
+            outcome = await self._ask(message, make_stream())
         return outcome, trace_view(tracer.trace())
 
-    async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
-        await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), what))
+    async def _fail(self, message: ProgressMessage, what: str, todo: str) -> None:
+        await _quietly(message.finish(error_blocks(what, todo), what, failed=True))
 
     async def _show_failure(
-        self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, ts: str
+        self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, message: ProgressMessage
     ) -> None:
         """The failure in the thread, with the trace summary that names the failing step."""
         result_id = new_result_id()
         await self._s.results.save(StoredResult(result_id, None, failure.what, trace, channel, thread_ts))
         blocks = error_blocks(failure.what, failure.todo) + trace_blocks(trace, result_id)
-        await _quietly(self._s.surface.update(channel, ts, blocks, failure.what))
+        await _quietly(message.finish(blocks, failure.what, failed=True))
 
     async def question(self, job: Job) -> None:
         p = job.payload
@@ -152,14 +159,11 @@ class JobRunner:
                 await self._cannot_post(p.get("response_url"), exc)
                 return
         await self._s.conversations.start(channel, thread_ts, owned=bool(p.get("owned")) or not p.get("thread_ts"))
-        working_ts = await self._remember(
-            job, "working_ts", lambda: surface.post(channel, working_blocks(), "Working…", thread_ts)
-        )
+        message = await self._progress_message(job, channel, thread_ts, user, question)
         try:
             conversation = await self._s.conversations.get(channel, thread_ts)
             outcome, trace = await self._traced_ask(
-                channel,
-                working_ts,
+                message,
                 "netops bot: question",
                 lambda: self._s.collaborator.ask(
                     question,
@@ -168,21 +172,37 @@ class JobRunner:
                 ),
             )
             if isinstance(outcome, Failure):
-                await self._show_failure(outcome, trace, channel, thread_ts, working_ts)
+                await self._show_failure(outcome, trace, channel, thread_ts, message)
                 return
             if outcome.context_id:
                 await self._s.conversations.set_context(channel, thread_ts, outcome.context_id)
             await self._show_result(
-                outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts, question=question
+                outcome, trace, channel=channel, thread_ts=thread_ts, user=user, message=message, question=question
             )
         except Exception as exc:  # never leave "Working…" behind
             log.exception("question job %s failed", job.entry_id)
             await self._fail(
-                channel,
-                working_ts,
+                message,
                 f"NetOps failed while answering ({type(exc).__name__}).",
                 "Ask again; if it repeats, the bot's log has the details.",
             )
+
+    async def _progress_message(
+        self, job: Job, channel: str, thread_ts: str, user: str, question: str
+    ) -> ProgressMessage:
+        """A stream with task cards where the workspace allows it, else the Working… message. Only a
+        first run streams: a rerun after a crash edits a Working… message, which it can find again."""
+        surface, state = self._s.surface, f"netops:jobstate:{job.entry_id}"
+        first_run = not any(await self._s.redis.hmget(state, ["working_ts", "stream_ts"]))
+        if self._streams is not None and first_run:
+            stream = await self._streams.open(surface, channel, thread_ts, user, detect_language(question))
+            if stream is not None:
+                await self._s.redis.hset(state, "stream_ts", stream.ts)
+                await self._s.redis.expire(state, JOB_STATE_TTL_S)
+                return stream
+        post = lambda: surface.post(channel, working_blocks(), "Working…", thread_ts)  # noqa: E731
+        ts = await self._remember(job, "working_ts", post)
+        return WorkingMessage(surface, channel, ts, Throttle(self._progress_interval_s))
 
     async def _cannot_post(self, response_url: str | None, exc: SurfaceError) -> None:
         """The channel refused the thread root: tell the asker privately, the only way left."""
@@ -205,7 +225,7 @@ class JobRunner:
         channel: str,
         thread_ts: str,
         user: str,
-        ts: str,
+        message: ProgressMessage,
         question: str = "",
     ) -> None:
         answer = parse_answer(final.data, final.text)
@@ -221,7 +241,7 @@ class JobRunner:
                 ttl_s=self._s.settings.approval_ttl_s,
             )
             if approval is not None:
-                approval = await self._s.approvals.set_message(approval, ts)
+                approval = await self._s.approvals.set_message(approval, message.ts)
         await self._s.results.save(
             StoredResult(
                 result_id,
@@ -240,7 +260,9 @@ class JobRunner:
                 "unavailable", note=f"it names no valid instance or stack ({answer.recommendation.instance_id!r})"
             )
         blocks = result_blocks(answer, trace, result_id, approval.approval_id if approval else None, unavailable)
-        await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
+        shown_ts = await message.finish(blocks, result_fallback(answer))
+        if approval is not None and shown_ts != message.ts:  # the stream failed at the end: its own message
+            await self._s.approvals.set_message(approval, shown_ts)
 
     # --- approving ---
 
@@ -319,11 +341,11 @@ class JobRunner:
                 approval.thread_ts,
             ),
         )
+        message = WorkingMessage(surface, approval.channel, working_ts, Throttle(self._progress_interval_s))
         secret = self._s.settings.approval_secret
         if secret is None:
             await self._fail(
-                approval.channel,
-                working_ts,
+                message,
                 "The bot has no approval secret, so it cannot sign the approval.",
                 "Set NETOPS_APPROVAL_SECRET (the same value as the performance agent's) and approve again.",
             )
@@ -346,8 +368,7 @@ class JobRunner:
         error: str | None = None
         try:
             outcome, trace = await self._traced_ask(
-                approval.channel,
-                working_ts,
+                message,
                 "netops bot: apply TCP fixes",
                 lambda: self._s.collaborator.ask(
                     f"apply TCP fixes to {approval.instance_id}",
@@ -360,7 +381,7 @@ class JobRunner:
             )
             if isinstance(outcome, Failure):
                 error = outcome.what
-                await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
+                await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, message)
             else:
                 final = outcome
                 answer = parse_answer(final.data, final.text)
@@ -374,8 +395,7 @@ class JobRunner:
             log.exception("remediation job %s failed", job.entry_id)
             error = f"the bot failed ({type(exc).__name__})"
             await self._fail(
-                approval.channel,
-                working_ts,
+                message,
                 f"NetOps failed while applying the fix ({type(exc).__name__}).",
                 "Check the instance before trying again; the bot's log has the details.",
             )

@@ -25,6 +25,7 @@ from bot.listeners import Registered
 from bot.runner import JobRunner
 from bot.services import Services
 from bot.sns.endpoint import SnsReceiver, build_receiver
+from bot.streaming import Streams
 from bot.surface import SlackSurface, retry_handlers
 
 
@@ -86,7 +87,7 @@ async def bot_runtime(
     acks = AcksInFlight()
     worker = JobWorker(
         redis,
-        JobRunner(services, progress_interval_s),
+        JobRunner(services, progress_interval_s, streams=Streams(web, settings.slack_streaming)),
         consumer=consumer,
         reclaim_after_s=settings.job_reclaim_s,
         concurrency=settings.job_concurrency,

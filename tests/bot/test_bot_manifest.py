@@ -20,6 +20,9 @@ METHOD_SCOPES = {
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
+    "chat_startStream": "chat:write",  # streamed answers (bot/streaming.py)
+    "chat_appendStream": "chat:write",
+    "chat_stopStream": "chat:write",
     "usergroups_users_list": "usergroups:read",
     "views_open": None,  # no scope needed
     "auth_test": None,
