@@ -423,8 +423,9 @@ class JobRunner:
 
 
 def _scope(payload: dict[str, Any]) -> dict[str, Any]:
-    """An alarm's diagnosis states what it is about (CONTRACTS section 11); a person's question does not."""
-    return {"scope": payload["scope"]} if payload.get("scope") else {}
+    """What a question is about beyond its words (CONTRACTS section 12): an alarm's scope, the channel
+    an assistant-panel user is viewing."""
+    return {key: payload[key] for key in ("scope", "viewing_channel") if payload.get(key)}
 
 
 def _succeeded(final: Final | None) -> bool:

@@ -2,7 +2,8 @@
 
 Only what the bot calls is implemented (auth.test, chat.postMessage, chat.update,
 chat.postEphemeral, views.open, usergroups.users.list, and the streaming methods
-chat.startStream / appendStream / stopStream); anything else answers `unknown_method`, as
+chat.startStream / appendStream / stopStream, and assistant.threads.setStatus / setSuggestedPrompts /
+setTitle); anything else answers `unknown_method`, as
 Slack does. Streaming is refused unless a test sets `stream_refusal = None`, as in a workspace
 without it, so tests that are not about streaming see today's edited "Working…" message.
 Tests wait on `wait_for(predicate)` (a condition notified on each call), never on sleeps.
@@ -161,6 +162,13 @@ class FakeSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": f"{self._ts}.000200"}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method in (
+            "assistant.threads.setStatus",
+            "assistant.threads.setSuggestedPrompts",
+            "assistant.threads.setTitle",
+        ):
+            missing = not args.get("channel_id") or not args.get("thread_ts")
+            return {"ok": False, "error": "invalid_arguments"} if missing else {"ok": True}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{self._ts}.000300"}
         if method == "views.open":
