@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agents.demo.run import FOLLOW_UP, console_session
+from agents.demo.conversation import FOLLOW_UP
+from agents.demo.run import console_session
 from agents.demo.stack import DemoStack, demo_stack
 from agents.lab.server import LabConfig
 from agents.settings import load_settings

@@ -108,6 +108,8 @@ async def alarm_story(stack: DemoStack, write: Any) -> int:
                 write("The scenario's metric did not cross the alarm's threshold: no incident to show.")
                 return 1
             await approve_offered(session, listener)
+            write("> a minute on, the lab publishes the next stretch of telemetry, and CloudWatch evaluates again\n")
+            await asyncio.to_thread(stack.lab.rotate_now)
             await _evaluate(session, alarm, listener, write)
     finally:
         await offline.aclose()

@@ -21,8 +21,9 @@ from typing import Any
 from agents.demo.answer_line import answer_line
 from agents.demo.conversation import ASKER, DemoSession, Script, play
 from agents.demo.exchanges import RecordingCollaborator
-from agents.demo.scenario import UnknownScenario, stage
 from agents.demo.stack import DemoStack, demo_stack
+from agents.lab.scenarios import DEFAULT_SCENARIO, ScenarioError, load_scenario
+from agents.lab.server import LabConfig
 from agents.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -290,9 +291,9 @@ async def run(
     write: Write = _print,
 ) -> int:
     """Start everything, run the chosen surface, and shut everything down whatever happens."""
-    staged = stage(options.scenario)  # an unknown scenario stops here, before anything starts
+    scenario = load_scenario(options.scenario or DEFAULT_SCENARIO)  # a bad one stops here, before anything starts
     note = _note if options.as_json else write
-    async with demo_stack(base, lab_config=staged.config, scenario=staged.name) as stack:
+    async with demo_stack(base, lab_config=LabConfig(scenario=scenario)) as stack:
         note(stack.banner())
         if surface is not None:
             return await surface(stack)
@@ -319,7 +320,7 @@ def main(base: Settings, options: DemoOptions) -> int:
         return 130
     except SettingsError:
         raise  # the CLI prints it as the one line naming the setting
-    except UnknownScenario as exc:
+    except ScenarioError as exc:
         sys.stderr.write(f"netops demo: {exc}\n")
         return 2
     except Exception as exc:

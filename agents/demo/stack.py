@@ -171,15 +171,13 @@ class DemoStack:
     redis: RedisChoice
     agent_url: str
     collaborator_url: str
-    scenario: str = "incident"
 
     def banner(self) -> str:
-        assert self.lab.ids is not None
+        hosts = ", ".join(f"{role} {instance}" for role, instance in self.lab.instances.items())
         return "\n".join(
             [
                 f"netops demo: local AWS lab at {self.lab.url} (account {self.lab.account_id}, {self.lab.region}):"
-                f" stack {topology.STACK_NAME}, app {self.lab.ids.app_instance_id} → db {self.lab.ids.db_instance_id},"
-                f" scenario {self.scenario}",
+                f" stack {topology.STACK_NAME}, scenario {self.lab.scenario.name}: {hosts}",
                 f"  Redis: {self.redis.description}",
                 f"  Performance_Agent: {self.agent_url}   collaborator: {self.collaborator_url}",
                 f"  planner: {planner_note(self.settings)}",
@@ -188,9 +186,7 @@ class DemoStack:
 
 
 @contextlib.asynccontextmanager
-async def demo_stack(
-    base: Settings, *, lab_config: LabConfig | None = None, scenario: str = "incident"
-) -> AsyncIterator[DemoStack]:
+async def demo_stack(base: Settings, *, lab_config: LabConfig | None = None) -> AsyncIterator[DemoStack]:
     """Start the lab, Redis, the Performance Agent and the collaborator; stop them all on exit."""
     from agents.collaborator.forwarding import make_http_client
     from agents.collaborator.registry import Registry
@@ -225,7 +221,7 @@ async def demo_stack(
             serving(performance, agent_sock, "Performance_Agent"),
             serving(collaborator, collaborator_sock, "collaborator"),
         ):
-            yield DemoStack(lab, settings, redis, agent_url, collaborator_url, scenario)
+            yield DemoStack(lab, settings, redis, agent_url, collaborator_url)
     finally:
         for client in clients:
             await client.aclose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -163,9 +164,13 @@ def fill(text: str, values: dict[str, str]) -> str:
     return text.format_map(values)
 
 
-def lab_values(instances: dict[str, str], ips: dict[str, str], region: str) -> dict[str, str]:
-    """What a question's placeholders may name: `{<role>_instance}`, `{<role>_ip}` and `{region}`."""
+def lab_values(
+    instances: dict[str, str], ips: dict[str, str], region: str, now: datetime | None = None
+) -> dict[str, str]:
+    """What a question's placeholders may name: `{<role>_instance}`, `{<role>_ip}`, `{region}`, and
+    `{half_hour_ago}` ("14:00", UTC), for "since 14:00" questions that must fall inside the lab's history."""
     values = {f"{role}_instance": instance for role, instance in instances.items()}
     values |= {f"{role}_ip": ip for role, ip in ips.items()}
     values["region"] = region
+    values["half_hour_ago"] = ((now or datetime.now(UTC)) - timedelta(minutes=30)).strftime("%H:%M")
     return values

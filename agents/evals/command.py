@@ -20,16 +20,21 @@ def _run(args: argparse.Namespace) -> int:
 
     from agents.evals.cases import SUITE_DIR, CaseError, load_suite
     from agents.evals.report import case_line, render
-    from agents.evals.runner import run_suite, stage_all
+    from agents.evals.runner import first_of_each_scenario, run_suite, stage_all
     from agents.settings import load_settings
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # a2a-sdk warns when a stream its client closed at the answer ends ("Dispatcher task is not running"):
+    # noise between the case lines, not a finding.
+    logging.getLogger("a2a").setLevel(logging.ERROR)
     try:
         cases = load_suite(Path(args.cases) if args.cases else SUITE_DIR)
         if args.case:
             cases = [c for c in cases if c.id in set(args.case)]
         if args.scenario:
             cases = [c for c in cases if c.scenario == args.scenario]
+        if args.first:
+            cases = first_of_each_scenario(cases, args.first)
         if not cases:
             raise CaseError(
                 "no case matches "
@@ -68,6 +73,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("eval", help="run the answer-quality eval suite (evals/) against the lab")
     parser.add_argument("--case", action="append", metavar="ID", help="run only this case (repeatable)")
     parser.add_argument("--scenario", metavar="NAME", help="run only this scenario's cases")
+    parser.add_argument(
+        "--first",
+        type=int,
+        metavar="N",
+        help="run only the first N cases of each scenario (CI's sample: one stack per scenario, every cause)",
+    )
     parser.add_argument("--cases", metavar="DIR", help="read the cases from DIR instead of the repository's evals/")
     parser.add_argument("--json", action="store_true", help="one JSON object a line per case, then the summary")
     parser.set_defaults(handler=_run)

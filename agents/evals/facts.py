@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.demo.scenario import Truth
 from agents.evals.cases import Case, CaseError, Expect
 from agents.i18n import detect_language
+from agents.lab.scenarios import Truth
 
 FACTS = ("status", "cause", "flow", "direction", "instance", "fix", "language", "asked_back", "fixed", "restored")
 _NO_TROUBLE = {"none": "ok", "insufficient_evidence": "unknown"}
@@ -93,11 +93,19 @@ def _concrete(facts: dict[str, Any], instances: dict[str, str], ips: dict[str, s
 def expectations(
     case: Case, truth: Truth, instances: dict[str, str], ips: dict[str, str], questions: list[str]
 ) -> list[dict[str, Any]]:
-    """Per turn (question, then each follow-up), fact name → expected value; `questions` as filled in."""
-    first = _truth_defaults(truth, case.approve) | {"language": detect_language(questions[0]), "asked_back": False}
-    turns = [first | _given(case.expect)]
-    for follow_up, question in zip(case.then, questions[1:], strict=True):
-        turns.append({"language": detect_language(question), "asked_back": False} | _given(follow_up.expect))
+    """Per turn (question, then each follow-up), fact name → expected value; `questions` as filled in.
+
+    The scenario's truth is expected of the first turn that is not meant to be an ask-back: a
+    case whose question is too vague expects the collaborator to ask, and the reply to be answered.
+    """
+    stated = [case.expect, *(follow_up.expect for follow_up in case.then)]
+    truth_turn = next((i for i, expect in enumerate(stated) if expect.asked_back is not True), None)
+    turns = []
+    for index, (expect, question) in enumerate(zip(stated, questions, strict=True)):
+        facts: dict[str, Any] = {"language": detect_language(question), "asked_back": False}
+        if index == truth_turn:
+            facts |= _truth_defaults(truth, case.approve)
+        turns.append(facts | _given(expect))
     return [_concrete(facts, instances, ips) for facts in turns]
 
 
@@ -161,11 +169,16 @@ def recommended_settings(line: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def _changes(by_host: dict[str, list[str]]) -> str:
+    """`qdisc, net.core.rmem_max on i-0a; … on i-0d`, or `nothing`."""
+    return "; ".join(f"{', '.join(settings)} on {host}" for host, settings in by_host.items()) or "nothing"
+
+
 def _fix(line: dict[str, Any], expected: dict[str, list[str]]) -> tuple[bool, str]:
     got = recommended_settings(line)
     if not expected:
-        return not got, "no host change expected" + (f", recommended {got}" if got else "")
-    return got == expected, f"recommended {got or 'nothing'}, expected {expected}"
+        return not got, "no host change expected" + (f", recommended {_changes(got)}" if got else "")
+    return got == expected, f"recommended {_changes(got)}, expected {_changes(expected)}"
 
 
 def _equal(name: str) -> Any:

@@ -15,11 +15,12 @@ from typing import Any
 
 from agents.demo.conversation import DemoSession, Script, play
 from agents.demo.run import JsonListener, demo_session
-from agents.demo.scenario import StagedScenario, UnknownScenario, instances, ips, stage
 from agents.demo.stack import DemoStack, demo_stack
 from agents.evals.cases import Case, CaseError, fill, lab_values
 from agents.evals.facts import Turn, check, expectations
 from agents.evals.report import CaseResult
+from agents.lab.scenarios import Scenario, ScenarioError, load_scenario
+from agents.lab.server import LabConfig
 from agents.settings import Settings
 
 
@@ -46,13 +47,13 @@ def batches(cases: list[Case]) -> list[list[Case]]:
     return [asking + approving[:1], *([c] for c in approving[1:])]
 
 
-async def run_case(stack: DemoStack, staged: StagedScenario, case: Case) -> CaseResult:
+async def run_case(stack: DemoStack, scenario: Scenario, case: Case) -> CaseResult:
     started = time.monotonic()
-    roles, addresses = instances(stack.lab), ips(stack.lab)
+    roles, addresses = stack.lab.instances, stack.lab.ips
     values = lab_values(roles, addresses, stack.lab.region)
     try:
         questions = _questions(case, values)
-        expected = expectations(case, staged.truth, roles, addresses, questions)
+        expected = expectations(case, scenario.truth, roles, addresses, questions)
     except CaseError as exc:  # check_case passed, so only a lab with other roles than its scenario gets here
         return CaseResult(case.id, case.scenario, case.xfail, [], error=f"case {case.id}: {exc}")
     session, recorder, close = demo_session(stack, channel=f"EVAL-{case.id}-{uuid.uuid4().hex[:8]}")
@@ -78,23 +79,28 @@ def _questions(case: Case, values: dict[str, str]) -> list[str]:
     return [fill(case.question, values), *(fill(f.ask, values) for f in case.then)]
 
 
-def check_case(case: Case, staged: StagedScenario) -> None:
+def check_case(case: Case, scenario: Scenario) -> None:
     """Fails (`CaseError`) when a case names a placeholder or role its scenario's lab cannot have."""
-    by_role = {role: role for role in staged.roles}
+    by_role = {role: role for role in scenario.hosts}
     try:
         questions = _questions(case, lab_values(by_role, by_role, "region"))
-        expectations(case, staged.truth, by_role, by_role, questions)
+        expectations(case, scenario.truth, by_role, by_role, questions)
     except CaseError as exc:
         raise CaseError(f"case {case.id}: {exc}") from None
 
 
-def stage_all(cases: list[Case]) -> dict[str, StagedScenario]:
+def first_of_each_scenario(cases: list[Case], count: int) -> list[Case]:
+    """The first `count` cases of every scenario, in suite order: a sample that still covers every cause."""
+    return [case for group in by_scenario(cases).values() for case in group[:count]]
+
+
+def stage_all(cases: list[Case]) -> dict[str, Scenario]:
     """Every scenario the cases name, loaded and checked against its cases before any stack starts."""
-    staged: dict[str, StagedScenario] = {}
+    staged: dict[str, Scenario] = {}
     for scenario, group in by_scenario(cases).items():
         try:
-            staged[scenario] = stage(scenario)
-        except UnknownScenario as exc:
+            staged[scenario] = load_scenario(scenario)
+        except ScenarioError as exc:
             raise CaseError(f"cases for scenario {scenario!r}: {exc}") from None
         for case in group:
             check_case(case, staged[scenario])
@@ -112,7 +118,7 @@ async def run_suite(
             if not batch:
                 continue
             try:
-                async with demo_stack(base, lab_config=staged[scenario].config, scenario=scenario) as stack:
+                async with demo_stack(base, lab_config=LabConfig(scenario=staged[scenario])) as stack:
                     for case in batch:
                         results.append(await run_case(stack, staged[scenario], case))
                         on_result(results[-1])

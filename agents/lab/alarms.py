@@ -39,8 +39,13 @@ METRIC = "Retransmissions"
 # Retransmitted segments a minute on the lab's monitor: 0.5 % of the 6,000 segments the app sends
 # the db a minute. Healthy TCP in a VPC stays well below it; the incident's 3 % loss gives ~180.
 THRESHOLD = 30.0
-# How far back the newest datapoint may be: the lab publishes its history 5 minutes late.
+# How far back the newest datapoint may be.
 LOOKBACK_MINUTES = 15
+# The lab publishes a stretch of telemetry a minute and at every host change, stamped with the
+# stretch's start and scaled to its length. One-second buckets keep the stretch before a fix and
+# the one after it apart, where a minute's Sum would add them and hold a fixed flow in ALARM; two
+# stretches starting in one second mean the first lasted under a second, too little to cross.
+EVALUATION_PERIOD_S = 1
 LAB_CERT_PATH = "/SimpleNotificationService-netops-lab.pem"
 REGION_NAMES = {"us-east-1": "US East (N. Virginia)", "us-west-2": "US West (Oregon)", "eu-west-1": "EU (Ireland)"}
 
@@ -127,7 +132,9 @@ def reason_for(value: float | None, when: datetime, crossed: bool) -> str:
 class LabAlarm:
     """The alarm, its topic and the lab's signing key; `evaluate()` is one CloudWatch evaluation."""
 
-    def __init__(self, cloudwatch: Any, sns: Any, account_id: str, region: str, endpoint_url: str | None) -> None:
+    def __init__(
+        self, cloudwatch: Any, sns: Any, account_id: str, region: str, monitor: str, endpoint_url: str | None = None
+    ) -> None:
         self._cloudwatch = cloudwatch
         self._account = account_id
         self.region = region
@@ -142,7 +149,7 @@ class LabAlarm:
             MetricName=METRIC,
             Dimensions=[
                 {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
-                {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
+                {"Name": "MonitorName", "Value": monitor},
             ],
             Statistic="Sum",
             Period=60,
@@ -172,8 +179,8 @@ class LabAlarm:
             MetricName=alarm["MetricName"],
             Dimensions=alarm["Dimensions"],
             StartTime=now - timedelta(minutes=LOOKBACK_MINUTES),
-            EndTime=now,
-            Period=60,
+            EndTime=now + timedelta(minutes=1),  # a stretch closed this second may be stamped just ahead
+            Period=EVALUATION_PERIOD_S,
             Statistics=["Sum"],
         )["Datapoints"]
         if not points:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs
 
-from agents.lab import topology
-from agents.lab.conditions import METRIC_UNITS, FlowCondition, totals
+from agents.lab.model import METRIC_UNITS, FlowCondition, Observation, totals
+from agents.lab.scenarios import Monitor
 from agents.lab.topology import LabIds
 from agents.lab.wire import AwsError, StartResponse, read_json, respond, respond_error
 
@@ -75,17 +75,19 @@ class _Query:
 
 @dataclass
 class FlowMonitorService:
-    """The lab's Network Flow Monitor account: one monitor over the lab VPC.
+    """The lab's Network Flow Monitor account: the scenario's monitors, each over the lab VPC.
 
-    `observed(start, end)` returns the flow conditions of each observed minute in the window
-    (epoch seconds); `polls_before_success` is how many status polls answer RUNNING first,
-    so clients' polling loops are exercised (0 = done at once).
+    `observed(start, end)` returns the observed stretches of time in the window (epoch
+    seconds); `azs` is each role's AZ; `polls_before_success` is how many status polls answer
+    RUNNING first, so clients' polling loops are exercised (0 = done at once).
     """
 
     account_id: str
     region: str
     ids: LabIds
-    observed: Callable[[float, float], list[list[FlowCondition]]]
+    monitors: list[Monitor]
+    azs: dict[str, str]
+    observed: Callable[[float, float], list[Observation]]
     polls_before_success: int = 0
     created_at: float = field(default_factory=time.time)
     _queries: dict[str, _Query] = field(default_factory=dict)
@@ -109,20 +111,21 @@ class FlowMonitorService:
 
     # --- monitors ---------------------------------------------------------------------
 
-    def _monitor_arn(self) -> str:
-        return f"arn:aws:networkflowmonitor:{self.region}:{self.account_id}:monitor/{topology.MONITOR_NAME}"
+    def _monitor_arn(self, name: str) -> str:
+        return f"arn:aws:networkflowmonitor:{self.region}:{self.account_id}:monitor/{name}"
 
     def _vpc_arn(self) -> str:
         return f"arn:aws:ec2:{self.region}:{self.account_id}:vpc/{self.ids.vpc_id}"
 
     def _require_monitor(self, name: str) -> None:
-        if name != topology.MONITOR_NAME:
+        if name not in {m.name for m in self.monitors}:
             raise AwsError("ResourceNotFoundException", f"monitor {name!r} does not exist", 404)
 
     def list_monitors(self, environ: dict, params: dict) -> dict:
         wanted = params.get("monitorStatus")
         monitors = [
-            {"monitorArn": self._monitor_arn(), "monitorName": topology.MONITOR_NAME, "monitorStatus": "ACTIVE"}
+            {"monitorArn": self._monitor_arn(m.name), "monitorName": m.name, "monitorStatus": "ACTIVE"}
+            for m in self.monitors
         ]
         return {"monitors": [m for m in monitors if wanted in (None, m["monitorStatus"])]}
 
@@ -130,8 +133,8 @@ class FlowMonitorService:
         self._require_monitor(monitor)
         vpc = {"type": "AWS::EC2::VPC", "identifier": self._vpc_arn()}
         return {
-            "monitorArn": self._monitor_arn(),
-            "monitorName": topology.MONITOR_NAME,
+            "monitorArn": self._monitor_arn(monitor),
+            "monitorName": monitor,
             "monitorStatus": "ACTIVE",
             "localResources": [vpc],
             "remoteResources": [vpc],
@@ -212,9 +215,7 @@ class FlowMonitorService:
 
     def _row(self, flow: FlowCondition, value: int) -> dict:
         ids = self.ids
-        instance = {"app": ids.app_instance_id, "db": ids.db_instance_id}
-        subnet = {"app": ids.app_subnet_id, "db": ids.db_subnet_id}
-        az = {"app": topology.APP_AZ, "db": topology.DB_AZ}
+        instance, subnet, az = ids.instances, ids.subnets, self.azs
         arn = f"arn:aws:ec2:{self.region}:{self.account_id}"
         local, remote = flow.client_role, flow.server_role
         return {

@@ -6,8 +6,10 @@ would ever see whether a fix script works. `SimHost` runs the script under `bash
 `/proc/sys`-like tree and a qdisc state file under `root`, so the script's reads, writes,
 skips and failures all happen for real, only on files instead of a kernel.
 
-An impaired host looks like the instance the lab breaks on purpose: small socket buffers,
-window scaling off and a root `netem loss 3%` qdisc on eth0.
+`create_host(root, spec=...)` builds a host as its scenario describes it (sysctls, root qdisc,
+ENA allowance counters rising at the scenario's rate per minute, its address and route).
+Without a spec, an impaired host looks like the instance the lab breaks on purpose: small
+socket buffers, window scaling off and a root `netem loss 3%` qdisc on eth0.
 """
 
 from __future__ import annotations
@@ -17,11 +19,16 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.lab import shims
+
+if TYPE_CHECKING:
+    from agents.lab.scenarios import HostSpec
 
 TARGET_BUFFER = 134217728
 
@@ -153,12 +160,39 @@ def _write_shims(bin_dir: Path, root: Path) -> None:
         wrapper.chmod(0o755)
 
 
-def create_host(root: Path, *, impaired: bool = True, missing_keys: Iterable[str] = ()) -> SimHost:
-    """A fresh simulated host under `root` (its previous state, if any, is replaced)."""
+def _network(spec: HostSpec) -> dict:
+    """The host's routes as `ip route` prints them: the VPC router is the subnet's first address."""
+    gateway = spec.subnet.network_address + 1
+    return {
+        "routes": [
+            f"default via {gateway} dev eth0 proto dhcp src {spec.ip} metric 100",
+            f"{spec.subnet} dev eth0 proto kernel scope link src {spec.ip} metric 100",
+        ],
+        "links": _NETWORK["links"],
+    }
+
+
+def create_host(
+    root: Path, *, impaired: bool = True, missing_keys: Iterable[str] = (), spec: HostSpec | None = None
+) -> SimHost:
+    """A fresh simulated host under `root` (its previous state, if any, is replaced).
+
+    With `spec`, the host is the scenario's; otherwise `impaired` picks the demo incident's app
+    host or a healthy one. ENA counters start at zero now and rise at the spec's rate.
+    """
     root = Path(root)
     host = SimHost(root)
     missing = set(missing_keys)
-    values = IMPAIRED_SYSCTL if impaired else HEALTHY_SYSCTL
+    if spec is not None:
+        values = spec.sysctls()
+        netem = f"netem {spec.qdisc.tc_params()}" if spec.qdisc else None
+        network = _network(spec)
+        ena = {"epoch": time.time(), "per_minute": dict(spec.ena)}
+    else:
+        values = IMPAIRED_SYSCTL if impaired else HEALTHY_SYSCTL
+        netem = "netem loss 3%" if impaired else None
+        network = _NETWORK
+        ena = {"epoch": time.time(), "per_minute": {}}
     unknown = missing - values.keys()
     if unknown:
         raise ValueError(f"missing_keys names keys the simulated host does not have: {sorted(unknown)}")
@@ -171,8 +205,9 @@ def create_host(root: Path, *, impaired: bool = True, missing_keys: Iterable[str
         path = host.proc_sys / key.replace(".", "/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(value + "\n")
-    (root / "qdisc.json").write_text(json.dumps({"lo": None, "eth0": "netem loss 3%" if impaired else None}))
-    (root / "network.json").write_text(json.dumps(_NETWORK))
+    (root / "qdisc.json").write_text(json.dumps({"lo": None, "eth0": netem}))
+    (root / "network.json").write_text(json.dumps(network))
+    (root / "ena.json").write_text(json.dumps(ena))
     (root / "calls.jsonl").write_text("")
     (root / "read_only_keys.json").unlink(missing_ok=True)
     host.sysctl_d.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The lab: one local AWS endpoint, seeded with the incident, whose hosts really change.
+"""The lab: one local AWS endpoint, seeded with a scenario, whose hosts really change.
 
 `Lab` runs moto's `ThreadedMotoServer` with a front door in front of moto's dispatcher: the
 front door reads the service from each request's SigV4 credential scope and sends Network
@@ -17,9 +17,9 @@ import logging
 import random
 import shutil
 import tempfile
-import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,11 @@ from werkzeug.serving import make_server
 
 from agents.lab import topology
 from agents.lab.alarms import LabAlarm
-from agents.lab.conditions import FlowCondition, flow_conditions, impairment_of
 from agents.lab.flowmonitor import FlowMonitorService
 from agents.lab.host import SimHost, create_host
+from agents.lab.live import Recorder
+from agents.lab.model import FlowCondition, HostState, Observation, flow_conditions
+from agents.lab.scenarios import DEFAULT_SCENARIO, Scenario, load_scenario
 from agents.lab.seed import seed_bucket, seed_stack
 from agents.lab.ssm import SsmService
 from agents.lab.telemetry import TelemetryWriter
@@ -103,34 +105,27 @@ class LabServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+def _incident() -> Scenario:
+    return load_scenario(DEFAULT_SCENARIO)
+
+
 @dataclass(frozen=True)
 class LabConfig:
     """How the lab behaves; the defaults suit the demo, tests tighten what they check.
 
     The lab starts as an operator finds an incident: `history_minutes` of evidence already
-    published, ending `publish_lag_minutes` before start-up (the collectors' delay). From then
-    on it records a minute of evidence and a capture at every host change (an SSM run) and
-    every `rotation_s`, so a question about "the last 5 minutes" asked after the fix sees only
-    what happened since.
+    published, up to the current minute. From then on a stretch of evidence closes (a capture
+    uploaded, its metrics published) every `rotation_s` on the wall clock, at every host change
+    and at `rotate_now()`, so what is produced after a fix shows the fixed host.
     """
 
+    scenario: Scenario = field(default_factory=_incident)
     region: str = topology.REGION
     account_id: str | None = None  # None: a fresh random one, isolating this lab
-    history_minutes: int = 30
-    publish_lag_minutes: int = 5
-    capture_interval_minutes: int = 5  # rotation of the seeded captures
-    capture_length_s: int = 60  # each rotated capture covers this long, then is uploaded
-    rotation_s: float | None = 300.0  # None: record only on host changes
+    history_minutes: int = 60
+    rotation_s: float | None = 60.0  # None: close stretches only on host changes and rotate_now()
     nfm_polls_before_success: int = 0
     ssm_settle_s: float = 2.0
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One recorded minute: when, and the flows as they were."""
-
-    when: datetime
-    flows: list[FlowCondition]
 
 
 class Lab:
@@ -138,6 +133,7 @@ class Lab:
 
     def __init__(self, root: Path | None = None, config: LabConfig | None = None) -> None:
         self.config = config or LabConfig()
+        self.scenario = self.config.scenario
         self.account_id = self.config.account_id or str(random.randrange(10**11, 10**12))
         self.region = self.config.region
         self.bucket = f"{topology.BUCKET}-{self.account_id}"
@@ -145,16 +141,12 @@ class Lab:
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="netops-lab-"))
         self._front_door = FrontDoor(None, self.account_id)
         self._server = LabServer(self._front_door)
-        self._telemetry_lock = threading.Condition()
         self.url = ""
         self.ids: LabIds | None = None
         self.hosts: dict[str, SimHost] = {}
         self._clients: dict[str, Any] = {}
-        self._writer: TelemetryWriter | None = None
         self._ssm: SsmService | None = None
-        self._observations: list[Observation] = []
-        self._stop_rotation = threading.Event()
-        self._rotation: threading.Thread | None = None
+        self._recorder: Recorder | None = None
         self._alarm: LabAlarm | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -171,9 +163,8 @@ class Lab:
         return self
 
     def stop(self) -> None:
-        self._stop_rotation.set()
-        if self._rotation is not None:
-            self._rotation.join(timeout=30)
+        if self._recorder is not None:
+            self._recorder.stop_clock()
         if self._ssm is not None:
             self._ssm.wait_idle(timeout_s=10)
         if self.url:
@@ -221,94 +212,96 @@ class Lab:
         return env
 
     def alarm(self, endpoint_url: str | None = None) -> LabAlarm:
-        """The lab's CloudWatch alarm (created on first use), notifying `endpoint_url` as SNS would;
-        every rotation evaluates it after recording its minute."""
+        """The lab's CloudWatch alarm on its first monitor (created on first use), notifying
+        `endpoint_url` as SNS would when `evaluate()` moves it (agents/lab/alarms.py)."""
         if self._alarm is None:
-            self._alarm = LabAlarm(self.client("cloudwatch"), self.client("sns"), self.account_id, self.region, None)
+            monitor = self.scenario.monitors[0].name if self.scenario.monitors else topology.MONITOR_NAME
+            cloudwatch, sns = self.client("cloudwatch"), self.client("sns")
+            self._alarm = LabAlarm(cloudwatch, sns, self.account_id, self.region, monitor)
         if endpoint_url is not None:
             self._alarm.endpoint_url = endpoint_url
         return self._alarm
 
     @property
-    def app_host(self) -> SimHost:
+    def instances(self) -> dict[str, str]:
+        """Role → instance id."""
         assert self.ids is not None, "start() the lab first"
-        return self.hosts[self.ids.app_instance_id]
+        return dict(self.ids.instances)
+
+    @property
+    def ips(self) -> dict[str, str]:
+        """Role → private IP."""
+        return {role: str(spec.ip) for role, spec in self.scenario.hosts.items()}
+
+    def host(self, role: str) -> SimHost:
+        return self.hosts[self.instances[role]]
+
+    @property
+    def app_host(self) -> SimHost:
+        """The app host (the two-host lab's impaired one)."""
+        return self.host("app")
+
+    def states(self) -> dict[str, HostState]:
+        """Role → each host's current state, read from its files (what SSM scripts change)."""
+        return {
+            role: HostState.of_host(self.host(role).state(), spec.ena) for role, spec in self.scenario.hosts.items()
+        }
 
     def conditions(self) -> list[FlowCondition]:
-        """The flows as the app host's current state makes them."""
-        return flow_conditions(impairment_of(self.app_host.state()))
+        """The flows as the hosts' current state makes them."""
+        return flow_conditions(self.scenario, self.states())
 
-    def record(self, when: datetime | None = None) -> str:
-        """Record the current host state as evidence: a capture and a minute of metrics; returns the key."""
-        assert self._writer is not None, "start() the lab first"
-        # Stamped a second back: CloudWatch's EndTime is exclusive at one-second resolution, so a
-        # question asked in the same second as the fix must still see the new minute.
-        when = (when or datetime.now(UTC) - timedelta(seconds=1)).replace(microsecond=0)
-        with self._telemetry_lock:
-            flows = self.conditions()
-            key = self._writer.write_capture(flows, when)
-            self._writer.write_metrics(flows, [when])
-            self._observations.append(Observation(when, flows))
-            self._telemetry_lock.notify_all()
-        return key
+    def rotate_now(self) -> str | None:
+        """Close the open capture now (upload it) and publish its metrics, as a rotation would; returns the key."""
+        assert self._recorder is not None, "start() the lab first"
+        return self._recorder.close()
+
+    def observed(self, start: float, end: float) -> list[Observation]:
+        """The closed stretches of evidence that started in [start, end] (epoch seconds)."""
+        assert self._recorder is not None, "start() the lab first"
+        return self._recorder.observed(start, end)
 
     def wait_for_observations(self, count: int, timeout_s: float) -> bool:
-        """Block until at least `count` minutes are recorded (seeded ones included); False on timeout."""
-        with self._telemetry_lock:
-            return self._telemetry_lock.wait_for(lambda: len(self._observations) >= count, timeout=timeout_s)
-
-    def observed(self, start: float, end: float) -> list[list[FlowCondition]]:
-        """The flows of each recorded minute in [start, end] (epoch seconds)."""
-        with self._telemetry_lock:
-            return [o.flows for o in self._observations if start <= o.when.timestamp() <= end]
+        """Block until at least `count` stretches are closed (seeded ones included); False on timeout."""
+        assert self._recorder is not None, "start() the lab first"
+        return self._recorder.wait_for(count, timeout_s)
 
     # --- seeding ----------------------------------------------------------------------
 
     def _seed(self) -> None:
-        self.ids = ids = seed_stack(self.client("cloudformation"), self.client("ec2"))
+        scenario = self.scenario
+        self.ids = ids = seed_stack(self.client("cloudformation"), self.client("ec2"), scenario)
         seed_bucket(self.client("s3"), self.bucket)
         self.hosts = {
-            ids.app_instance_id: create_host(self.root / ids.app_instance_id, impaired=True),
-            ids.db_instance_id: create_host(self.root / ids.db_instance_id, impaired=False),
+            ids.instances[role]: create_host(self.root / ids.instances[role], spec=spec)
+            for role, spec in scenario.hosts.items()
         }
-        self._writer = TelemetryWriter(
+        writer = TelemetryWriter(
             s3=self.client("s3"),
             cloudwatch=self.client("cloudwatch"),
             bucket=self.bucket,
-            mirrored_instance_id=ids.app_instance_id,
+            mirrored_role=scenario.mirror,
+            mirrored_instance_id=ids.instances[scenario.mirror] if scenario.mirror else None,
+            monitors=list(scenario.monitors),
+            seed_text=scenario.name,
         )
-        self._seed_history()
+        self._recorder = Recorder(writer, self.states, partial(flow_conditions, scenario), self._backdate)
+        self._recorder.seed(self.config.history_minutes)
         self._front_door.flowmonitor = FlowMonitorService(
             account_id=self.account_id,
             region=self.region,
             ids=ids,
+            monitors=list(scenario.monitors),
+            azs={role: spec.az for role, spec in scenario.hosts.items()},
             observed=self.observed,
             polls_before_success=self.config.nfm_polls_before_success,
         )
-        self._ssm = SsmService(hosts=self.hosts, after_run=self._after_ssm, settle_s=self.config.ssm_settle_s)
+        managed = {ids.instances[role]: self.host(role) for role, spec in scenario.hosts.items() if spec.ssm_managed}
+        self._ssm = SsmService(hosts=managed, after_run=self._after_ssm, settle_s=self.config.ssm_settle_s)
         self._front_door.ssm = self._ssm
         if self.config.rotation_s:
-            self._rotation = threading.Thread(target=self._rotate, name="lab-rotation", daemon=True)
-            self._rotation.start()
-        log.info("lab seeded at %s (account %s, bucket %s)", self.url, self.account_id, self.bucket)
-
-    def _seed_history(self) -> None:
-        """The incident's published past: per-minute metrics and rotated captures, uploaded back then."""
-        assert self._writer is not None
-        config = self.config
-        last = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=config.publish_lag_minutes)
-        first = last - timedelta(minutes=config.history_minutes - 1)
-        flows = self.conditions()
-        minutes = [first + timedelta(minutes=m) for m in range(config.history_minutes)]
-        self._writer.write_metrics(flows, minutes)
-        self._observations.extend(Observation(when, flows) for when in minutes)
-        # Captures rotate every capture_interval_minutes; the newest was uploaded when it closed,
-        # at least capture_length_s before the end of the published history.
-        newest = last - timedelta(seconds=config.capture_length_s)
-        for when in minutes:
-            if when <= newest and (newest - when) % timedelta(minutes=config.capture_interval_minutes) == timedelta(0):
-                key = self._writer.write_capture(flows, when)
-                self._backdate(key, when + timedelta(seconds=config.capture_length_s))
+            self._recorder.start_clock(self.config.rotation_s)
+        log.info("lab seeded at %s (scenario %s, account %s)", self.url, scenario.name, self.account_id)
 
     def _backdate(self, key: str, uploaded: datetime) -> None:
         """Set an object's LastModified to when the collector would have uploaded it.
@@ -322,15 +315,6 @@ class Lab:
         assert obj is not None, key
         obj.last_modified = uploaded.astimezone(UTC).replace(tzinfo=None)
 
-    def _rotate(self) -> None:
-        assert self.config.rotation_s
-        while not self._stop_rotation.wait(self.config.rotation_s):
-            try:
-                self.record()
-                if self._alarm is not None:
-                    self._alarm.evaluate()
-            except Exception:
-                log.exception("the lab could not record its periodic evidence")
-
     def _after_ssm(self, instance_id: str) -> None:
-        self.record()
+        assert self._recorder is not None
+        self._recorder.host_changed()

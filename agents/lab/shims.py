@@ -1,12 +1,13 @@
-"""Stand-ins for `sysctl`, `tc` and `ip` that work on a simulated host's files.
+"""Stand-ins for `sysctl`, `tc`, `ip` and `ethtool` that work on a simulated host's files.
 
 Run as `python -I -S shims.py TOOL ARGS...` from the wrapper scripts `SimHost` puts first on
 PATH, so a remediation script exercises the same command lines it would run on an instance.
 Stdlib only (the wrappers start Python without site-packages, for speed). The state lives
-under `$NETOPS_SIM_ROOT`: a `/proc/sys`-like tree, `qdisc.json` (the root qdisc per device)
-and `calls.jsonl`, where every invocation is recorded with its exit code. Bad input fails the
-way the real tools do (message on stderr, same exit code), so a script's error handling is
-tested, not just its happy path.
+under `$NETOPS_SIM_ROOT`: a `/proc/sys`-like tree, `qdisc.json` (the root qdisc per device),
+`ena.json` (the ENA allowance counters' rates per minute since an epoch) and `calls.jsonl`,
+where every invocation is recorded with its exit code. Bad input fails the way the real tools
+do (message on stderr, same exit code), so a script's error handling is tested, not just its
+happy path.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(os.environ.get("NETOPS_SIM_ROOT", "."))
@@ -23,6 +25,7 @@ QDISC_FILE = ROOT / "qdisc.json"
 CALLS_FILE = ROOT / "calls.jsonl"
 NETWORK_FILE = ROOT / "network.json"
 READ_ONLY_FILE = ROOT / "read_only_keys.json"
+ENA_FILE = ROOT / "ena.json"
 
 # Keys whose value is a vector of integers (`tcp_rmem` is "min default max").
 _TRIPLES = {"net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", "net.ipv4.tcp_mem"}
@@ -43,7 +46,7 @@ def _key_path(key: str) -> Path:
     return PROC_SYS / key.replace(".", "/")
 
 
-def _valid_value(key: str, value: str) -> str | None:
+def valid_value(key: str, value: str) -> str | None:
     """The value as the kernel would store it, or None when the kernel would refuse it."""
     words = value.split()
     if key in _STRINGS:
@@ -79,7 +82,7 @@ def _sysctl_write(key: str, value: str, *, quiet: bool, ignore: bool) -> str | N
     if READ_ONLY_FILE.exists() and key in json.loads(READ_ONLY_FILE.read_text()):
         # As in a container's network namespace, where the kernel refuses writes to net.core.*.
         raise ToolError(f'sysctl: permission denied on key "{key}"', 255)
-    stored = _valid_value(key, value)
+    stored = valid_value(key, value)
     if stored is None:
         raise ToolError(f'sysctl: setting key "{key}": Invalid argument', 255)
     path.write_text(stored + "\n")
@@ -155,7 +158,13 @@ def _parse_netem(words: list[str]) -> str:
     if not words or words[0] != "netem":
         raise ToolError(f'Error: Specified qdisc kind is unknown: "{words[0] if words else ""}"', 2)
     params = words[1:]
-    known = {"loss": r"\d+(\.\d+)?%", "delay": r"\d+(\.\d+)?(us|ms|s)", "rate": r"\d+[kmg]?bit", "limit": r"\d+"}
+    known = {
+        "loss": r"\d+(\.\d+)?%",
+        "reorder": r"\d+(\.\d+)?%",
+        "delay": r"\d+(\.\d+)?(us|ms|s)",
+        "rate": r"\d+[kmg]?bit",
+        "limit": r"\d+",
+    }
     i = 0
     while i < len(params):
         name = params[i]
@@ -235,7 +244,43 @@ def ip(argv: list[str]) -> tuple[int, list[str]]:
     raise ToolError(f'Object "{obj}" is unknown, try "ip help".', 255)
 
 
-TOOLS = {"sysctl": sysctl, "tc": tc, "ip": ip}
+# ---------------------------------------------------------------- ethtool
+
+# What `ethtool -S eth0` prints on an ENA interface besides the allowance counters (static here).
+_ENA_STATIC = [
+    ("tx_timeout", 0),
+    ("suspend", 0),
+    ("resume", 0),
+    ("wd_expired", 0),
+    ("interface_up", 1),
+    ("interface_down", 0),
+    ("admin_q_pause", 0),
+]
+_ALLOWANCES = (
+    "bw_in_allowance_exceeded",
+    "bw_out_allowance_exceeded",
+    "pps_allowance_exceeded",
+    "conntrack_allowance_exceeded",
+    "linklocal_allowance_exceeded",
+)
+
+
+def ethtool(argv: list[str]) -> tuple[int, list[str]]:
+    """`ethtool -S eth0`: ENA's statistics, the allowance counters grown with the clock since the epoch."""
+    if len(argv) != 2 or argv[0] not in {"-S", "--statistics"}:
+        raise ToolError("ethtool: this host simulates only `ethtool -S DEVICE`", 1)
+    if argv[1] != "eth0":
+        raise ToolError(f"netlink error: no device matches name ({argv[1]})", 1 if argv[1] == "lo" else 75)
+    ena = json.loads(ENA_FILE.read_text()) if ENA_FILE.exists() else {"epoch": time.time(), "per_minute": {}}
+    minutes = max(0.0, time.time() - float(ena["epoch"])) / 60
+    rates = ena.get("per_minute") or {}
+    counters = [(name, int(float(rates.get(name, 0)) * minutes)) for name in _ALLOWANCES]
+    lines = ["NIC statistics:", *(f"     {name}: {value}" for name, value in [*_ENA_STATIC, *counters])]
+    lines.append("     conntrack_allowance_available: 136812")
+    return 0, lines
+
+
+TOOLS = {"sysctl": sysctl, "tc": tc, "ip": ip, "ethtool": ethtool}
 
 
 def main(argv: list[str]) -> int:

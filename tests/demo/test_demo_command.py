@@ -43,7 +43,7 @@ def test_start_up_names_the_lab_redis_and_both_agents(transcript: str) -> None:
 
 def test_the_collaborator_chose_the_performance_agent_by_its_card(transcript: str) -> None:
     assert re.search(r"Asking Performance_Agent \(analyze_network_performance, score [\d.]+\)", transcript)
-    tree = transcript.split("> OPERATOR clicks [View trace]", 1)[1].split("> OPERATOR clicks [Apply", 1)[0]
+    tree = transcript.split("> OPERATOR clicks [View trace]", 1)[1].split("> APPROVER clicks [Apply", 1)[0]
     assert re.search(r"discover agents \(tool", tree), tree
     assert re.search(r"call Performance_Agent \(agent", tree), tree
     assert re.search(r"analyze_traffic_mirroring_logs \(tool", tree), tree

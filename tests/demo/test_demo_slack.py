@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from agents.demo.run import run
+from agents.demo.run import DemoOptions, run
 from agents.lab.server import LAB_CREDENTIALS, SERVICES
 from agents.settings import load_settings
 
@@ -63,7 +63,7 @@ async def test_with_slack_tokens_the_demo_answers_a_slash_command_in_socket_mode
         redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     )
     lines: list[str] = []
-    demo = asyncio.create_task(run(settings, ask=None, approve=False, write=lines.append))
+    demo = asyncio.create_task(run(settings, DemoOptions(), write=lines.append))
     try:
         connected = asyncio.create_task(slack.wait_for(lambda s: s.of("socket.connect"), within=120))
         await asyncio.wait({connected, demo}, return_when=asyncio.FIRST_COMPLETED)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.demo.scenario import scenario_list, stage
 from agents.evals.cases import CaseError, fill, lab_values, load_file, load_suite, placeholders
 from agents.evals.runner import check_case
+from agents.lab.scenarios import load_scenario, scenario_names
 
 GOOD = """
 scenario: incident
@@ -85,11 +85,18 @@ def test_placeholders_are_filled_from_the_running_lab() -> None:
     assert filled == "retransmits from i-0a (10.0.1.10) to 10.0.2.20 in us-east-1?"
 
 
+def test_half_hour_ago_is_a_utc_clock_time_inside_the_labs_history() -> None:
+    from datetime import UTC, datetime
+
+    values = lab_values({}, {}, "us-east-1", now=datetime(2026, 12, 1, 16, 5, tzinfo=UTC))
+    assert fill("slow since {half_hour_ago} UTC", values) == "slow since 15:35 UTC"
+
+
 def test_an_unknown_placeholder_names_itself_and_what_the_lab_fills() -> None:
     with pytest.raises(
-        CaseError, match=r"placeholder \{cache_ip\} is not one the lab fills \(it fills app_ip, region\)"
+        CaseError, match=r"placeholder \{cache_ip\} is not one the lab fills \(it fills app_ip, half_hour_ago, region\)"
     ):
-        fill("what about {cache_ip}?", {"app_ip": "10.0.1.10", "region": "us-east-1"})
+        fill("what about {cache_ip}?", {"app_ip": "10.0.1.10", "half_hour_ago": "15:35", "region": "us-east-1"})
 
 
 def test_a_case_naming_a_host_its_scenario_lacks_is_refused_before_any_lab_starts(tmp_path: Path) -> None:
@@ -97,13 +104,13 @@ def test_a_case_naming_a_host_its_scenario_lacks_is_refused_before_any_lab_start
         0
     ]
     with pytest.raises(CaseError, match=r"^case a: placeholder \{cache_instance\}"):
-        check_case(case, stage("incident"))
+        check_case(case, load_scenario("incident"))
 
 
 def test_a_role_in_an_expected_fact_must_be_a_host_of_the_scenario(tmp_path: Path) -> None:
     text = "scenario: incident\ncases:\n  - {id: a, question: q, expect: {instance: cache}}\n"
     with pytest.raises(CaseError, match=r"^case a: instance names the role 'cache'"):
-        check_case(load_file(_file(tmp_path, text))[0], stage("incident"))
+        check_case(load_file(_file(tmp_path, text))[0], load_scenario("incident"))
 
 
 def test_placeholders_lists_the_names_in_order() -> None:
@@ -116,11 +123,11 @@ def test_placeholders_lists_the_names_in_order() -> None:
 def test_the_shipped_suite_has_at_least_80_cases_over_every_scenario() -> None:
     cases = load_suite()
     assert len(cases) >= 80
-    assert {c.scenario for c in cases} == set(scenario_list())
+    assert {c.scenario for c in cases} == set(scenario_names())
 
 
 def test_every_shipped_case_fits_its_scenario() -> None:
-    staged = {name: stage(name) for name in scenario_list()}
+    staged = {name: load_scenario(name) for name in scenario_names()}
     for case in load_suite():
         check_case(case, staged[case.scenario])
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.demo.scenario import FlowRef, Truth
 from agents.evals.cases import Case
 from agents.evals.facts import Turn, check, expectations
+from agents.lab.scenarios import FlowRef, Truth
 
 INSTANCES = {"app": "i-0app", "db": "i-0db"}
 IPS = {"app": "10.0.1.10", "db": "10.0.2.20"}
-LOSS = Truth("path_loss", FlowRef("app", "db", 5432), "client_to_server", "app", {"app": ["qdisc"]})
-HEALTHY = Truth("none", None, None, None, {})
+LOSS = Truth(
+    cause="path_loss",
+    flow=FlowRef(client="app", server="db", dport=5432),
+    direction="client_to_server",
+    host="app",
+    fix={"app": ["qdisc"]},
+)
+HEALTHY = Truth(cause="none")
 
 
 def _case(**fields: Any) -> Case:
@@ -144,3 +150,10 @@ def test_a_turn_with_no_answer_fails_its_facts() -> None:
         ("language", False, "no answer"),
         ("asked_back", False, "no answer"),
     ]
+
+
+def test_a_case_meant_to_be_asked_back_expects_the_truth_of_the_reply() -> None:
+    case = _case(question="hi", expect={"asked_back": True}, then=["retransmissions between app and db"])
+    expected = expectations(case, LOSS, INSTANCES, IPS, ["hi", "retransmissions between app and db"])
+    assert expected[0] == {"language": "en", "asked_back": True}
+    assert expected[1]["cause"] == "path_loss"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from agents.lab import alarms
-from agents.lab.server import Lab
+from agents.lab.server import Lab, LabConfig
 from bot.sns.alarm import parse_alarm
 from bot.sns.certificates import LAB_CERT_PATH, CertificateStore, load_lab_certificate
 from bot.sns.message import SnsRejected
@@ -19,7 +19,7 @@ from bot.sns.verify import SnsVerifier
 
 @pytest.fixture
 def lab() -> Iterator[Lab]:
-    with Lab() as fresh:
+    with Lab(config=LabConfig(rotation_s=None)) as fresh:  # stretches close when the test says
         yield fresh
 
 
@@ -63,7 +63,8 @@ def test_an_unchanged_state_sends_nothing(lab: Lab) -> None:
 def test_a_healthy_minute_after_the_fix_returns_the_alarm_to_ok(lab: Lab) -> None:
     lab.alarm().evaluate()
     assert lab.app_host.run_script("tc qdisc del dev eth0 root").exit_code == 0
-    lab.record()
+    lab.rotate_now()  # the stretch that was open, still impaired
+    lab.rotate_now()  # the first healthy one
     transition = lab.alarm().evaluate()
     assert transition is not None and (transition.old_state, transition.new_state) == ("ALARM", "OK")
     assert transition.value == 0.0

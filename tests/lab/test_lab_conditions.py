@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.lab import topology
 from agents.lab.conditions import HEALTHY, Impairment, flow_conditions, impairment_of, totals
+
+from agents.lab import topology
 from agents.lab.host import create_host
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
+from lab_helpers import run_script
 
 from agents.lab import topology
-from agents.lab.host import create_host
 from agents.lab.server import Lab
 
 MONITOR = topology.MONITOR_NAME
@@ -76,7 +76,7 @@ def test_results_before_success_are_refused(shared_lab: Lab) -> None:
 
 def test_retransmission_top_contributor_is_the_app_to_db_flow(shared_lab: Lab) -> None:
     result = _results(shared_lab.client("networkflowmonitor"), _start(shared_lab.client("networkflowmonitor")))
-    [row] = result["topContributors"]
+    row = result["topContributors"][0]
     ids = shared_lab.ids
     assert result["unit"] == "Count"
     assert (row["localInstanceId"], row["remoteInstanceId"]) == (ids.app_instance_id, ids.db_instance_id)
@@ -99,16 +99,32 @@ def test_round_trip_time_rows_arrive_in_microseconds(shared_lab: Lab) -> None:
 def test_values_add_up_the_observed_minutes_in_the_window(shared_lab: Lab) -> None:
     nfm = shared_lab.client("networkflowmonitor")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=12)
+    stretches = shared_lab.observed(start.timestamp(), datetime.now(UTC).timestamp() + 1)
     value = _results(nfm, _start(nfm, start=start))["topContributors"][0]["value"]
-    minutes = shared_lab.observed(start.timestamp(), datetime.now(UTC).timestamp() + 1)
-    per_minute = minutes[0][0].per_minute()["RETRANSMISSIONS"]
-    assert 0 < len(minutes) < 12
-    assert value == len(minutes) * per_minute
+    app_to_db = [next(f for f in o.flows if f.server_port == topology.DB_PORT) for o in stretches]
+    expected = sum(
+        f.per_minute()["RETRANSMISSIONS"] * o.seconds / 60 for f, o in zip(app_to_db, stretches, strict=True)
+    )
+    assert 11 <= len(stretches) <= 13
+    assert value == round(expected)
 
 
-def test_window_with_no_observed_minutes_has_no_rows(shared_lab: Lab) -> None:
+def test_a_window_of_the_last_two_minutes_finds_rows(shared_lab: Lab) -> None:
     nfm = shared_lab.client("networkflowmonitor")
-    assert _results(nfm, _start(nfm, minutes=2))["topContributors"] == []
+    assert _results(nfm, _start(nfm, minutes=2))["topContributors"][0]["value"] > 0
+
+
+def test_a_window_before_the_history_has_no_rows(shared_lab: Lab) -> None:
+    nfm = shared_lab.client("networkflowmonitor")
+    end = datetime.now(UTC) - timedelta(hours=2)
+    query_id = nfm.start_query_monitor_top_contributors(
+        monitorName=MONITOR,
+        startTime=end - timedelta(minutes=30),
+        endTime=end,
+        metricName="RETRANSMISSIONS",
+        destinationCategory="INTER_AZ",
+    )["queryId"]
+    assert _results(nfm, query_id)["topContributors"] == []
 
 
 def test_other_destination_categories_have_no_rows(shared_lab: Lab) -> None:
@@ -141,18 +157,18 @@ def test_unknown_query_is_resource_not_found(shared_lab: Lab) -> None:
 def test_window_after_the_host_heals_shows_a_clean_flow_still_carrying_data(fresh_lab: Lab) -> None:
     nfm = fresh_lab.client("networkflowmonitor")
     before = _results(nfm, _start(nfm))["topContributors"][0]["value"]
-    healed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2)  # record() stamps 1 s back
-    create_host(fresh_lab.app_host.root, impaired=False)
-    fresh_lab.record()
-    [row] = _results(nfm, _start(nfm, start=healed_at))["topContributors"]
-    [data] = _results(nfm, _start(nfm, metric="DATA_TRANSFERRED", start=healed_at))["topContributors"]
+    healed_at = datetime.now(UTC).replace(microsecond=0)
+    run_script(fresh_lab, "app", "tc qdisc del dev eth0 root")
+    fresh_lab.rotate_now()
+    rows = _results(nfm, _start(nfm, start=healed_at))["topContributors"]
+    data = _results(nfm, _start(nfm, metric="DATA_TRANSFERRED", start=healed_at))["topContributors"]
     assert before > 0
-    assert row["value"] == 0
-    assert data["value"] > 0
+    assert [row["value"] for row in rows] == [0, 0, 0]  # the app's two flows to the db and the web host's
+    assert all(row["value"] > 0 for row in data)
 
 
 def test_window_spanning_the_fix_still_shows_the_incident(fresh_lab: Lab) -> None:
     nfm = fresh_lab.client("networkflowmonitor")
-    create_host(fresh_lab.app_host.root, impaired=False)
-    fresh_lab.record()
+    run_script(fresh_lab, "app", "tc qdisc del dev eth0 root")
+    fresh_lab.rotate_now()
     assert _results(nfm, _start(nfm, minutes=30))["topContributors"][0]["value"] > 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
 from agents.lab import topology
 from agents.lab.server import Lab, LabConfig
+from agents.performance.tools.mirroring import capture_time
 
 KEY = re.compile(
     r"^raw-captures/year=\d{4}/month=\d{2}/day=\d{2}/instance-(?P<instance>i-[0-9a-f]+)/capture-\d{8}-\d{6}\.pcap$"
@@ -36,17 +38,12 @@ def test_app_and_db_run_in_two_azs_at_their_addresses(shared_lab: Lab) -> None:
     }
 
 
-def test_vpc_has_app_and_db_subnets_in_both_azs(shared_lab: Lab) -> None:
+def test_vpc_has_the_scenarios_subnets_in_their_azs(shared_lab: Lab) -> None:
     subnets = shared_lab.client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [shared_lab.ids.vpc_id]}])
     by_name = {
         next(t["Value"] for t in s["Tags"] if t["Key"] == "Name"): s["AvailabilityZone"] for s in subnets["Subnets"]
     }
-    assert by_name == {
-        "netops-lab-app-a": topology.APP_AZ,
-        "netops-lab-app-b": topology.DB_AZ,
-        "netops-lab-db-a": topology.APP_AZ,
-        "netops-lab-db-b": topology.DB_AZ,
-    }
+    assert by_name == {"netops-lab-app": topology.APP_AZ, "netops-lab-db": topology.DB_AZ}  # web shares the app's
 
 
 def test_mirror_session_watches_the_app_interface(shared_lab: Lab) -> None:
@@ -69,21 +66,25 @@ def test_mirror_session_watches_the_app_interface(shared_lab: Lab) -> None:
     assert target["Type"] == "network-interface"
 
 
-def test_bucket_holds_rotated_captures_of_the_mirrored_app_instance(shared_lab: Lab) -> None:
-    listed = shared_lab.client("s3").list_objects_v2(Bucket=shared_lab.bucket, Prefix=topology.CAPTURE_PREFIX)
-    keys = [o["Key"] for o in listed["Contents"]]
-    config = LabConfig()
-    assert len(keys) == config.history_minutes // config.capture_interval_minutes
-    assert {KEY.match(k)["instance"] for k in keys} == {shared_lab.ids.app_instance_id}
+def _seeded(lab: Lab) -> list[dict]:
+    """The captures of the history the lab published at start-up (those that started before it)."""
+    first_open = lab.observed(0, float("inf"))[LabConfig().history_minutes - 1].start + 60
+    listed = lab.client("s3").list_objects_v2(Bucket=lab.bucket, Prefix=topology.CAPTURE_PREFIX)["Contents"]
+    return [o for o in listed if capture_time(o["Key"]).timestamp() < first_open]
 
 
-def test_seeded_captures_were_uploaded_before_the_collectors_publication_lag(shared_lab: Lab) -> None:
-    listed = shared_lab.client("s3").list_objects_v2(Bucket=shared_lab.bucket, Prefix=topology.CAPTURE_PREFIX)
-    lag = timedelta(minutes=LabConfig().publish_lag_minutes)
-    for obj in listed["Contents"]:
-        started = datetime.strptime(obj["Key"][-20:-5], "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
-        assert obj["LastModified"] == started + timedelta(seconds=LabConfig().capture_length_s)
-        assert obj["LastModified"] <= datetime.now(UTC) - lag
+def test_bucket_holds_a_capture_of_the_mirrored_app_instance_for_every_minute_of_history(shared_lab: Lab) -> None:
+    seeded = _seeded(shared_lab)
+    starts = sorted(capture_time(o["Key"]) for o in seeded)
+    assert len(seeded) == LabConfig().history_minutes
+    assert {b - a for a, b in itertools.pairwise(starts)} == {timedelta(minutes=1)}
+    assert {KEY.match(o["Key"])["instance"] for o in seeded} == {shared_lab.ids.app_instance_id}
+
+
+def test_each_seeded_capture_was_uploaded_when_its_minute_closed(shared_lab: Lab) -> None:
+    for obj in _seeded(shared_lab):
+        assert obj["LastModified"] == capture_time(obj["Key"]) + timedelta(minutes=1)
+        assert obj["LastModified"] <= datetime.now(UTC)
 
 
 def test_flow_monitor_metrics_carry_measurement_source_and_monitor_dimensions(shared_lab: Lab) -> None:
@@ -109,7 +110,7 @@ def test_health_indicator_stays_zero_because_the_fault_is_on_our_host(shared_lab
         Period=60,
         Statistics=["Maximum"],
     )["Datapoints"]
-    assert len(stats) == 30
+    assert len(stats) >= LabConfig().history_minutes - 1  # the hour's window may cut the first minute
     assert {d["Maximum"] for d in stats} == {0.0}
 
 

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from lab_helpers import run_script
 
 from agents.lab.server import Lab
 from agents.performance.tools.fix_script import build_script, parse_output, verification_problems
-
-
-def _run(lab: Lab, instance_id: str, *commands: str) -> dict:
-    ssm = lab.client("ssm")
-    command = ssm.send_command(
-        DocumentName="AWS-RunShellScript", InstanceIds=[instance_id], Parameters={"commands": list(commands)}
-    )["Command"]
-    ssm.get_waiter("command_executed").wait(
-        CommandId=command["CommandId"], InstanceId=instance_id, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
-    )
-    return ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)
 
 
 def test_send_command_answers_pending_before_the_script_runs(shared_lab: Lab) -> None:
@@ -30,7 +20,7 @@ def test_send_command_answers_pending_before_the_script_runs(shared_lab: Lab) ->
 
 
 def test_invocation_returns_the_scripts_real_output_from_the_host(shared_lab: Lab) -> None:
-    invocation = _run(shared_lab, shared_lab.ids.app_instance_id, "sysctl -n net.ipv4.tcp_window_scaling")
+    invocation = run_script(shared_lab, shared_lab.ids.app_instance_id, "sysctl -n net.ipv4.tcp_window_scaling")
     assert (invocation["Status"], invocation["ResponseCode"]) == ("Success", 0)
     assert invocation["StandardOutputContent"] == "0\n"
 
@@ -89,7 +79,7 @@ def test_unknown_invocation_is_invocation_does_not_exist(shared_lab: Lab) -> Non
 
 def test_lab_instances_are_online_managed_instances(shared_lab: Lab) -> None:
     listed = shared_lab.client("ssm").describe_instance_information()["InstanceInformationList"]
-    assert {i["InstanceId"] for i in listed} == {shared_lab.ids.app_instance_id, shared_lab.ids.db_instance_id}
+    assert {i["InstanceId"] for i in listed} == set(shared_lab.instances.values())
     assert {i["PingStatus"] for i in listed} == {"Online"}
 
 
@@ -101,7 +91,7 @@ def test_other_ssm_operations_still_reach_moto(shared_lab: Lab) -> None:
 
 def test_agents_fix_script_heals_the_host_and_verifies(fresh_lab: Lab) -> None:
     instance_id = fresh_lab.ids.app_instance_id
-    invocation = _run(fresh_lab, instance_id, build_script(instance_id))
+    invocation = run_script(fresh_lab, instance_id, build_script(instance_id))
     report = parse_output(invocation["StandardOutputContent"])
     assert invocation["Status"] == "Success"
     assert report.before["qdisc"] == "netem loss 3%"
@@ -111,7 +101,7 @@ def test_agents_fix_script_heals_the_host_and_verifies(fresh_lab: Lab) -> None:
 
 def test_command_listing_shows_the_finished_invocation(fresh_lab: Lab) -> None:
     instance_id = fresh_lab.ids.db_instance_id
-    invocation = _run(fresh_lab, instance_id, "echo hello")
+    invocation = run_script(fresh_lab, instance_id, "echo hello")
     listed = fresh_lab.client("ssm").list_command_invocations(CommandId=invocation["CommandId"], Details=True)
     [entry] = listed["CommandInvocations"]
     assert entry["Status"] == "Success"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from agents.lab import topology
 from agents.lab.conditions import HEALTHY, Impairment, flow_conditions
+
+from agents.lab import topology
 from agents.lab.server import Lab, LabConfig
 from agents.lab.telemetry import capture_bytes, capture_key, metric_data
 from agents.performance.pcap import analyze_stream

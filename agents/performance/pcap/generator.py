@@ -57,6 +57,17 @@ class FlowSpec:
     vni: int = 1234  # VXLAN network identifier (sll2-vxlan only)
     window: int = 65535
     segment_gap_s: float = 0.00001
+    burst_interval_s: float = 0.0  # an application-limited sender starts a burst at most this often
+    reorder_depth: int = 1
+    syn_options: bool = False
+    timestamps: bool = True  # with syn_options: the timestamps option in the SYNs and on every segment
+    client_wscale: int | None = None  # the shift each end offers in its SYN (syn_options only)
+    server_wscale: int | None = None
+    client_window: int | None = None  # receive windows in bytes; None = `window`
+    server_window: int | None = None
+    zero_window_pause_s: float = 0.0
+    response_segments: int = 0
+    capture_at: Literal["sender", "receiver"] = "sender"
 
     def __post_init__(self) -> None:
         for name in ("loss_rate", "reorder_rate"):
@@ -67,61 +78,118 @@ class FlowSpec:
             raise ValueError("segments and dup_acks must be >= 0 and burst >= 1")
         if not 0 < self.mss <= 65495 or self.rtt_s <= 0 or not 0 <= self.vni < 1 << 24:
             raise ValueError("mss must be in 1..65495, rtt_s > 0 and vni a 24-bit number")
+        for name in ("client_wscale", "server_wscale"):
+            shift = getattr(self, name)
+            if shift is not None and not 0 <= shift <= 14:
+                raise ValueError(f"{name} must be in 0..14 (RFC 7323), not {shift}")
+        if self.reorder_depth < 1 or min(self.response_segments, self.zero_window_pause_s, self.burst_interval_s) < 0:
+            raise ValueError("reorder_depth must be >= 1; response_segments, the pause and the interval >= 0")
+        if self.capture_at not in ("sender", "receiver"):
+            raise ValueError(f"capture_at must be 'sender' or 'receiver', not {self.capture_at!r}")
         ipaddress.IPv4Address(self.client[0])
         ipaddress.IPv4Address(self.server[0])
 
+    @property
+    def scaling(self) -> bool:
+        """Window scaling is in force only when both ends offered it in their SYNs."""
+        return self.syn_options and self.client_wscale is not None and self.server_wscale is not None
 
-# One event: (time_us, order, from_client, flags, seq, ack, payload_len, window, flow_index)
-Event = tuple[int, int, bool, int, int, int, int, int, int]
+    def advertised(self, from_client: bool, window_bytes: int) -> int:
+        """The 16-bit window field for a receive window of `window_bytes` sent by one end."""
+        shift = (self.client_wscale if from_client else self.server_wscale) if self.scaling else 0
+        return min(0xFFFF, max(0, window_bytes) >> (shift or 0))
 
 
-def _flow_events(spec: FlowSpec, index: int, rng: random.Random, t0: int) -> Iterator[Event]:
-    """This connection's packets in capture order (times in microseconds)."""
-    rtt = max(2, round(spec.rtt_s * 1e6))
-    gap = max(1, round(spec.segment_gap_s * 1e6))
-    rto = max(200_000, 3 * rtt)
-    win = spec.window
-    c_isn = rng.getrandbits(32)
-    s_isn = rng.getrandbits(32)
-    seq_no = 0  # tie-breaker keeping events of equal time in generation order
+def _syn_options(spec: FlowSpec, from_client: bool, tsval: int) -> bytes:
+    """Linux's SYN option layout: MSS, SACK-permitted, timestamps, NOP, window scale."""
+    out = struct.pack("!BBH", 2, 4, spec.mss) + b"\x04\x02"
+    out += struct.pack("!BBII", 8, 10, tsval & M32, 0) if spec.timestamps else b"\x01\x01"
+    shift = spec.client_wscale if from_client else spec.server_wscale
+    out += b"\x01" + struct.pack("!BBB", 3, 3, shift) if shift is not None else b"\x01\x01\x01\x01"
+    return out
 
-    def ev(t: int, client: bool, flags: int, seq: int, ack: int, plen: int = 0) -> Event:
-        nonlocal seq_no
-        seq_no += 1
-        return (t, seq_no, client, flags, seq & M32, ack & M32, plen, win, index)
 
-    t = t0
-    yield ev(t, True, SYN, c_isn, 0)
-    yield ev(t + rtt, False, SYN | ACK, s_isn, c_isn + 1)
-    t += rtt + 1
-    yield ev(t, True, ACK, c_isn + 1, s_isn + 1)
-    srv = s_isn + 1
-    base = c_isn + 1
-    sent = 0  # bytes sent (and, at the end of each burst, acknowledged)
-    remaining = spec.segments
-    extra_dups = spec.dup_acks
-    bursts_left = -(-spec.segments // spec.burst) if spec.segments else 0
-    mss = spec.mss
-    while remaining:
-        n = min(spec.burst, remaining)
-        remaining -= n
-        order = list(range(n))
+def _ts_option(tsval: int, tsecr: int) -> bytes:
+    return b"\x01\x01" + struct.pack("!BBII", 8, 10, tsval & M32, tsecr & M32)
+
+
+# One event: (time_us, order, from_client, flags, seq, ack, payload_len, window_field, flow_index, options, lost)
+Event = tuple[int, int, bool, int, int, int, int, int, int, bytes, bool]
+
+
+class _Connection:
+    """One TCP connection's packets as its sender (the client) sees them, times in microseconds.
+
+    The client sends its data in bursts; the server ACKs every segment it receives in order (a
+    hole makes its ACKs repeat: duplicate ACKs) and the client recovers each hole with a fast
+    retransmission after three duplicate ACKs or after an RTO. The state here is what both ends
+    know: sequence numbers, the clock, the windows.
+    """
+
+    def __init__(self, spec: FlowSpec, index: int, rng: random.Random, t0: int) -> None:
+        self.spec, self.index, self.rng, self.t = spec, index, rng, t0
+        self.rtt = max(2, round(spec.rtt_s * 1e6))
+        self.gap = max(1, round(spec.segment_gap_s * 1e6))
+        self.rto = max(200_000, 3 * self.rtt)
+        self.c_isn, self.s_isn = rng.getrandbits(32), rng.getrandbits(32)
+        self.client_window = spec.window if spec.client_window is None else spec.client_window
+        self.server_window = spec.window if spec.server_window is None else spec.server_window
+        self.srv = self.s_isn + 1  # the server's next sequence number
+        self.base = self.c_isn + 1  # the client's first data byte
+        self.sent = 0  # client bytes sent (and, at the end of each burst, acknowledged)
+        self.order = 0  # tie-breaker keeping events of equal time in generation order
+
+    def ev(self, t: int, client: bool, flags: int, seq: int, ack: int, plen: int = 0, **kw: object) -> Event:
+        """One packet; `window` (bytes) defaults to the sender's full receive window."""
+        spec = self.spec
+        self.order += 1
+        window = kw.get("window", self.client_window if client else self.server_window)
+        field = spec.advertised(client, int(window)) if not flags & SYN else min(0xFFFF, int(window))
+        opts = kw.get("opts", b"")
+        if not opts and spec.syn_options and spec.timestamps:
+            opts = _ts_option(t // 1000 + (0 if client else 7), (t - self.rtt // 2) // 1000 + (7 if client else 0))
+        return (t, self.order, client, flags, seq & M32, ack & M32, plen, field, self.index, opts, bool(kw.get("lost")))
+
+    def handshake(self) -> Iterator[Event]:
+        spec, t, rtt = self.spec, self.t, self.rtt
+        c_opts = _syn_options(spec, True, t // 1000) if spec.syn_options else b""
+        s_opts = _syn_options(spec, False, (t + rtt) // 1000 + 7) if spec.syn_options else b""
+        yield self.ev(t, True, SYN, self.c_isn, 0, opts=c_opts)
+        yield self.ev(t + rtt, False, SYN | ACK, self.s_isn, self.c_isn + 1, opts=s_opts)
+        self.t = t + rtt + 1
+        yield self.ev(self.t, True, ACK, self.c_isn + 1, self.srv)
+
+    def _order(self, n: int) -> list[int]:
+        """The burst's segments in wire order: each reordering delays one behind up to `reorder_depth` others."""
+        order, depth = list(range(n)), self.spec.reorder_depth
         i = 0
         while i < n - 1:
-            if spec.reorder_rate and rng.random() < spec.reorder_rate:
-                order[i], order[i + 1] = order[i + 1], order[i]
-                i += 2
+            if self.spec.reorder_rate and self.rng.random() < self.spec.reorder_rate:
+                # on a real path some segments are overtaken by one, some by more
+                d = min(depth if depth == 1 else self.rng.randint(1, depth), n - 1 - i)
+                order[i : i + d + 1] = [*order[i + 1 : i + d + 1], order[i]]
+                i += d + 1
             else:
                 i += 1
-        lost = {k for k in range(n) if spec.loss_rate and rng.random() < spec.loss_rate}
+        return order
+
+    def burst(self, n: int, extra_dups: int, last: bool) -> tuple[list[Event], int]:
+        """One burst of `n` data segments, its ACKs and its recovery; returns the events and the dups used.
+
+        Of `extra_dups` left to send, the last burst sends all, any other a random share."""
+        spec, rtt, gap, t = self.spec, self.rtt, self.gap, self.t
+        order = self._order(n)
+        lost = {k for k in range(n) if spec.loss_rate and self.rng.random() < spec.loss_rate}
         events: list[Event] = []
         received = [False] * n
         expected = 0  # receiver's next expected segment index
         last_ack_t = t
         dup_times: dict[int, list[int]] = {}
+        slow_reader = spec.zero_window_pause_s > 0
+        first = self.base + self.sent
         for pos, k in enumerate(order):
             ts = t + pos * gap
-            events.append(ev(ts, True, ACK | PSH, base + sent + k * mss, srv, mss))
+            events.append(self.ev(ts, True, ACK | PSH, first + k * spec.mss, self.srv, spec.mss, lost=k in lost))
             if k in lost:
                 continue
             received[k] = True
@@ -129,48 +197,118 @@ def _flow_events(spec: FlowSpec, index: int, rng: random.Random, t0: int) -> Ite
             while expected < n and received[expected]:
                 expected += 1
             ack_t = ts + rtt
-            events.append(ev(ack_t, False, ACK, srv, base + sent + expected * mss))
+            # a slow reader leaves what arrived in its buffer: the window it offers shrinks by it
+            window = self.server_window - (pos + 1) * spec.mss if slow_reader else self.server_window
+            events.append(self.ev(ack_t, False, ACK, self.srv, first + expected * spec.mss, window=max(0, window)))
             last_ack_t = max(last_ack_t, ack_t)
             if expected == was:
                 dup_times.setdefault(expected, []).append(ack_t)
-        # recover every hole in order: the first after three duplicate ACKs (fast retransmission)
-        # or an RTO, each further one right after the partial ACK that reveals it (NewReno)
         clock = max(last_ack_t, t + n * gap)
+        if spec.reorder_rate and spec.reorder_depth >= 3:
+            clock = max(clock, self._spurious(events, dup_times, lost, first, expected))
+        clock = self._recover(events, dup_times, received, expected, n, first, clock)
+        used = 0
+        if extra_dups:
+            # spread the extra duplicate ACKs over the bursts: repeat this burst's last ACK
+            used = extra_dups if last else self.rng.randint(0, extra_dups)
+            for j in range(used):
+                events.append(self.ev(clock + 1 + j, False, ACK, self.srv, first + n * spec.mss))
+            clock += used + 1
+        if slow_reader:
+            clock += round(spec.zero_window_pause_s * 1e6)  # the reader wakes and drains its buffer
+            events.append(self.ev(clock, False, ACK, self.srv, first + n * spec.mss))  # the window update
+        events.sort()
+        self.sent += n * spec.mss
+        self.t = max(clock + gap, t + round(spec.burst_interval_s * 1e6))
+        return events, used
+
+    def _spurious(self, events: list[Event], dups: dict[int, list[int]], lost: set, first: int, acked: int) -> int:
+        """Fast retransmissions of segments that were only late: three duplicate ACKs asked for them."""
+        clock = 0
+        for hole, times in sorted(dups.items()):
+            if hole in lost or len(times) < 3:
+                continue
+            rt = times[2] + 1
+            events.append(self.ev(rt, True, ACK | PSH, first + hole * self.spec.mss, self.srv, self.spec.mss))
+            # the receiver already has it: it answers with its cumulative ACK again
+            events.append(self.ev(rt + self.rtt, False, ACK, self.srv, first + acked * self.spec.mss))
+            clock = max(clock, rt + self.rtt)
+        return clock
+
+    def _recover(self, events: list[Event], dups: dict, received: list, expected: int, n: int, first: int, clock: int):
+        """Recover every hole in order: the first after three duplicate ACKs (fast retransmission)
+        or an RTO, each further one right after the partial ACK that reveals it (NewReno)."""
         next_rt = None
         while expected < n:
-            dups = dup_times.get(expected, [])
+            times = dups.get(expected, [])
             if next_rt is not None:
                 rt = next_rt
-            elif len(dups) >= 3:
-                rt = dups[2] + 1
+            elif len(times) >= 3:
+                rt = times[2] + 1
             else:
-                rt = clock + rto
-            events.append(ev(rt, True, ACK | PSH, base + sent + expected * mss, srv, mss))
+                rt = clock + self.rto
+            events.append(self.ev(rt, True, ACK | PSH, first + expected * self.spec.mss, self.srv, self.spec.mss))
             received[expected] = True
             while expected < n and received[expected]:
                 expected += 1
-            ack_t = rt + rtt
-            events.append(ev(ack_t, False, ACK, srv, base + sent + expected * mss))
+            ack_t = rt + self.rtt
+            events.append(self.ev(ack_t, False, ACK, self.srv, first + expected * self.spec.mss))
             clock = max(clock, ack_t)
             next_rt = ack_t + 1
+        return clock
+
+    def response(self) -> Iterator[Event]:
+        """The server's answer to the request: its segments, each ACKed by the client."""
+        mss, t = self.spec.mss, self.t
+        ack = self.base + self.sent
+        for k in range(self.spec.response_segments):
+            ts = t + k * self.gap
+            yield self.ev(ts, False, ACK | PSH, self.srv, ack, mss)
+            self.srv += mss
+            yield self.ev(ts + 1, True, ACK, ack, self.srv)
+        if self.spec.response_segments:
+            self.t = t + self.spec.response_segments * self.gap + 1
+
+    def close(self) -> Iterator[Event]:
+        t, rtt, end = self.t, self.rtt, self.base + self.sent
+        if self.spec.reset:
+            yield self.ev(t + rtt, False, RST | ACK, self.srv, end)
+        else:
+            yield self.ev(t, True, FIN | ACK, end, self.srv)
+            yield self.ev(t + rtt, False, FIN | ACK, self.srv, end + 1)
+            yield self.ev(t + rtt + 1, True, ACK, end + 1, self.srv + 1)
+
+
+def _sender_view(spec: FlowSpec, index: int, rng: random.Random, t0: int) -> Iterator[Event]:
+    conn = _Connection(spec, index, rng, t0)
+    yield from conn.handshake()
+    remaining = spec.segments
+    extra_dups = spec.dup_acks
+    bursts_left = -(-spec.segments // spec.burst) if spec.segments else 0
+    while remaining:
+        n = min(spec.burst, remaining)
+        remaining -= n
         bursts_left -= 1
-        if extra_dups:
-            # spread the extra duplicate ACKs over the bursts: repeat this burst's last ACK
-            k = extra_dups if bursts_left <= 0 else rng.randint(0, extra_dups)
-            for j in range(k):
-                events.append(ev(clock + 1 + j, False, ACK, srv, base + sent + n * mss))
-            extra_dups -= k
-            clock += k + 1
-        events.sort()
+        events, used = conn.burst(n, extra_dups, last=bursts_left <= 0)
+        extra_dups -= used
         yield from events
-        sent += n * mss
-        t = clock + gap
-    if spec.reset:
-        yield ev(t + rtt, False, RST | ACK, srv, base + sent)
-    else:
-        yield ev(t, True, FIN | ACK, base + sent, srv)
-        yield ev(t + rtt, False, FIN | ACK, srv, base + sent + 1)
-        yield ev(t + rtt + 1, True, ACK, base + sent + 1, srv + 1)
+    yield from conn.response()
+    yield from conn.close()
+
+
+def _flow_events(spec: FlowSpec, index: int, rng: random.Random, t0: int) -> Iterator[Event]:
+    """This connection's packets in capture order, as seen where `spec.capture_at` says."""
+    if spec.capture_at == "sender":
+        yield from _sender_view(spec, index, rng, t0)
+        return
+    half = max(1, round(spec.rtt_s * 1e6) // 2)
+    seen = [
+        ((e[0] + half if e[2] else e[0] - half), *e[1:])
+        for e in _sender_view(spec, index, rng, t0)
+        if not (e[2] and e[10])  # what the path lost never reaches the receiver's side
+    ]
+    seen.sort()
+    yield from seen
 
 
 def _checksum(header: bytes) -> int:
@@ -197,10 +335,11 @@ class _Framer:
 
     def frame(self, src: int, dst: int, sport: int, dport: int, e: Event, vni: int) -> tuple[bytes, int]:
         """(stored bytes, original length) of one packet."""
-        _t, _o, client, flags, seq, ack, plen, win, _i = e
+        _t, _o, client, flags, seq, ack, plen, win, _i, opts, _lost = e
         self.ident += 1
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, win, 0, 0)
-        ip = _ipv4(src, dst, 6, 20 + plen, self.ident)
+        opts += bytes(-len(opts) % 4)
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, (5 + len(opts) // 4) << 4, flags, win, 0, 0) + opts
+        ip = _ipv4(src, dst, 6, len(tcp) + plen, self.ident)
         smac, dmac = (_CLIENT_MAC, _SERVER_MAC) if client else (_SERVER_MAC, _CLIENT_MAC)
         inner = dmac + smac + b"\x08\x00" + ip + tcp
         inner_len = len(inner) + plen
