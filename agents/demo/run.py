@@ -118,13 +118,7 @@ def console_session(stack: DemoStack, write: Write | None = None) -> tuple[Any, 
     """
     from bot.console import ConsoleSession
 
-    return _session(
-        stack,
-        write,
-        lambda settings, redis, collaborator, on_change: ConsoleSession(
-            settings, redis, collaborator, on_change=on_change
-        ),
-    )
+    return _session(stack, write, ConsoleSession)
 
 
 def demo_session(
@@ -133,7 +127,7 @@ def demo_session(
     """A two-person `DemoSession` whose exchanges with the collaborator are recorded, and how to close it."""
     recorders: list[RecordingCollaborator] = []
 
-    def make(settings: Settings, redis: Any, collaborator: Any, on_change: Any) -> DemoSession:
+    def make(settings: Settings, redis: Any, collaborator: Any, *, on_change: Any) -> DemoSession:
         recorders.append(RecordingCollaborator(collaborator))
         return DemoSession(settings, redis, recorders[-1], channel=channel, on_change=on_change)
 
@@ -144,13 +138,14 @@ def demo_session(
 def _session(
     stack: DemoStack, write: Write | None, make: Callable[..., Any]
 ) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    """`make(settings, redis, collaborator, on_change=…)` with the clients it needs, and how to close them."""
     from bot.collaborator import CollaboratorClient
 
     token = stack.settings.agent_token.get_secret_value() if stack.settings.agent_token else None
     collaborator = CollaboratorClient(stack.collaborator_url, token=token)
     redis = stack.redis.make()
     on_change = Progress(write) if write is not None else None
-    session = make(stack.settings, redis, collaborator, on_change)
+    session = make(stack.settings, redis, collaborator, on_change=on_change)
 
     async def close() -> None:
         await collaborator.aclose()

@@ -16,10 +16,14 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
+    from agents.agent_command import quiet_sdk_spans
+
+    quiet_sdk_spans()  # before a2a is imported: its no-op spans only add noise when streams close at GC
     import asyncio
 
     from agents.evals.cases import SUITE_DIR, CaseError, load_suite
-    from agents.evals.report import case_line, render
+    from agents.evals.isolation import run_isolated
+    from agents.evals.report import CaseResult, case_line, render
     from agents.evals.runner import first_of_each_scenario, run_suite, stage_all
     from agents.settings import load_settings
 
@@ -46,11 +50,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"netops eval: {exc}", file=sys.stderr)
         return 2
 
-    def show(result) -> None:  # type: ignore[no-untyped-def]
+    def show(result: CaseResult) -> None:
         print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else case_line(result), flush=True)
 
     started = time.monotonic()
-    results = asyncio.run(run_suite(load_settings(), cases, on_result=show))
+    if args.in_process:
+        results = asyncio.run(run_suite(load_settings(), cases, on_result=show))
+    else:
+        results = run_isolated(cases, Path(args.cases) if args.cases else None, on_result=show)
     seconds = time.monotonic() - started
     if args.json:
         passed = sum(r.passed for r in results)
@@ -81,4 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--cases", metavar="DIR", help="read the cases from DIR instead of the repository's evals/")
     parser.add_argument("--json", action="store_true", help="one JSON object a line per case, then the summary")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run every stack in this process (the child of each scenario does; by default each has its own)",
+    )
     parser.set_defaults(handler=_run)

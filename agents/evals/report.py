@@ -50,6 +50,20 @@ class CaseResult:
         }
 
 
+def result_from_json(data: dict[str, Any]) -> CaseResult:
+    """The inverse of `CaseResult.to_json` (a child process's case line)."""
+    facts = [FactResult(f["fact"], int(f["turn"]), bool(f["ok"]), f.get("detail", "")) for f in data.get("facts", [])]
+    return CaseResult(
+        data["id"],
+        data["scenario"],
+        data.get("xfail"),
+        facts,
+        data.get("error"),
+        data.get("answers", []),
+        float(data.get("seconds", 0.0)),
+    )
+
+
 def case_line(result: CaseResult) -> str:
     """`FAIL  path-loss-terse  cause: first cause None, expected 'path_loss'; …`."""
     failed = [

@@ -8,6 +8,7 @@ the suite measures exactly what an operator's thread receives.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from agents.evals.report import CaseResult
 from agents.lab.scenarios import Scenario, ScenarioError, load_scenario
 from agents.lab.server import LabConfig
 from agents.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class TurnListener(JsonListener):
@@ -123,6 +126,7 @@ async def run_suite(
                         results.append(await run_case(stack, staged[scenario], case))
                         on_result(results[-1])
             except Exception as exc:  # the lab or an agent did not start: these cases could not run
+                log.warning("the %s stack failed", scenario, exc_info=True)
                 done = {r.case_id for r in results}
                 for case in (c for c in batch if c.id not in done):
                     error = f"the {scenario} stack failed ({type(exc).__name__}: {exc})"

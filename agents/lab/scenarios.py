@@ -189,7 +189,7 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        where = ".".join(str(part) for part in error["loc"] if part != "[key]") or "(top level)"
         raise ScenarioError(f"scenario {label}: {where}: {_sentence(error['msg'])}") from None
     problem = _inconsistency(scenario)
     if problem:

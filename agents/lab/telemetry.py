@@ -24,13 +24,16 @@ from agents.lab.model import MSS, REQUEST_SEGMENTS, RESPONSE_SEGMENTS, FlowCondi
 from agents.lab.scenarios import Monitor
 from agents.performance.pcap.generator import FlowSpec, write_capture
 
-BULK_SAMPLE_SEGMENTS = 640  # data segments of a bulk flow per capture: a stable loss rate, a small file
-SAMPLE_CONNECTIONS = 24  # connections of a request/response flow per capture
+BULK_SAMPLE_SEGMENTS = 480  # data segments of a bulk flow per capture: a stable loss rate, a small file
+SAMPLE_CONNECTIONS = 20  # connections of a request/response flow per capture (a fifth reset = 4)
 CONNECTION_SPACING_S = 0.05
 # The mirror session truncates each mirrored packet to PacketLength; the target's capture adds
 # SLL2 (20), outer IPv4 (20), UDP (8) and VXLAN (8) in front of what is left.
 MIRROR_SNAPLEN = 20 + 20 + 8 + 8 + topology.MIRROR_PACKET_LENGTH
-SAMPLE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # where a state's sample is drawn before re-timing
+SAMPLE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # where a state's samples are drawn before re-timing
+# Samples drawn per host state, used in turn minute by minute: the losses fall elsewhere from one
+# minute to the next and short connections take other ephemeral ports, as on a real host.
+SAMPLE_VARIANTS = 4
 CLOUDWATCH_NAMES = {
     "RETRANSMISSIONS": ("Retransmissions", "Count"),
     "TIMEOUTS": ("Timeouts", "Count"),
@@ -71,8 +74,11 @@ def _common(flow: FlowCondition, mirrored_role: str) -> dict[str, Any]:
     }
 
 
-def flow_specs(flow: FlowCondition, mirrored_role: str) -> list[FlowSpec]:
-    """The connections of one flow in one capture: a bulk transfer, or a run of short exchanges."""
+def flow_specs(flow: FlowCondition, mirrored_role: str, variant: int = 0) -> list[FlowSpec]:
+    """The connections of one flow in one capture: a bulk transfer, or a run of short exchanges.
+
+    A run of short exchanges takes ephemeral ports from the flow's `client_port` up, a new range
+    for each sample variant."""
     common = _common(flow, mirrored_role)
     if flow.pattern == "bulk":
         burst = flow.burst
@@ -92,7 +98,7 @@ def flow_specs(flow: FlowCondition, mirrored_role: str) -> list[FlowSpec]:
         reset = int((k + 1) * flow.reset_share) > int(k * flow.reset_share) if flow.reset_share else False
         specs.append(
             FlowSpec(
-                client=(flow.client_ip, flow.client_port + k),
+                client=(flow.client_ip, flow.client_port + variant * SAMPLE_CONNECTIONS + k),
                 segments=REQUEST_SEGMENTS,
                 burst=REQUEST_SEGMENTS,
                 response_segments=0 if reset else RESPONSE_SEGMENTS,
@@ -104,19 +110,21 @@ def flow_specs(flow: FlowCondition, mirrored_role: str) -> list[FlowSpec]:
     return specs
 
 
-def capture_bytes(flows: Iterable[FlowCondition], when: datetime, mirrored_role: str, seed_text: str = "") -> bytes:
+def capture_bytes(
+    flows: Iterable[FlowCondition], when: datetime, mirrored_role: str, seed_text: str = "", variant: int = 0
+) -> bytes:
     """One capture of the mirrored host's interface, starting at `when`.
 
-    Deterministic for a given time and seed text (the scenario's name), so a test can regenerate it.
+    Deterministic for a given time, seed text (the scenario's name) and variant, so a test can regenerate it.
     """
     specs = [
         spec
         for flow in flows
         if mirrored_role in (flow.client_role, flow.server_role)
-        for spec in flow_specs(flow, mirrored_role)
+        for spec in flow_specs(flow, mirrored_role, variant)
     ]
     out = io.BytesIO()
-    seed = zlib.crc32(f"{seed_text}@{when.isoformat()}".encode())
+    seed = zlib.crc32(f"{seed_text}@{when.isoformat()}#{variant}".encode())
     write_capture(out, specs, link="sll2-vxlan", seed=seed, start_time=when.timestamp(), snaplen=MIRROR_SNAPLEN)
     return out.getvalue()
 
@@ -190,7 +198,7 @@ class TelemetryWriter:
     mirrored_instance_id: str | None
     monitors: list[Monitor]
     seed_text: str = ""
-    _samples: dict[tuple[FlowCondition, ...], bytes] = field(default_factory=dict)
+    _samples: dict[tuple[tuple[FlowCondition, ...], int], bytes] = field(default_factory=dict)
 
     def key_for(self, started: datetime) -> str | None:
         """Where the capture that started at `started` goes; None when nothing is mirrored."""
@@ -203,9 +211,10 @@ class TelemetryWriter:
         key = self.key_for(started)
         if key is None or self.mirrored_role is None:
             return None
-        state = tuple(flows)
+        variant = int(started.timestamp() // 60) % SAMPLE_VARIANTS
+        state = (tuple(flows), variant)
         if state not in self._samples:
-            self._samples[state] = capture_bytes(flows, SAMPLE_EPOCH, self.mirrored_role, self.seed_text)
+            self._samples[state] = capture_bytes(flows, SAMPLE_EPOCH, self.mirrored_role, self.seed_text, variant)
         sample = self._samples[state]
         body = retime(sample, (started - SAMPLE_EPOCH).total_seconds())
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)

@@ -68,12 +68,13 @@ def test_the_approved_fix_is_verified_with_before_and_after_values(transcript: s
     assert "`qdisc`: netem loss 3% →" in fix
 
 
-def test_the_second_analysis_finds_the_flow_healthy(transcript: str) -> None:
+def test_the_second_analysis_asked_right_after_the_fix_still_sees_the_incident_in_its_window(transcript: str) -> None:
+    # The lab's telemetry moves with the clock (issue 10): the follow-up's "last 5 minutes", asked
+    # seconds after the fix, spans the minutes before it, so the incident is still in evidence.
+    # Only a window that starts after the fix sees the healed host (tests/lab/test_lab_live.py).
     last = _answers(transcript)[-1]
-    assert last.startswith("🟢 Ok")
-    assert "retransmitted on" not in last
-    assert re.search(r"Retransmissions 0\b", last)  # CloudWatch, since the fix
-    assert re.search(r"\b0 retransmissions in 1 flow\b", last)  # the capture taken after the fix
+    assert last.startswith("🔴 Critical")
+    assert re.search(r"\d+\.\d% of segments retransmitted on 10\.0\.1\.10:\d+ → 10\.0\.2\.20:\d+", last)
 
 
 def _start_interactive(**extra_env: str) -> subprocess.Popen:

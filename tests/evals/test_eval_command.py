@@ -63,3 +63,20 @@ def test_approving_cases_run_last_on_the_shared_stack_and_then_one_stack_each() 
 def test_a_sample_takes_the_first_cases_of_every_scenario() -> None:
     cases = [Case(id=f"{s}-{i}", question="q", scenario=s) for s in ("a", "b") for i in range(3)]
     assert [c.id for c in first_of_each_scenario(cases, 2)] == ["a-0", "a-1", "b-0", "b-1"]
+
+
+def test_each_scenario_runs_in_a_child_that_runs_exactly_its_cases(tmp_path: Path) -> None:
+    from agents.evals.isolation import child_command
+
+    command = child_command([_case("a", False), _case("b", True)], tmp_path)
+    assert command[1:] == [
+        "-m", "agents.cli", "eval", "--in-process", "--json", "--cases", str(tmp_path), "--case", "a", "--case", "b",
+    ]  # fmt: skip
+
+
+def test_a_case_result_survives_the_json_line_between_processes() -> None:
+    from agents.evals.facts import FactResult
+    from agents.evals.report import CaseResult, result_from_json
+
+    result = CaseResult("a", "incident", "issue 11", [FactResult("cause", 0, False, "x")], None, [{"q": 1}], 2.5)
+    assert result_from_json(result.to_json()) == result

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.lab.host import create_host
+from agents.lab.scenarios import HostSpec, load_scenario
 
 
 def test_impaired_host_has_small_buffers_no_window_scaling_and_netem(tmp_path: Path) -> None:
@@ -111,3 +112,69 @@ def test_sysctl_shim_refuses_writes_to_a_read_only_key(tmp_path: Path) -> None:
     result = host.run_script("sysctl -w net.core.rmem_max=1")
     assert result.exit_code == 255
     assert 'permission denied on key "net.core.rmem_max"' in result.stderr
+
+
+def _spec(name: str, role: str) -> HostSpec:
+    return load_scenario(name).hosts[role]
+
+
+def test_a_scenario_host_answers_the_read_only_commands_in_the_real_tools_formats(tmp_path: Path) -> None:
+    host = create_host(tmp_path, spec=_spec("incident", "app"))
+    script = "sysctl -n net.ipv4.tcp_rmem\nsysctl -n net.ipv4.tcp_window_scaling\nip route show default\n"
+    script += "tc qdisc show dev eth0 root\n"
+    assert host.run_script(script).stdout.splitlines() == [
+        "4096\t87380\t212992",
+        "0",
+        "default via 10.0.1.1 dev eth0 proto dhcp src 10.0.1.10 metric 100",
+        "qdisc netem 8001: root refcnt 2 limit 1000 loss 3%",
+    ]
+
+
+def test_a_host_without_netem_shows_the_mq_root(tmp_path: Path) -> None:
+    host = create_host(tmp_path, spec=_spec("incident", "db"))
+    assert host.run_script("tc qdisc show dev eth0 root").stdout == "qdisc mq 0: root\n"
+    assert "src 10.0.2.20" in host.run_script("ip route show default").stdout
+
+
+def test_netem_delay_and_reorder_show_as_tc_prints_them(tmp_path: Path) -> None:
+    host = create_host(tmp_path, spec=_spec("added-latency", "app"))
+    assert (
+        host.run_script("tc qdisc show dev eth0 root").stdout
+        == "qdisc netem 8001: root refcnt 2 limit 1000 delay 40ms\n"
+    )
+    assert host.run_script("tc qdisc replace dev eth0 root netem delay 5ms reorder 25%").exit_code == 0
+
+
+def _allowances(stdout: str) -> dict[str, int]:
+    return {
+        name.strip(): int(value)
+        for name, _, value in (line.partition(":") for line in stdout.splitlines()[1:])
+        if name.strip().endswith("allowance_exceeded")
+    }
+
+
+def test_ethtool_shows_the_ena_allowance_counters_rising_with_the_clock(tmp_path: Path) -> None:
+    host = create_host(tmp_path, spec=_spec("instance-allowance", "app"))
+    first, _, second = host.run_script("ethtool -S eth0; echo ---; sleep 1; ethtool -S eth0").stdout.partition("---\n")
+    before, after = _allowances(first), _allowances(second)
+    assert set(before) == {
+        "bw_in_allowance_exceeded",
+        "bw_out_allowance_exceeded",
+        "pps_allowance_exceeded",
+        "conntrack_allowance_exceeded",
+        "linklocal_allowance_exceeded",
+    }
+    assert after["pps_allowance_exceeded"] > before["pps_allowance_exceeded"]
+    assert after["conntrack_allowance_exceeded"] == before["conntrack_allowance_exceeded"] == 0
+
+
+def test_ethtool_lines_are_enas_indented_name_value_lines(tmp_path: Path) -> None:
+    out = create_host(tmp_path, spec=_spec("healthy", "app")).run_script("ethtool -S eth0").stdout.splitlines()
+    assert out[0] == "NIC statistics:"
+    assert all(line.startswith("     ") and ": " in line for line in out[1:])
+
+
+def test_ethtool_on_another_device_fails_like_ethtool(tmp_path: Path) -> None:
+    result = create_host(tmp_path, spec=_spec("healthy", "app")).run_script("ethtool -S eth9")
+    assert result.exit_code != 0
+    assert "no device matches name" in result.stderr

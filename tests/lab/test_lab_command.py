@@ -10,10 +10,12 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import boto3
 
 from agents.cli import build_parser
+from agents.i18n import translations
 
 START_TIMEOUT_S = 90
 
@@ -64,3 +66,25 @@ def test_netops_lab_serves_until_interrupted_and_leaves_nothing_listening() -> N
     host, port = url.removeprefix("http://").split(":")
     with socket.socket() as probe:
         assert probe.connect_ex((host, int(port))) != 0
+
+
+def test_lab_takes_a_scenario_by_name_and_defaults_to_the_incident() -> None:
+    assert build_parser().parse_args(["lab"]).scenario == "incident"
+    assert build_parser().parse_args(["lab", "--scenario", "resets"]).scenario == "resets"
+
+
+def test_a_bad_scenario_is_one_line_on_stderr_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "agents.cli", "lab", "--scenario", str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["netops lab: scenario bad.yaml: description: Field required."]
+
+
+def test_every_line_netops_lab_prints_has_a_korean_translation() -> None:
+    source = (Path(__file__).parents[2] / "agents/lab/command.py").read_text()
+    msgids = re.findall(r'tr\(\s*lang,\s*"([^"]+)"', source)
+    assert len(msgids) >= 10
+    assert [m for m in msgids if m not in translations("ko")] == []

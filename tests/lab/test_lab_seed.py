@@ -6,6 +6,8 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
+from lab_helpers import monitor_datapoints
+
 from agents.lab import topology
 from agents.lab.server import Lab, LabConfig
 from agents.performance.tools.mirroring import capture_time
@@ -97,19 +99,7 @@ def test_flow_monitor_metrics_carry_measurement_source_and_monitor_dimensions(sh
 
 
 def test_health_indicator_stays_zero_because_the_fault_is_on_our_host(shared_lab: Lab) -> None:
-    end = datetime.now(UTC)
-    stats = shared_lab.client("cloudwatch").get_metric_statistics(
-        Namespace=topology.METRIC_NAMESPACE,
-        MetricName="HealthIndicator",
-        Dimensions=[
-            {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
-            {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
-        ],
-        StartTime=end - timedelta(hours=1),
-        EndTime=end,
-        Period=60,
-        Statistics=["Maximum"],
-    )["Datapoints"]
+    stats = monitor_datapoints(shared_lab, "HealthIndicator", "Maximum", minutes=60)
     assert len(stats) >= LabConfig().history_minutes - 1  # the hour's window may cut the first minute
     assert {d["Maximum"] for d in stats} == {0.0}
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
+from botocore.exceptions import ClientError
 from lab_helpers import run_script
 
-from agents.lab.server import Lab
+from agents.lab.scenarios import load_scenario
+from agents.lab.server import Lab, LabConfig
 from agents.performance.tools.fix_script import build_script, parse_output, verification_problems
 
 
@@ -106,3 +111,16 @@ def test_command_listing_shows_the_finished_invocation(fresh_lab: Lab) -> None:
     [entry] = listed["CommandInvocations"]
     assert entry["Status"] == "Success"
     assert entry["CommandPlugins"][0]["Output"] == "hello\n"
+
+
+def test_a_host_the_scenario_leaves_unmanaged_is_refused_as_aws_does(tmp_path: Path) -> None:
+    data = yaml.safe_load((Path(__file__).parents[2] / "agents/lab/scenarios/healthy.yaml").read_text())
+    data["hosts"]["db"]["ssm_managed"] = False
+    path = tmp_path / "unmanaged-db.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with Lab(config=LabConfig(scenario=load_scenario(path), rotation_s=None)) as lab:
+        with pytest.raises(ClientError) as refused:
+            run_script(lab, "db", "sysctl -n net.ipv4.tcp_rmem")
+        listed = lab.client("ssm").describe_instance_information()["InstanceInformationList"]
+    assert refused.value.response["Error"]["Code"] == "InvalidInstanceId"
+    assert lab.instances["db"] not in {i["InstanceId"] for i in listed}

@@ -1,20 +1,24 @@
-"""The lab's evidence follows the host: captures and metrics before and after the real fix."""
+"""What the lab writes: captures as the mirror target records them, and the monitor's datapoints."""
 
 from __future__ import annotations
 
 import io
+import struct
 from datetime import UTC, datetime, timedelta
 
-from agents.lab.conditions import HEALTHY, Impairment, flow_conditions
-
 from agents.lab import topology
-from agents.lab.server import Lab, LabConfig
-from agents.lab.telemetry import capture_bytes, capture_key, metric_data
+from agents.lab.model import flow_conditions, initial_states
+from agents.lab.scenarios import Monitor, load_scenario
+from agents.lab.telemetry import capture_bytes, capture_key, metric_data, retime
 from agents.performance.pcap import analyze_stream
-from agents.performance.tools.fix_script import build_script
 
 WHEN = datetime(2026, 11, 23, 10, 5, 7, tzinfo=UTC)
 APP_TO_DB = (topology.APP_IP, topology.APP_PORT, topology.DB_IP, topology.DB_PORT)
+
+
+def _flows(name: str) -> list:
+    scenario = load_scenario(name)
+    return flow_conditions(scenario, initial_states(scenario))
 
 
 def _app_to_db(result) -> object:
@@ -22,11 +26,9 @@ def _app_to_db(result) -> object:
     return flow
 
 
-def _newest_capture(lab: Lab) -> tuple[str, object]:
-    s3 = lab.client("s3")
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=lab.bucket)["Contents"])
-    body = s3.get_object(Bucket=lab.bucket, Key=keys[-1])["Body"]
-    return keys[-1], analyze_stream(body, name=keys[-1])
+def _first_packet_time(capture: bytes) -> float:
+    seconds, micros = struct.unpack_from("<II", capture, 24)  # the first record, after the file header
+    return seconds + micros / 1e6
 
 
 def test_capture_key_follows_the_rotated_layout() -> None:
@@ -35,97 +37,54 @@ def test_capture_key_follows_the_rotated_layout() -> None:
     )
 
 
-def test_impaired_capture_shows_retransmissions_on_the_app_to_db_flow_through_vxlan() -> None:
-    data = capture_bytes(flow_conditions(Impairment(loss_rate=0.03, constrained=True)), WHEN)
-    flow = _app_to_db(analyze_stream(io.BytesIO(data), name="impaired"))
+def test_incident_capture_shows_retransmissions_on_the_app_to_db_flow_through_vxlan() -> None:
+    data = capture_bytes(_flows("incident"), WHEN, "app")
+    flow = _app_to_db(analyze_stream(io.BytesIO(data), name="incident"))
     assert flow.vni == topology.MIRROR_VNI
     assert 0.015 < flow.retransmission_rate < 0.06
 
 
 def test_healthy_capture_has_no_retransmissions() -> None:
-    data = capture_bytes(flow_conditions(HEALTHY), WHEN)
-    result = analyze_stream(io.BytesIO(data), name="healthy")
+    result = analyze_stream(io.BytesIO(capture_bytes(_flows("healthy"), WHEN, "app")), name="healthy")
     assert result.error is None
     assert _app_to_db(result).retransmissions == 0
 
 
+def test_a_capture_holds_only_the_flows_of_the_mirrored_interface() -> None:
+    result = analyze_stream(io.BytesIO(capture_bytes(_flows("healthy"), WHEN, "app")), name="app")
+    assert {f.src for f in result.flows} == {topology.APP_IP}  # the web host's flow to the db is not the app's
+
+
 def test_captures_are_deterministic_for_a_time() -> None:
-    flows = flow_conditions(Impairment(loss_rate=0.03, constrained=True))
-    assert capture_bytes(flows, WHEN) == capture_bytes(flows, WHEN)
+    flows = _flows("incident")
+    assert capture_bytes(flows, WHEN, "app") == capture_bytes(flows, WHEN, "app")
 
 
-def test_metric_data_keeps_the_health_indicator_at_zero_while_impaired() -> None:
-    data = metric_data(flow_conditions(Impairment(loss_rate=0.03, constrained=True)), WHEN)
+def test_a_retimed_capture_is_the_same_traffic_later() -> None:
+    data = capture_bytes(_flows("incident"), WHEN, "app")
+    before = analyze_stream(io.BytesIO(data), name="before")
+    after = analyze_stream(io.BytesIO(retime(data, 3600.5)), name="after")
+    assert after.counts == before.counts
+    assert _first_packet_time(retime(data, 3600.5)) - _first_packet_time(data) == 3600.5
+
+
+def test_metric_data_publishes_the_health_indicator_the_monitor_has() -> None:
+    data = metric_data(_flows("aws-network"), WHEN, Monitor(name="m", health_indicator=1))
     by_name = {d["MetricName"]: d for d in data}
-    assert by_name["HealthIndicator"]["Value"] == 0.0
+    assert by_name["HealthIndicator"]["Value"] == 1.0
     assert by_name["Retransmissions"]["Value"] > 0
     assert by_name["RoundTripTime"]["Unit"] == "Microseconds"
 
 
-def test_seeded_captures_show_the_incident(shared_lab: Lab) -> None:
-    _, result = _newest_capture(shared_lab)
-    assert _app_to_db(result).retransmission_rate > 0.015
+def test_a_monitor_without_a_health_indicator_publishes_none() -> None:
+    names = {d["MetricName"] for d in metric_data(_flows("healthy"), WHEN, Monitor(name="m"))}
+    assert "HealthIndicator" not in names
+    assert "Retransmissions" in names
 
 
-def test_after_the_fix_over_ssm_the_newest_capture_and_datapoint_are_healthy(fresh_lab: Lab) -> None:
-    instance_id = fresh_lab.ids.app_instance_id
-    ssm = fresh_lab.client("ssm")
-    command = ssm.send_command(
-        DocumentName="AWS-RunShellScript",
-        InstanceIds=[instance_id],
-        Parameters={"commands": [build_script(instance_id)]},
-    )["Command"]
-    ssm.get_waiter("command_executed").wait(
-        CommandId=command["CommandId"], InstanceId=instance_id, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
-    )
-    key, result = _newest_capture(fresh_lab)
-    assert key > capture_key(fresh_lab.ids.app_instance_id, datetime.now(UTC) - timedelta(minutes=1))
-    assert _app_to_db(result).retransmissions == 0
-    end = datetime.now(UTC) + timedelta(minutes=1)
-    points = fresh_lab.client("cloudwatch").get_metric_statistics(
-        Namespace=topology.METRIC_NAMESPACE,
-        MetricName="Retransmissions",
-        Dimensions=[
-            {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
-            {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
-        ],
-        StartTime=end - timedelta(minutes=3),
-        EndTime=end,
-        Period=60,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    assert [p["Sum"] for p in points] == [0.0]
-
-
-def test_rotation_records_new_evidence_on_its_own() -> None:
-    with Lab(config=LabConfig(rotation_s=0.2)) as lab:
-        seeded = len(lab.observed(0, datetime.now(UTC).timestamp() + 3600))
-        assert lab.wait_for_observations(seeded + 1, timeout_s=20), "the lab recorded nothing new within 20 s"
-
-
-def test_a_recorded_minute_is_visible_to_a_query_issued_at_once(fresh_lab: Lab) -> None:
-    fresh_lab.record()
-    end = datetime.now(UTC)
-    dimensions = [
-        {"Name": "MeasurementSource", "Value": topology.MEASUREMENT_SOURCE},
-        {"Name": "MonitorName", "Value": topology.MONITOR_NAME},
-    ]
-    result = fresh_lab.client("cloudwatch").get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m0",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": topology.METRIC_NAMESPACE,
-                        "MetricName": "DataTransferred",
-                        "Dimensions": dimensions,
-                    },
-                    "Period": 60,
-                    "Stat": "Sum",
-                },
-            }
-        ],
-        StartTime=end - timedelta(minutes=2),
-        EndTime=end,
-    )["MetricDataResults"][0]
-    assert len(result["Values"]) == 1
+def test_a_part_of_a_minute_publishes_that_share_of_its_counts() -> None:
+    flows = _flows("incident")
+    whole = {d["MetricName"]: d["Value"] for d in metric_data(flows, WHEN, Monitor(name="m"))}
+    part = {d["MetricName"]: d["Value"] for d in metric_data(flows, WHEN + timedelta(seconds=1), Monitor(name="m"), 15)}
+    assert part["Retransmissions"] == whole["Retransmissions"] / 4
+    assert part["RoundTripTime"] == whole["RoundTripTime"]
