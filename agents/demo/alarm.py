@@ -91,13 +91,7 @@ async def alarm_story(stack: DemoStack, write: Any) -> int:
     endpoint = url_of(sock) + "aws/sns"
     alarm = stack.lab.alarm(endpoint)
     staged = alarm_settings(stack, alarm, "CONSOLE")
-    session, close = _session(
-        staged,
-        write,
-        lambda settings, redis, collaborator, on_change: IncidentSession(
-            settings, redis, collaborator, on_change=on_change
-        ),
-    )
+    session, close = _session(staged, write, IncidentSession)
     offline = httpx.AsyncClient(transport=Offline())
     receiver = build_receiver(staged.settings, session.enqueue, offline)
     listener = TranscriptListener(session, write)
