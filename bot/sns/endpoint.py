@@ -86,14 +86,28 @@ class SnsReceiver:
 
 def sns_routes(receiver: SnsReceiver) -> list[Route]:
     async def receive(request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            log.warning("sns: refused a %s-byte body", declared)
+        body = await _bounded_body(request)
+        if body is None:
+            log.warning("sns: refused a body larger than %d bytes", MAX_BODY_BYTES)
             return PlainTextResponse("forbidden", status_code=403)
-        status, text = await receiver.handle(await request.body(), request.headers.get("x-amz-sns-message-type"))
+        status, text = await receiver.handle(body, request.headers.get("x-amz-sns-message-type"))
         return PlainTextResponse(text, status_code=status)
 
     return [Route(SNS_PATH, receive, methods=["POST"])]
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None once it passes MAX_BODY_BYTES (declared or chunked): read no further."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def build_receiver(settings: Settings, enqueue: Enqueue, http: httpx.AsyncClient) -> SnsReceiver:

@@ -121,6 +121,18 @@ async def test_a_type_header_that_disagrees_with_the_body_gets_403(bot: AlarmBot
     assert response.status_code == 403
 
 
+async def test_a_body_larger_than_any_sns_message_gets_403_declared_or_chunked(bot: AlarmBot) -> None:
+    big = b"x" * (400 * 1024)
+    headers = {"x-amz-sns-message-type": "Notification"}
+    assert (await bot.http.post(bot.url + "/aws/sns", content=big, headers=headers)).status_code == 403
+
+    async def chunked():  # no Content-Length: the endpoint must stop reading on its own
+        for _ in range(8):
+            yield b"x" * (64 * 1024)
+
+    assert (await bot.http.post(bot.url + "/aws/sns", content=chunked(), headers=headers)).status_code == 403
+
+
 async def test_a_body_that_is_not_json_gets_403(bot: AlarmBot) -> None:
     response = await bot.http.post(
         bot.url + "/aws/sns", content=b"not json", headers={"x-amz-sns-message-type": "Notification"}
