@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "route": "agents.collaborator.route_command",
     "analyze-pcap": "agents.performance.pcap.command",
     "audit": "bot.command",
+    "feedback": "bot.command",
     "config": "agents.config_command",
     "eval": "agents.evals.command",
     "dashboard": "bot.dashboard.command",

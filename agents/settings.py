@@ -242,6 +242,47 @@ class Settings(BaseSettings):
 
     _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
 
+    # --- CloudWatch alarms over SNS (alarms branch) ---
+    sns_topic_arns: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated SNS topic ARNs whose alarm notifications POST /aws/sns accepts; empty = none.",
+    )
+    alarm_channels: dict[str, str] = Field(
+        default_factory=dict,
+        description='Where each alarm opens its incident thread, as JSON: {"alarm name or topic ARN": "C0123"};'
+        " an alarm name wins over its topic.",
+    )
+    alarm_window_minutes: int = Field(
+        default=15, gt=0, le=1440, description="Minutes before an alarm fired that its diagnosis looks at."
+    )
+    lab_mode: bool = Field(
+        default=False,
+        description="The process runs against the embedded lab (netops demo sets it); never set in production.",
+    )
+    slack_streaming: bool = Field(
+        default=True,
+        description="Stream answers with task cards (chat.startStream) where the workspace allows; "
+        "off = the edited Working… message.",
+    )
+    scenario: str | None = Field(
+        default=None,
+        description="The lab scenario this process runs against (netops demo sets it); stored with answer feedback.",
+    )
+    sns_lab_certificate: str | None = Field(
+        default=None,
+        description="PEM of the embedded lab's SNS signing certificate; trusted only when NETOPS_LAB_MODE is true.",
+    )
+
+    _split = field_validator("agent_urls", "approvers", "sns_topic_arns", mode="before")(_csv)
+
+    @field_validator("sns_lab_certificate", "alarm_channels", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object, info: object) -> object:
+        """An empty variable is unset (fail closed): no certificate, no channel map."""
+        if isinstance(value, str) and not value.strip():
+            return {} if getattr(info, "field_name", "") == "alarm_channels" else None
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, values: object) -> object:

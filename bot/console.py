@@ -57,10 +57,12 @@ EMOJI = {
     ":information_source:": "ℹ️",
 }
 _USER = re.compile(r"<@([A-Z0-9_]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]+)>")  # mrkdwn's <url|label>: "label (url)" on a terminal
 
 
 def render_text(text: str) -> str:
     """Slack mrkdwn made readable in a terminal: emoji codes, user mentions, bold markers."""
+    text = _LINK.sub(lambda match: f"{match.group(2)} ({match.group(1)})", text)
     for code, symbol in EMOJI.items():
         text = text.replace(code, symbol)
     text = _USER.sub(lambda match: f"@{match.group(1)}", text)

@@ -26,6 +26,7 @@ class StoredResult:
     thread_ts: str
     approval_id: str | None = None
     language: str | None = None  # the answer's, so a re-render (approval, dismissal) keeps it
+    question: str = ""  # what was asked, for feedback (alarms branch)
 
 
 def new_result_id() -> str:
@@ -45,6 +46,7 @@ class Results:
             "thread_ts": result.thread_ts,
             "approval_id": result.approval_id,
             "language": result.language,
+            "question": result.question,
         }
         await self._redis.set(f"netops:result:{result.result_id}", json.dumps(payload), ex=RESULT_TTL_S)
 
@@ -65,4 +67,5 @@ class Results:
             data["thread_ts"],
             data.get("approval_id"),
             data.get("language"),
+            data.get("question", ""),
         )

@@ -26,11 +26,14 @@ from bot.blocks.mrkdwn import escape
 from bot.blocks.result import result_blocks, result_fallback
 from bot.blocks.trace import trace_blocks
 from bot.collaborator import CollaboratorError, Final, Progress
+from bot.incidents import IncidentJobs
 from bot.jobs import Job
 from bot.progress import Throttle
 from bot.redis_text import as_text
 from bot.results import StoredResult, new_result_id
 from bot.services import Services
+from bot.sns.endpoint import ALARM
+from bot.streaming import ProgressMessage, Streams, WorkingMessage
 from bot.surface import SurfaceError
 from bot.trace_view import TraceView
 from bot.tracing import host_trace, trace_view
@@ -60,14 +63,23 @@ Schedule = Callable[[str, dict[str, Any], str], Awaitable[Any]]
 
 
 class JobRunner:
-    def __init__(self, services: Services, progress_interval_s: float = 1.0, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        progress_interval_s: float = 1.0,
+        schedule: Schedule | None = None,
+        streams: Streams | None = None,
+    ) -> None:
+        """`streams`: where questions may stream their answers (Slack); None edits Working… (console)."""
         self._s = services
+        self._streams = streams
         self._progress_interval_s = progress_interval_s
         self._schedule = schedule or services.jobs.enqueue
         self._kinds: dict[str, Callable[[Job], Awaitable[None]]] = {
             QUESTION: self.question,
             DECISION: self.decision,
             REMEDIATION: self.remediation,
+            ALARM: IncidentJobs(services.settings, services.redis, services.surface, self._remember, self._schedule),
         }
 
     async def __call__(self, job: Job) -> None:
@@ -92,19 +104,17 @@ class JobRunner:
     # --- asking ---
 
     async def _ask(
-        self, channel: str, working_ts: str, stream: AsyncIterator[Progress | Final], language: str = "en"
+        self, message: ProgressMessage, stream: AsyncIterator[Progress | Final], language: str = "en"
     ) -> Final | Failure:
-        """Drives one A2A exchange, editing the working message with progress; never raises for A2A."""
-        throttle = Throttle(self._progress_interval_s)
+        """Drives one A2A exchange, showing progress on `message` (streamed or edited); never raises for A2A."""
         timeout = self._s.settings.request_timeout_s
         try:
             # aclosing: returning at the Final closes the A2A call at once, so its trace step has ended
             # (with its latency) before the HOST step ends and the trace is read.
             async with asyncio.timeout(timeout), contextlib.aclosing(stream):
                 async for event in stream:
-                    if isinstance(event, Progress) and throttle.ready():
-                        blocks = working_blocks(event.text, language)
-                        await _quietly(self._s.surface.update(channel, working_ts, blocks, working_text(language)))
+                    if isinstance(event, Progress):
+                        await message.progress(event.text)
                     elif isinstance(event, Final):
                         return event
         except TimeoutError:
@@ -118,8 +128,7 @@ class JobRunner:
 
     async def _traced_ask(
         self,
-        channel: str,
-        working_ts: str,
+        message: ProgressMessage,
         name: str,
         make_stream: Callable[[], AsyncIterator[Progress | Final]],
         language: str = "en",
@@ -131,25 +140,25 @@ class JobRunner:
 
         The trace store (the dashboard) hears of the trace when it starts and gets it whole when it ends.
         """
-        with host_trace(name, self._s.trace_config, channel=channel) as tracer:
+        with host_trace(name, self._s.trace_config, channel=message.channel) as tracer:
             started = await self._s.traces.begin(tracer.trace_id, asked or name, kind)
-            outcome = await self._ask(channel, working_ts, self._s.traces.follow(make_stream(), tracer), language)
+            outcome = await self._ask(message, self._s.traces.follow(make_stream(), tracer), language)
         whole = tracer.trace()
         failed = isinstance(outcome, Failure) or outcome.failed
         await self._s.traces.finish(started, whole, failed=failed)
         return outcome, trace_view(whole)
 
-    async def _fail(self, channel: str, ts: str, what: str, todo: str) -> None:
-        await _quietly(self._s.surface.update(channel, ts, error_blocks(what, todo), escape(what)))
+    async def _fail(self, message: ProgressMessage, what: str, todo: str) -> None:
+        await _quietly(message.finish(error_blocks(what, todo), escape(what), failed=True))
 
     async def _show_failure(
-        self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, ts: str
+        self, failure: Failure, trace: TraceView | None, channel: str, thread_ts: str, message: ProgressMessage
     ) -> None:
         """The failure in the thread, with the trace summary that names the failing step."""
         result_id = new_result_id()
         await self._s.results.save(StoredResult(result_id, None, failure.what, trace, channel, thread_ts))
         blocks = error_blocks(failure.what, failure.todo) + trace_blocks(trace, result_id)
-        await _quietly(self._s.surface.update(channel, ts, blocks, escape(failure.what)))
+        await _quietly(message.finish(blocks, escape(failure.what), failed=True))
 
     async def question(self, job: Job) -> None:
         p = job.payload
@@ -170,42 +179,61 @@ class JobRunner:
                 await self._cannot_post(p.get("response_url"), exc)
                 return
         await self._s.conversations.start(channel, thread_ts, owned=bool(p.get("owned")) or not p.get("thread_ts"))
-        working_ts = await self._remember(
-            job,
-            "working_ts",
-            lambda: surface.post(channel, working_blocks(None, language), working_text(language), thread_ts),
-        )
+        message = await self._progress_message(job, channel, thread_ts, user, question)
         try:
             conversation = await self._s.conversations.get(channel, thread_ts)
             outcome, trace = await self._traced_ask(
-                channel,
-                working_ts,
+                message,
                 "netops bot: question",
                 lambda: self._s.collaborator.ask(
                     question,
                     context_id=conversation.context_id if conversation else None,
-                    metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user}},
+                    metadata={"netops": {"channel": channel, "thread_ts": thread_ts, "user": user} | _scope(p)},
                 ),
                 language,
                 asked=question,
             )
             self._s.metrics.bot.questions.labels("failed" if isinstance(outcome, Failure) else "answered").inc()
             if isinstance(outcome, Failure):
-                await self._show_failure(outcome, trace, channel, thread_ts, working_ts)
+                await self._show_failure(outcome, trace, channel, thread_ts, message)
                 return
             if outcome.context_id:
                 await self._s.conversations.set_context(channel, thread_ts, outcome.context_id)
             await self._show_result(
-                outcome, trace, channel=channel, thread_ts=thread_ts, user=user, ts=working_ts, language=language
+                outcome,
+                trace,
+                channel=channel,
+                thread_ts=thread_ts,
+                user=user,
+                message=message,
+                question=question,
+                language=language,
             )
         except Exception as exc:  # never leave "Working…" behind
             log.exception("question job %s failed", job.entry_id)
             await self._fail(
-                channel,
-                working_ts,
+                message,
                 tr(language, "NetOps failed while answering ({error}).", error=type(exc).__name__),
                 tr(language, "Ask again; if it repeats, the bot's log has the details."),
             )
+
+    async def _progress_message(
+        self, job: Job, channel: str, thread_ts: str, user: str, question: str
+    ) -> ProgressMessage:
+        """A stream with task cards where the workspace allows it, else the Working… message. Only a
+        first run streams: a rerun after a crash edits a Working… message, which it can find again."""
+        surface, state = self._s.surface, f"netops:jobstate:{job.entry_id}"
+        first_run = not any(await self._s.redis.hmget(state, ["working_ts", "stream_ts"]))
+        if self._streams is not None and first_run:
+            stream = await self._streams.open(surface, channel, thread_ts, user, detect_language(question))
+            if stream is not None:
+                await self._s.redis.hset(state, "stream_ts", stream.ts)
+                await self._s.redis.expire(state, JOB_STATE_TTL_S)
+                return stream
+        language = detect_language(question)
+        post = lambda: surface.post(channel, working_blocks(None, language), working_text(language), thread_ts)  # noqa: E731
+        ts = await self._remember(job, "working_ts", post)
+        return WorkingMessage(surface, channel, ts, Throttle(self._progress_interval_s), lang=language)
 
     async def _cannot_post(self, response_url: str | None, exc: SurfaceError) -> None:
         """The channel refused the thread root: tell the asker privately, the only way left."""
@@ -222,7 +250,16 @@ class JobRunner:
         await _quietly(self._s.surface.respond(response_url, text))
 
     async def _show_result(
-        self, final: Final, trace: TraceView | None, *, channel: str, thread_ts: str, user: str, ts: str, language: str
+        self,
+        final: Final,
+        trace: TraceView | None,
+        *,
+        channel: str,
+        thread_ts: str,
+        user: str,
+        message: ProgressMessage,
+        question: str = "",
+        language: str = "en",
     ) -> None:
         answer = parse_answer(final.data, final.text, asked_in=language)
         result_id = new_result_id()
@@ -237,7 +274,7 @@ class JobRunner:
                 ttl_s=self._s.settings.approval_ttl_s,
             )
             if approval is not None:
-                approval = await self._s.approvals.set_message(approval, ts)
+                approval = await self._s.approvals.set_message(approval, message.ts)
         await self._s.results.save(
             StoredResult(
                 result_id,
@@ -248,6 +285,7 @@ class JobRunner:
                 thread_ts,
                 approval.approval_id if approval else None,
                 answer.language,
+                question,
             )
         )
         unavailable = None
@@ -263,7 +301,9 @@ class JobRunner:
             unavailable = ApprovalState("unavailable", note=note)
         approval_id = approval.approval_id if approval else None
         blocks = result_blocks(answer, trace, result_id, approval_id, unavailable, final.read_together)
-        await self._s.surface.update(channel, ts, blocks, result_fallback(answer))
+        shown_ts = await message.finish(blocks, result_fallback(answer))
+        if approval is not None and shown_ts != message.ts:  # the stream failed at the end: its own message
+            await self._s.approvals.set_message(approval, shown_ts)
 
     # --- approving ---
 
@@ -350,11 +390,11 @@ class JobRunner:
                 approval.thread_ts,
             ),
         )
+        message = WorkingMessage(surface, approval.channel, working_ts, Throttle(self._progress_interval_s))
         secret = self._s.settings.approval_secret
         if secret is None:
             await self._fail(
-                approval.channel,
-                working_ts,
+                message,
                 "The bot has no approval secret, so it cannot sign the approval.",
                 "Set NETOPS_APPROVAL_SECRET (the same value as the performance agent's) and approve again.",
             )
@@ -385,8 +425,7 @@ class JobRunner:
         error: str | None = None
         try:
             outcome, trace = await self._traced_ask(
-                approval.channel,
-                working_ts,
+                message,
                 "netops bot: apply TCP fixes",
                 lambda: self._s.collaborator.ask(
                     f"apply TCP fixes to {approval.instance_id}",
@@ -401,7 +440,7 @@ class JobRunner:
             )
             if isinstance(outcome, Failure):
                 error = outcome.what
-                await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, working_ts)
+                await self._show_failure(outcome, trace, approval.channel, approval.thread_ts, message)
             else:
                 final = outcome
                 if _succeeded(final):  # before the result offers its own Undo, which must stay live
@@ -413,15 +452,14 @@ class JobRunner:
                     channel=approval.channel,
                     thread_ts=approval.thread_ts,
                     user=approval.requester,
-                    ts=working_ts,
+                    message=message,
                     language=language or "en",  # the fix result reads as its recommendation did
                 )
         except Exception as exc:
             log.exception("remediation job %s failed", job.entry_id)
             error = f"the bot failed ({type(exc).__name__})"
             await self._fail(
-                approval.channel,
-                working_ts,
+                message,
                 f"NetOps failed while applying the fix ({type(exc).__name__}).",
                 "Check the instance before trying again; the bot's log has the details.",
             )
@@ -447,6 +485,12 @@ class JobRunner:
             error=(result.error if result else None) or error,
         )
         await self._rerender(approval, ApprovalState(status, by))
+
+
+def _scope(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a question is about beyond its words (CONTRACTS section 12): an alarm's scope, the channel
+    an assistant-panel user is viewing."""
+    return {key: payload[key] for key in ("scope", "viewing_channel") if payload.get(key)}
 
 
 def _succeeded(final: Final | None) -> bool:

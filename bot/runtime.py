@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +24,8 @@ from bot.jobs import AcksInFlight, JobWorker
 from bot.listeners import Registered
 from bot.runner import JobRunner
 from bot.services import Services
+from bot.sns.endpoint import SnsReceiver, build_receiver
+from bot.streaming import Streams
 from bot.surface import SlackSurface, retry_handlers
 
 
@@ -49,6 +52,7 @@ class BotRuntime:
     web: AsyncWebClient
     acks: AcksInFlight  # counted by the HTTP server, heeded by the worker
     signing_secret: str | None  # None only in Socket Mode
+    sns: SnsReceiver | None = None  # POST /aws/sns (alarms branch)
 
 
 @contextlib.asynccontextmanager
@@ -59,11 +63,13 @@ async def bot_runtime(
     progress_interval_s: float = 1.0,
     consumer: str | None = None,
     drain_s: float = 10.0,
+    sns_http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[BotRuntime]:
     """The whole bot for one process; the job worker runs in the background while inside.
 
     On the way out, running jobs get `drain_s` to finish (a deploy's SIGTERM); the rest stay
-    pending in the stream for another replica.
+    pending in the stream for another replica. `sns_http` fetches SNS certificates and confirms
+    subscriptions (tests give one whose transport plays AWS).
     """
     redis = connect_redis(settings.redis_url)
     web = slack_client(settings)
@@ -82,16 +88,21 @@ async def bot_runtime(
     acks = AcksInFlight()
     worker = JobWorker(
         redis,
-        JobRunner(services, progress_interval_s),
+        JobRunner(services, progress_interval_s, streams=Streams(web, settings.slack_streaming)),
         consumer=consumer,
         reclaim_after_s=settings.job_reclaim_s,
         concurrency=settings.job_concurrency,
         acks=acks,
     )
     task = asyncio.create_task(worker.run()) if run_worker else None
+    own_sns_http = sns_http is None
+    sns_http = sns_http or httpx.AsyncClient(timeout=10.0)
     try:
-        yield BotRuntime(services, app, registered, worker, web, acks, secret)
+        sns = build_receiver(settings, services.jobs.enqueue, sns_http)
+        yield BotRuntime(services, app, registered, worker, web, acks, secret, sns)
     finally:
+        if own_sns_http:
+            await sns_http.aclose()
         await worker.stop(grace_s=drain_s)
         if task is not None:
             task.cancel()

@@ -2,7 +2,8 @@
 
 HTTP mode serves Slack's requests on POST /slack/events (each checked by `bot.request_guard`
 before bolt sees it: always signed, never malformed) and, in both modes, GET /healthz and GET
-/readyz (`bot.health`). SIGTERM and SIGINT drain and close in every mode (`bot.shutdown`).
+/readyz (`bot.health`), /metrics and /dashboard/ (`bot.dashboard`), and POST /aws/sns (CloudWatch
+alarms from SNS, `bot.sns`). SIGTERM and SIGINT drain and close in every mode (`bot.shutdown`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.jobs import AcksInFlight
 from bot.request_guard import MAX_BODY_BYTES, Rejection, check_request, rejection_body
 from bot.runtime import BotRuntime, bot_runtime
 from bot.shutdown import OwnSignalsServer, serve_until, stop_on_signals
+from bot.sns.endpoint import sns_routes
 from bot.socket_mode import serve_socket_mode
 
 log = logging.getLogger(__name__)
@@ -111,10 +113,15 @@ def _replayed(request: Request, body: bytes) -> Request:
     return Request(request.scope, receive)
 
 
+def side_routes(runtime: BotRuntime) -> list[Route]:
+    """Metrics, the dashboard and POST /aws/sns (CloudWatch alarms): served beside health in both modes."""
+    return [*observability_routes(runtime.services), *(sns_routes(runtime.sns) if runtime.sns is not None else [])]
+
+
 def http_app(runtime: BotRuntime) -> ASGIApp:
     if runtime.signing_secret is None:
         raise SettingsError(HTTP_NEEDS_SECRET)
-    routes = [*health_routes(runtime), *observability_routes(runtime.services)]
+    routes = [*health_routes(runtime), *side_routes(runtime)]
     return slack_http_app(runtime.app, routes, runtime.acks, signing_secret=runtime.signing_secret)
 
 
@@ -133,6 +140,11 @@ def check_settings(settings: Settings) -> None:
         log.warning(
             "netops bot: NETOPS_APPROVAL_SECRET is not set, so answers offer no Apply or Undo button "
             "(set the same value for the bot and the Performance Agent)"
+        )
+    if settings.sns_lab_certificate is not None and not settings.lab_mode:
+        raise SettingsError(
+            "setting NETOPS_SNS_LAB_CERTIFICATE is set without NETOPS_LAB_MODE: the lab's certificate is never "
+            "trusted in production; unset it"
         )
 
 

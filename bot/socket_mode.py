@@ -20,6 +20,7 @@ from bot.dashboard.mount import observability_routes
 from bot.health import health_routes
 from bot.runtime import BotRuntime
 from bot.shutdown import OwnSignalsServer, serve_until
+from bot.sns.endpoint import sns_routes
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ async def serve_socket_mode(runtime: BotRuntime, app_token: str, host: str, port
     async def slack_status() -> str:
         return "ok" if await handler.client.is_connected() else "not connected to Slack (Socket Mode)"
 
-    app = Starlette(routes=[*health_routes(runtime, slack_status), *observability_routes(runtime.services)])
+    sns = sns_routes(runtime.sns) if runtime.sns is not None else []
+    app = Starlette(routes=[*health_routes(runtime, slack_status), *observability_routes(runtime.services), *sns])
     health = OwnSignalsServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     connecting = asyncio.create_task(handler.connect_async())
     log.info("netops bot: Socket Mode (health on %s:%d), connecting to Slack in the background", host, port)

@@ -15,6 +15,8 @@ import logging
 def _run(args: argparse.Namespace) -> int:
     if args.ask is None and (args.then or args.json or args.approve):
         args.parser.error("--then, --json and --approve need --ask")
+    if args.alarm and args.ask is not None:
+        args.parser.error("--alarm tells its own story (alarm, thread, diagnosis, fix, OK): it takes no --ask")
     from agents.demo.conversation import script
     from agents.demo.run import DemoOptions, main
     from agents.settings import load_settings
@@ -24,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     level = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     plan = script(args.ask, then=args.then, approve=args.approve) if args.ask is not None else None
-    return main(settings, DemoOptions(scenario=args.scenario, plan=plan, as_json=args.json))
+    return main(settings, DemoOptions(scenario=args.scenario, plan=plan, as_json=args.json, alarm=args.alarm))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,5 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--json", action="store_true", help="with --ask: one JSON object a line per answer (CONTRACTS.md section 11)"
+    )
+    parser.add_argument(
+        "--alarm",
+        action="store_true",
+        help="start from the lab's CloudWatch alarm: its SNS notification opens the incident thread, which is "
+        "diagnosed, fixed (approved by APPROVER) and resolved by the alarm's OK",
     )
     parser.set_defaults(handler=_run, parser=parser)

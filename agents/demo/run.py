@@ -275,6 +275,7 @@ class DemoOptions:
     scenario: str | None = None  # a scenario name or YAML file; None: the lab's default incident
     plan: Script | None = None  # None: the interactive prompt (or Slack)
     as_json: bool = False
+    alarm: bool = False  # the incident starts from the lab's CloudWatch alarm (agents/demo/alarm.py)
 
 
 async def run(
@@ -298,6 +299,11 @@ async def run(
         from bot.console_logging import quiet_library_noise
 
         quiet_library_noise()
+
+        if options.alarm:
+            from agents.demo.alarm import alarm_story
+
+            return await alarm_story(stack, write)
         if options.plan is not None:
             return await scripted(stack, options.plan, as_json=options.as_json, write=write)
         return await interactive(stack, write=write)

@@ -30,6 +30,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from agents.lab import topology
+from agents.lab.alarms import LabAlarm
 from agents.lab.flowmonitor import FlowMonitorService
 from agents.lab.host import SimHost, create_host
 from agents.lab.live import Recorder
@@ -146,6 +147,7 @@ class Lab:
         self._clients: dict[str, Any] = {}
         self._ssm: SsmService | None = None
         self._recorder: Recorder | None = None
+        self._alarm: LabAlarm | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -208,6 +210,17 @@ class Lab:
         }
         env.update({f"AWS_ENDPOINT_URL_{service}": self.url for service in SERVICES})
         return env
+
+    def alarm(self, endpoint_url: str | None = None) -> LabAlarm:
+        """The lab's CloudWatch alarm on its first monitor (created on first use), notifying
+        `endpoint_url` as SNS would when `evaluate()` moves it (agents/lab/alarms.py)."""
+        if self._alarm is None:
+            monitor = self.scenario.monitors[0].name if self.scenario.monitors else topology.MONITOR_NAME
+            cloudwatch, sns = self.client("cloudwatch"), self.client("sns")
+            self._alarm = LabAlarm(cloudwatch, sns, self.account_id, self.region, monitor)
+        if endpoint_url is not None:
+            self._alarm.endpoint_url = endpoint_url
+        return self._alarm
 
     @property
     def instances(self) -> dict[str, str]:

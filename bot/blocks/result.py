@@ -11,6 +11,7 @@ from typing import Any
 from agents.i18n import N_, tr
 from bot.answer import Answer, Finding, RemediationResult
 from bot.blocks.approval import ApprovalState, approval_buttons, approval_state_block, recommendation_blocks
+from bot.blocks.feedback import feedback_block
 from bot.blocks.limits import MAX_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS, context, fit_blocks, sections, shorten
 from bot.blocks.mrkdwn import escape
 from bot.blocks.trace import trace_blocks
@@ -187,7 +188,7 @@ def result_blocks(
             tail.append(approval_state_block(approval, language))
         elif approval_id:
             tail.append(approval_buttons(approval_id, answer.recommendation, language))
-    tail += trace_blocks(trace, result_id, language)
+    tail += [*trace_blocks(trace, result_id, language), feedback_block(result_id, language)]
     return fit_blocks(body + tail, MAX_MESSAGE_BLOCKS, keep_tail=len(tail))
 
 

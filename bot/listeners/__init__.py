@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, assistant, commands, events, views
 from bot.services import Services
 
 
@@ -25,7 +25,7 @@ class Registered:
 def register_listeners(app: AsyncApp, services: Services) -> Registered:
     return Registered(
         commands=commands.register(app, services),
-        events=events.register(app, services),
+        events=events.register(app, services) + assistant.register(app, services),
         actions=actions.register(app, services),
         views=views.register(app, services),
     )

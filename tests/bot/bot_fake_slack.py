@@ -1,9 +1,12 @@
 """A local stand-in for Slack's Web API on 127.0.0.1: records every call, answers like Slack.
 
 Only what the bot calls is implemented (auth.test, chat.postMessage, chat.update,
-chat.postEphemeral, views.open, usergroups.users.list); anything else answers
-`unknown_method`, as Slack does. Tests wait on `wait_for(predicate)` (a condition
-notified on each call), never on sleeps.
+chat.postEphemeral, views.open, usergroups.users.list, and the streaming methods
+chat.startStream / appendStream / stopStream, and assistant.threads.setStatus / setSuggestedPrompts /
+setTitle); anything else answers `unknown_method`, as
+Slack does. Streaming is refused unless a test sets `stream_refusal = None`, as in a workspace
+without it, so tests that are not about streaming see today's edited "Working…" message.
+Tests wait on `wait_for(predicate)` (a condition notified on each call), never on sleeps.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class FakeSlack:
     group_members: dict[str, list[str]] = field(default_factory=dict)
     not_in: set[str] = field(default_factory=set)  # channels the bot is not a member of
     rate_limit_next: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+    stream_refusal: str | None = "feature_not_enabled"  # chat.startStream's error; None: streaming works
+    fail_next: dict[str, str] = field(default_factory=dict)  # method -> the error its next call answers
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> channel, thread_ts, chunks, state
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     _ts: int = 1_700_000_000
@@ -144,6 +150,10 @@ class FakeSlack:
         return ws
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method in self.fail_next:
+            return {"ok": False, "error": self.fail_next.pop(method)}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, args)
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": "T0001", "user": "netops"}
         if method == "apps.connections.open":
@@ -155,6 +165,13 @@ class FakeSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": f"{self._ts}.000200"}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method in (
+            "assistant.threads.setStatus",
+            "assistant.threads.setSuggestedPrompts",
+            "assistant.threads.setTitle",
+        ):
+            missing = not args.get("channel_id") or not args.get("thread_ts")
+            return {"ok": False, "error": "invalid_arguments"} if missing else {"ok": True}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{self._ts}.000300"}
         if method == "views.open":
@@ -166,6 +183,35 @@ class FakeSlack:
             return {"ok": True, "users": self.group_members[group]}
         return {"ok": False, "error": "unknown_method"}
 
+    def _stream(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's streaming methods: a stream starts as a thread reply, takes chunks, stops with blocks."""
+        if len(str(args.get("markdown_text") or "")) > 12_000:
+            return {"ok": False, "error": "msg_too_long"}
+        if method == "chat.startStream":
+            if self.stream_refusal:
+                return {"ok": False, "error": self.stream_refusal}
+            channel = str(args.get("channel") or "")
+            if not channel or not args.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if channel.startswith(("C", "G")) and not (args.get("recipient_team_id") and args.get("recipient_user_id")):
+                return {"ok": False, "error": "invalid_arguments"}  # in channels the recipient is required
+            self._ts += 1
+            ts = f"{self._ts}.000400"
+            self.streams[ts] = {"channel": channel, "thread_ts": args["thread_ts"], "chunks": [], "state": "streaming"}
+            self.streams[ts]["args"] = dict(args)
+        else:
+            ts = str(args.get("ts") or "")
+            if self.streams.get(ts, {}).get("state") != "streaming":
+                return {"ok": False, "error": "message_not_in_streaming_state"}
+        stream = self.streams[ts]
+        stream["chunks"] += list(args.get("chunks") or [])
+        if args.get("markdown_text"):
+            stream["chunks"].append({"type": "markdown_text", "text": args["markdown_text"]})
+        if method == "chat.stopStream":
+            stream["state"] = "stopped"
+            stream["blocks"] = args.get("blocks")
+        return {"ok": True, "channel": stream["channel"], "ts": ts}
+
     # --- what tests read ---
 
     def messages(self) -> dict[str, dict[str, Any]]:
@@ -174,6 +220,15 @@ class FakeSlack:
         for call in self.calls:
             if call.method == "chat.postMessage":
                 out[call.response["ts"]] = dict(call.args)
+            elif call.method == "chat.startStream" and call.response.get("ok"):
+                stream = self.streams[call.response["ts"]]
+                out[call.response["ts"]] = {
+                    "channel": stream["channel"],
+                    "thread_ts": stream["thread_ts"],
+                    "streamed": True,
+                }
+            elif call.method == "chat.stopStream" and call.response.get("ok"):
+                out[call.response["ts"]]["blocks"] = call.args.get("blocks")
             elif call.method == "chat.update" and call.args.get("ts") in out:
                 out[call.args["ts"]] |= {"blocks": call.args.get("blocks"), "text": call.args.get("text")}
         return out

@@ -80,8 +80,9 @@ def test_sixty_findings_fit_in_fifty_blocks_keeping_buttons_and_trace() -> None:
     blocks = result_blocks(_answer(findings=60), _trace(), "r" * 24, approval_id="a" * 24)
     assert len(blocks) == MAX_MESSAGE_BLOCKS
     assert any("left out to fit Slack's limit" in str(b) for b in blocks)
-    assert blocks[-1]["elements"][0]["action_id"] == ACTION_VIEW_TRACE
-    assert any(b.get("block_id") == "approval" for b in blocks[-5:])
+    assert blocks[-2]["elements"][0]["action_id"] == ACTION_VIEW_TRACE
+    assert blocks[-1]["elements"][0]["type"] == "feedback_buttons"  # (alarms branch) feedback closes every answer
+    assert any(b.get("block_id") == "approval" for b in blocks[-6:])
 
 
 def test_a_long_finding_is_split_into_sections_under_3000_characters() -> None:

@@ -15,11 +15,17 @@ EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
     "message.channels": "channels:history",
     "message.groups": "groups:history",
+    "message.im": "im:history",
+    "assistant_thread_started": "assistant:write",  # the assistant panel (bolt's AsyncAssistant)
+    "assistant_thread_context_changed": "assistant:write",
 }
 METHOD_SCOPES = {
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
+    "chat_startStream": "chat:write",  # streamed answers (bot/streaming.py)
+    "chat_appendStream": "chat:write",
+    "chat_stopStream": "chat:write",
     "usergroups_users_list": "usergroups:read",
     "views_open": None,  # no scope needed
     "auth_test": None,
@@ -43,6 +49,7 @@ async def test_every_registered_listener_is_in_the_manifest_and_nothing_else(har
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert {event.split(".")[0] for event in events} == set(registered.events)
     assert manifest["settings"]["interactivity"]["is_enabled"] is bool(registered.actions or registered.views)
+    assert ("assistant_view" in manifest["features"]) is ("assistant_thread_started" in registered.events)
 
 
 def test_scopes_are_exactly_those_the_code_needs() -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from demo_process import run_demo
 
 QUESTION = "why are TCP retransmissions high between app and db?"
 FLOW = "10.0.1.10:40000 → 10.0.2.20:5432"
@@ -20,16 +21,7 @@ FLOW = "10.0.1.10:40000 → 10.0.2.20:5432"
 
 @pytest.fixture(scope="module")
 def transcript() -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "demo", "--ask", QUESTION, "--approve"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return run_demo("--ask", QUESTION, "--approve")
 
 
 def _answers(transcript: str) -> list[str]:
