@@ -240,8 +240,6 @@ class Settings(BaseSettings):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         return value
 
-    _split = field_validator("agent_urls", "approvers", mode="before")(_csv)
-
     # --- CloudWatch alarms over SNS (alarms branch) ---
     sns_topic_arns: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -274,14 +272,6 @@ class Settings(BaseSettings):
     )
 
     _split = field_validator("agent_urls", "approvers", "sns_topic_arns", mode="before")(_csv)
-
-    @field_validator("sns_lab_certificate", "alarm_channels", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object, info: object) -> object:
-        """An empty variable is unset (fail closed): no certificate, no channel map."""
-        if isinstance(value, str) and not value.strip():
-            return {} if getattr(info, "field_name", "") == "alarm_channels" else None
-        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -21,7 +21,10 @@ MAX_WINDOW_MINUTES = 7 * 24 * 60
 INSTANCE_RE = re.compile(r"\b(i-(?:[0-9a-f]{17}|[0-9a-f]{8}))(?![0-9a-z])")
 IPV4_RE = re.compile(r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.])")
 REGION_RE = re.compile(r"\b((?:us|eu|ap|sa|ca|me|af|il|mx)-(?:gov-)?[a-z]+-\d)\b")
-_PORT_RE = re.compile(r"(?:(?<=[\d.]):(\d{1,5})\b)|(?:\bport\s+(\d{1,5})\b)|(?:포트\s*(\d{1,5}))", re.IGNORECASE)
+# A port after an IPv4 address ("10.0.2.20:5432"), or named ("port 5432", "포트 5432"); never a clock's minutes.
+_PORT_RE = re.compile(
+    r"(?:(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}:(\d{1,5})\b)|(?:\bport\s+(\d{1,5})\b)|(?:포트\s*(\d{1,5}))", re.IGNORECASE
+)
 # Region nicknames operators use, in both languages.
 _REGION_NAMES = {
     r"seoul|서울": "ap-northeast-2",
