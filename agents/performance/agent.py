@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from agents.i18n import tr
 from agents.performance.answer import Answer, Recommendation
-from agents.performance.applied import applied_between, latest_fix
+from agents.performance.applied import AppliedFix, applied_between, latest_fix
 from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.causes import Context, flow_causes
 from agents.performance.diagnosis import diagnose, in_scope
@@ -92,16 +92,17 @@ class PerformanceAgent:
         runner = ToolRunner(self.settings, self.pool, progress)
         if scope.intent == "undo":
             return await self._offer_undo(scope, runner, emit)
-        scope = await self._after_fix(scope, runner, emit)
-        the_plan = self.plan(scope)
-        text = None
-        if self.llm is not None:
-            text = await self._llm_answer(question, the_plan, runner)
-        if text is None:
-            await asyncio.gather(*(runner.run(call) for call in the_plan.calls))
-        evidence = gather(runner.mirroring, runner.flow_monitor)
-        if runner.capture_region_note and evidence.capture_location is None:
-            evidence.capture_note = runner.capture_region_note
+        fixes = await self._fixes_in(scope)
+        named = [f for f in fixes if set(scope.instances) & set(f.hosts)]
+        if scope.instances and named:  # the question names a fixed host: look only after its fix
+            scope = await self._cut_at(scope, named[-1], runner, emit)
+        the_plan, text, evidence = await self._analyze(question, scope, runner)
+        seen = set(evidence.instance_ips)
+        touched = [f for f in fixes if seen & set(f.hosts)] if not scope.instances else []
+        if touched:  # a fix on a host of these flows: answer from the traffic after it, not a mix of both
+            scope = await self._cut_at(scope, touched[-1], runner, emit)
+            runner = ToolRunner(self.settings, self.pool, progress)
+            the_plan, text, evidence = await self._analyze(question, scope, runner)
         instances, ctx = await self._look_at_hosts(scope, evidence, runner, emit)
         await progress.drain()
         # What each source hit (denied, throttled, no bucket, no monitors) is kept in its report.
@@ -146,19 +147,27 @@ class PerformanceAgent:
                 answer.recommendation = None
         return Outcome(answer, render_markdown(answer), ok=True)
 
-    async def _after_fix(self, scope: Scope, runner: ToolRunner, emit: Emit) -> Scope:
-        """A window that spans a fix on the question's hosts covers only what came after it (waiting, up to
-        NETOPS_POST_FIX_WAIT_S, for the first capture taken after it), so pre-fix traffic cannot condemn it."""
+    async def _analyze(self, question: str, scope: Scope, runner: ToolRunner) -> tuple[Plan, str | None, EvidenceSet]:
+        """Plan the tools for the scope, run them (or let the model), and fold their reports into evidence."""
+        the_plan = self.plan(scope)
+        text = await self._llm_answer(question, the_plan, runner) if self.llm is not None else None
+        if text is None:
+            await asyncio.gather(*(runner.run(call) for call in the_plan.calls))
+        evidence = gather(runner.mirroring, runner.flow_monitor)
+        if runner.capture_region_note and evidence.capture_location is None:
+            evidence.capture_note = runner.capture_region_note
+        return the_plan, text, evidence
+
+    async def _fixes_in(self, scope: Scope) -> list[AppliedFix]:
         try:
-            fixes = await applied_between(self.redis, scope.window.start.timestamp(), scope.window.end.timestamp())
+            return await applied_between(self.redis, scope.window.start.timestamp(), scope.window.end.timestamp())
         except RedisError:
             log.warning("applied fixes unreadable (Redis): the window is not split at a fix")
-            return scope
-        named = set(scope.instances)
-        relevant = [f for f in fixes if not named or named & set(f.hosts)]
-        if not relevant:
-            return scope
-        fix = relevant[-1]
+            return []
+
+    async def _cut_at(self, scope: Scope, fix: AppliedFix, runner: ToolRunner, emit: Emit) -> Scope:
+        """The window from the fix on (waiting, up to NETOPS_POST_FIX_WAIT_S, for the first capture taken after
+        it), so pre-fix traffic cannot condemn a host that is fixed now."""
         moment = datetime.fromtimestamp(fix.at, tz=UTC)
         scoped = scope.since(moment)
         bucket = self.settings.capture_bucket
