@@ -182,13 +182,18 @@ async def test_a_plan_that_ran_is_remembered_with_its_hosts(perf_agent, lab, htt
     assert before <= fix.at <= time.time()
 
 
-async def test_a_replayed_approval_is_refused_and_sends_nothing_more(perf_agent, lab, http, aws, redis_client) -> None:
+async def test_an_approval_redeemed_again_returns_the_first_result_and_sends_nothing_more(
+    perf_agent, lab, http, aws, redis_client
+) -> None:
+    """A bot replica that died mid-apply and the one that took its job over send the same approval twice: the
+    second hears what the first did (not "already used", which would make the thread say "failed")."""
     plan = await _stored(redis_client, lab.client_instance)
     token = _token(lab.client_instance, plan.plan_id)
-    await ask(http, perf_agent.url, *_request(lab.client_instance, plan.plan_id, token))
-    replay = await ask(http, perf_agent.url, *_request(lab.client_instance, plan.plan_id, token))
-    assert replay.final_state == "TASK_STATE_REJECTED"
-    assert "already used" in replay.data["remediation"]["error"]
+    first = await ask(http, perf_agent.url, *_request(lab.client_instance, plan.plan_id, token))
+    again = await ask(http, perf_agent.url, *_request(lab.client_instance, plan.plan_id, token))
+    assert first.final_state == again.final_state == "TASK_STATE_COMPLETED"
+    assert again.data["remediation"]["command_id"] == first.data["remediation"]["command_id"]
+    assert again.data["remediation"]["status"] == first.data["remediation"]["status"]
     assert len(_commands(aws)) == 1
 
 
