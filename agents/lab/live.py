@@ -135,9 +135,11 @@ class Recorder:
 
     def _tick(self, period_s: float) -> None:
         while True:
-            now = time.time()
-            boundary = (math.floor(now / period_s) + 1) * period_s
-            if self._stop.wait(boundary - now):
+            with self._lock:
+                opened = self._open.start if self._open else time.time()
+            # the first boundary after the open stretch began: one that passed while seeding closes it at once
+            boundary = (math.floor(opened / period_s) + 1) * period_s
+            if self._stop.wait(max(0.0, boundary - time.time())):
                 return
             try:
                 self.close()

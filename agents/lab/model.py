@@ -216,11 +216,8 @@ def _drop_rates(scenario: Scenario, states: Mapping[str, HostState]) -> tuple[di
     return out, into
 
 
-def flow_condition(
-    scenario: Scenario, flow: Flow, states: Mapping[str, HostState], drops: tuple[dict, dict]
-) -> FlowCondition:
-    """One flow's behaviour for the hosts' current states."""
-    client, server = states[flow.client], states[flow.server]
+def _data_loss(flow: Flow, client: HostState, drops: tuple[dict, dict]) -> float:
+    """The share of the client's data segments lost: its netem, the path, its and the server's ENA drops."""
     out_drops, in_drops = drops
     survive = (
         (1 - client.egress_loss())
@@ -228,7 +225,15 @@ def flow_condition(
         * (1 - out_drops.get(flow.client, 0.0))
         * (1 - in_drops.get(flow.server, 0.0))
     )
-    loss = 1 - survive
+    return 1 - survive
+
+
+def flow_condition(
+    scenario: Scenario, flow: Flow, states: Mapping[str, HostState], drops: tuple[dict, dict]
+) -> FlowCondition:
+    """One flow's behaviour for the hosts' current states."""
+    client, server = states[flow.client], states[flow.server]
+    loss = _data_loss(flow, client, drops)
     rtt = flow.base_rtt_ms / 1000 + client.egress_delay_s() + server.egress_delay_s()
     client_wscale = client.wscale()
     # A SYN-ACK carries a window scale only in answer to a SYN that offered one (RFC 7323).

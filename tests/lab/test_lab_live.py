@@ -39,11 +39,12 @@ def _app_to_db(result) -> object:
     return next(f for f in result.flows if (f.src, f.dport) == (topology.APP_IP, topology.DB_PORT))
 
 
-def test_a_question_about_the_last_two_minutes_finds_captures_and_datapoints(quiet_lab: Lab) -> None:
-    report = analyze_traffic_mirroring_logs(
-        quiet_lab.client("ec2"), quiet_lab.client("s3"), s3_bucket_name=quiet_lab.bucket, time_window_minutes=2
-    )
-    points = monitor_datapoints(quiet_lab, "Retransmissions", "Sum", minutes=2)
+def test_a_question_about_the_last_two_minutes_finds_captures_and_datapoints() -> None:
+    with Lab() as lab:  # its clock closes a minute at every :00, as a real account publishes one
+        report = analyze_traffic_mirroring_logs(
+            lab.client("ec2"), lab.client("s3"), s3_bucket_name=lab.bucket, time_window_minutes=2
+        )
+        points = monitor_datapoints(lab, "Retransmissions", "Sum", minutes=2)
     assert report.files_analyzed >= 1
     assert report.counts["retransmissions"] > 0
     assert points and all(p["Sum"] > 0 for p in points)
@@ -133,3 +134,13 @@ def test_every_host_of_the_scenario_runs_at_its_address() -> None:
 def test_captures_of_the_hour_are_small(quiet_lab: Lab) -> None:
     sizes = [o["Size"] for o in quiet_lab.client("s3").list_objects_v2(Bucket=quiet_lab.bucket)["Contents"]]
     assert max(sizes) < 512 * 1024  # an hour of them stays a few MiB in the lab's memory
+
+
+def test_a_minute_boundary_passed_while_seeding_closes_the_open_stretch_at_once() -> None:
+    lab = Lab(config=LabConfig(history_minutes=1, rotation_s=None))
+    with lab:
+        recorder = lab._recorder
+        recorder.seed(1, now=time.time() - 120)  # as if seeding had started two minutes ago
+        seeded = recorder.count()
+        recorder.start_clock(60.0)
+        assert recorder.wait_for(seeded + 1, timeout_s=20), "a boundary already passed did not close the stretch"
