@@ -1,4 +1,4 @@
-"""One answer as one JSON object: the `netops demo --json` line (CONTRACTS.md section 11).
+"""One answer as one JSON object: the `netops demo --json` line (CONTRACTS.md section 17).
 
 Pure: built from the data part the bot received, its ask-back flag and its trace. The keys of
 the diagnosis answer v2 (`status`, `causes`, `flows`, …) are taken as the agent sent them; an

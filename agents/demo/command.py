@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scenario", metavar="NAME|FILE", help="the lab's scenario: a shipped name or a YAML file (default incident)"
     )
     parser.add_argument(
-        "--json", action="store_true", help="with --ask: one JSON object a line per answer (CONTRACTS.md section 11)"
+        "--json", action="store_true", help="with --ask: one JSON object a line per answer (CONTRACTS.md section 17)"
     )
     parser.add_argument(
         "--alarm",

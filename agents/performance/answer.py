@@ -97,7 +97,7 @@ class Remediation:
     error: str | None = None
     hosts: list[dict[str, Any]] = field(default_factory=list)  # per host of a plan: instance_id, status, verified,
     # before, after, error
-    undo: dict[str, Any] | None = None  # the plan that restores the before values (CONTRACTS.md section 11)
+    undo: dict[str, Any] | None = None  # the plan that restores the before values (CONTRACTS.md section 13)
     comparison: dict[str, Any] | None = None  # the same flow before and after, with a verdict
 
     def to_dict(self) -> dict[str, Any]:
