@@ -488,7 +488,7 @@ class JobRunner:
 
 
 def _scope(payload: dict[str, Any]) -> dict[str, Any]:
-    """What a question is about beyond its words (CONTRACTS section 12): an alarm's scope, the channel
+    """What a question is about beyond its words (CONTRACTS section 18): an alarm's scope, the channel
     an assistant-panel user is viewing."""
     return {key: payload[key] for key in ("scope", "viewing_channel") if payload.get(key)}
 
