@@ -44,13 +44,14 @@ WINDOW_FULL_SHARE = 0.01
 UNSCALED_WINDOW = 65535
 AT_CAP = 0.9
 # RTT a path should have inside one region: the same AZ well under a millisecond, across AZs a
-# millisecond or two. Latency is "added" when the measured median is both 10 ms above that and
-# 5 times it: small jitter is not a cause, a netem delay or a detour is.
+# millisecond or two. Latency is "added" when the measured median is both at least 20 ms and 5 times
+# that: jitter, an inspection appliance or a hop through another AZ add a few milliseconds and are the
+# path as built; tens of milliseconds inside a region are a delay someone or something introduced.
 # A median of fewer RTT samples than this is two or three segments' luck, not the path's latency.
 MIN_RTT_SAMPLES = 20
 SAME_AZ_RTT_MS = 0.5
 INTER_AZ_RTT_MS = 2.0
-ADDED_LATENCY_MIN_MS = 10.0
+ADDED_LATENCY_MIN_MS = 20.0
 ADDED_LATENCY_RATIO = 5.0
 # Resets: 5 % of connections reset (and at least 3) is more than clients closing rudely.
 RESET_SHARE = 0.05

@@ -138,3 +138,8 @@ def test_causes_are_ranked_most_likely_first():
     assert ranked[0].code == "path_loss"
     assert [c.confidence for c in ranked] == sorted((c.confidence for c in ranked), reverse=True)
     assert DB_IP in ranked[1].evidence_for[1][1]["sender"]
+
+
+def test_a_path_of_ten_milliseconds_through_an_appliance_is_the_path_not_added_latency():
+    through_an_appliance = clean_direction(rtt_p50_ms=10.4, rtt_p99_ms=11.0)
+    assert codes(flow_causes(flow(through_an_appliance), context(host(APP), host(DB)))) == []
