@@ -35,6 +35,8 @@ SAMPLE_DISAGREEMENT = 2.0
 # lost. One segment in 200 arriving out of order is more than a single path reorders.
 REORDER_SHARE = 0.005
 MIN_SPURIOUS = 2
+# Real loss makes no spurious retransmissions; a quarter of them spurious is the path delivering late.
+SPURIOUS_SHARE = 0.25
 # The receiver's window: any zero window in a sample is the receiver saying "stop"; segments
 # that fill its advertised window on 1 % of the data mean the sender keeps waiting on it.
 MIN_ZERO_WINDOWS = 1
@@ -148,6 +150,17 @@ def loss_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause |
     receiver_id = flow.instance_of(d.receiver if d else flow.server)
     rate = d.loss_rate if lossy else nfm_rate or 0.0
     cause = Cause("path_loss", 0.6, "critical" if rate >= LOSS_CRITICAL else "warning", flow, direction)
+    if lossy and reordered(d):  # the "loss" is late segments retransmitted: reordering ranks above it
+        cause.confidence, cause.severity = 0.4, "warning"
+        cause.evidence_against.append(
+            fact(
+                "{spurious} of the {n} retransmissions repeated data that had arrived and {ooo} segments came out "
+                "of order: late segments, not lost ones, explain most of them",
+                spurious=d.spurious_retransmissions,
+                n=d.retransmissions,
+                ooo=d.out_of_order,
+            )
+        )
     if lossy:
         cause.evidence_for.append(
             fact(
@@ -233,13 +246,24 @@ def _attribute_loss(cause: Cause, sender_id: str | None, receiver_id: str | None
         cause.evidence_against.append(fact("AWS's network health indicator reports no AWS-side problem"))
 
 
+def reordered(d: Direction) -> bool:
+    """Late segments, not lost ones: a good share of the retransmissions repeated data that had arrived, and
+    segments came out of order. Seen from the receiver (a mirror on the db), the sender's fast retransmits of
+    late segments look like loss repaired; the spurious copies and the out-of-order originals give it away."""
+    return (
+        d.out_of_order >= REORDER_SHARE * d.data_segments
+        and d.spurious_retransmissions >= MIN_SPURIOUS
+        and d.spurious_retransmissions >= SPURIOUS_SHARE * max(1, d.retransmissions)
+    )
+
+
 def reordering_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause | None:
     """Out of order and spurious retransmissions while nothing was really lost: the path reorders."""
     if d is None or d.data_segments < MIN_SEGMENTS:
         return None
     if d.out_of_order < REORDER_SHARE * d.data_segments or d.spurious_retransmissions < MIN_SPURIOUS:
         return None
-    if d.loss_rate >= LOSS_WARNING:
+    if d.loss_rate >= LOSS_WARNING and not reordered(d):
         return None
     cause = Cause("reordering", 0.8, "warning", flow, d.name)
     cause.evidence_for += [

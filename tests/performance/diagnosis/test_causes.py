@@ -143,3 +143,18 @@ def test_causes_are_ranked_most_likely_first():
 def test_a_path_of_ten_milliseconds_through_an_appliance_is_the_path_not_added_latency():
     through_an_appliance = clean_direction(rtt_p50_ms=10.4, rtt_p99_ms=11.0)
     assert codes(flow_causes(flow(through_an_appliance), context(host(APP), host(DB)))) == []
+
+
+def test_seen_from_the_receiver_late_segments_retransmitted_are_reordering_not_loss():
+    # a mirror on the db: the sender's fast retransmits of late segments, a third of them spurious copies
+    late = clean_direction(
+        data_segments=490,
+        retransmissions=23,
+        fast_retransmissions=15,
+        spurious_retransmissions=8,
+        out_of_order=5,
+        lost_segments=20,
+    )
+    ranked = decide(Evidence(captures_analyzed=3), [flow(late)], context(host(APP), host(DB)))
+    assert ranked[0].code == "reordering"
+    assert all(c.confidence < 0.6 for c in ranked if c.code == "path_loss")
