@@ -100,7 +100,14 @@ def test_korean_translations_are_korean() -> None:
 
 
 # names, numbers and units that read the same in Korean
-NAMES_ONLY = {"DNS", "RTT p99 {p99} ms", "{start}–{end} UTC", "{start}–{end} {tz}", "netops lab: {reason}"}
+NAMES_ONLY = {
+    "DNS",
+    "Network Flow Monitor",
+    "RTT p99 {p99} ms",
+    "{start}–{end} UTC",
+    "{start}–{end} {tz}",
+    "netops lab: {reason}",
+}
 
 
 def test_tr_falls_back_to_english_for_an_unknown_message() -> None:

@@ -32,7 +32,7 @@ from agents.performance.plans import StoredPlan, load_plan, plan_to_dict, save_p
 from agents.performance.tools.apply_plan import apply_plan, undo_plan
 from agents.performance.tools.mirroring import analyze_traffic_mirroring_logs, captures_since
 from agents.settings import Settings
-from agents.traceability import CallType, TraceStep
+from agents.traceability import CallType, StepPlan, TraceStep
 
 log = logging.getLogger(__name__)
 RESULT_KEY = "netops:approval-result:{}"
@@ -72,30 +72,32 @@ class Remediator:
         if earlier is not None:  # the same approval again (a replica took over a job): the first result stands
             answer = Answer.from_dict(json.loads(earlier))
             return answer, answer.remediation is not None and answer.remediation.status in _DONE, None
-        try:
-            with TraceStep("approval.redeem", CallType.TOOL, parameters={"instance_id": first}):
-                claims = await redeem_approval(
-                    token, instance_id=first, secret=secret, redis=self.redis, actions=(stored.action,)
-                )
-        except ApprovalTokenError as exc:
-            return refused(first, f"Refused: {exc}.")
-        except RedisError:
-            return refused(first, REDIS_DOWN)
-        answer = await self._apply(stored, claims.approver, emit, region)
+        # planned steps: a refusal at the redeem records the apply as skipped because of it (the trace says why)
+        with StepPlan(["approval.redeem", "apply_plan"]) as steps:
+            try:
+                with steps.step("approval.redeem", parameters={"instance_id": first}):
+                    claims = await redeem_approval(
+                        token, instance_id=first, secret=secret, redis=self.redis, actions=(stored.action,)
+                    )
+            except ApprovalTokenError as exc:
+                return refused(first, f"Refused: {exc}.")
+            except RedisError:
+                return refused(first, REDIS_DOWN)
+            answer = await self._apply(stored, claims.approver, emit, region, steps)
         try:
             await self.redis.set(RESULT_KEY.format(claims.approval_id), json.dumps(answer.to_dict()), ex=7 * 86400)
         except RedisError:
             log.warning("the result of approval %s could not be kept in Redis", claims.approval_id)
         return answer, answer.remediation is not None and answer.remediation.status in _DONE, None
 
-    async def _apply(self, stored: StoredPlan, approver: str, emit: Any, region: str) -> Answer:
+    async def _apply(self, stored: StoredPlan, approver: str, emit: Any, region: str, steps: StepPlan) -> Answer:
         lang = stored.language
         hosts = ", ".join(h.instance_id for h in stored.hosts)
         await emit(_progress(lang, stored.action, hosts, approver))
         s = self.settings
         clients = self.pool.get(region)
         started = time.time()  # before any host changed: captures from here on show the new state
-        with TraceStep("apply_plan", CallType.TOOL, parameters={"instances": hosts, "plan_id": stored.plan_id}):
+        with steps.step("apply_plan", parameters={"instances": hosts, "plan_id": stored.plan_id}):
             remediation = await asyncio.to_thread(
                 apply_plan,
                 clients.ssm,

@@ -26,7 +26,7 @@ async def test_a_valid_token_is_redeemed_once_and_recorded_with_an_expiry(redis_
 
 
 async def test_a_token_for_another_action_is_refused_and_not_burned(redis_client) -> None:
-    with pytest.raises(ApprovalTokenError, match="not for applying TCP fixes"):
+    with pytest.raises(ApprovalTokenError, match="not for fix_retransmissions"):
         await redeem_approval(_token(action="reboot"), instance_id=INSTANCE, secret=SECRET, redis=redis_client)
     assert await redis_client.exists(USED_KEY.format("a-1")) == 0
 

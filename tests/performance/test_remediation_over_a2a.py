@@ -22,7 +22,7 @@ from perf_harness import agent_settings, ask, serve_performance_agent
 
 from agents.approval_token import ApprovalClaims, sign
 from agents.performance.answer import ANSWER_SCHEMA
-from agents.performance.applied import APPLIED_KEY, AppliedFix
+from agents.performance.applied import APPLIED_KEY
 from agents.performance.plans import HostChanges, StoredPlan, save_plan
 from agents.performance.tools.plan_script import PlannedChange, build_plan_script
 
@@ -170,16 +170,17 @@ async def test_a_plan_for_two_hosts_sends_one_command_to_each(perf_agent, lab, h
     assert [h["instance_id"] for h in reply.data["remediation"]["hosts"]] == [lab.client_instance, lab.db_instance]
 
 
-async def test_a_plan_that_ran_is_remembered_with_its_hosts(perf_agent, lab, http, redis_client) -> None:
-    """A later question's window starts at the fix, so the agent must know when it ran and where."""
+async def test_a_plan_whose_read_back_does_not_verify_is_not_remembered_as_applied(
+    perf_agent, lab, http, redis_client
+) -> None:
+    """moto's SSM answers Success and runs nothing, so nothing reads back: an unconfirmed change must not cut a
+    later question's window or be offered for undo. (The verified path runs on the lab: tests/demo, the evals.)"""
     plan = await _stored(redis_client, lab.client_instance)
-    before = time.time()
     token = _token(lab.client_instance, plan.plan_id)
-    await ask(http, perf_agent.url, *_request(lab.client_instance, plan.plan_id, token))
-    [raw] = await redis_client.zrange(APPLIED_KEY, 0, -1)
-    fix = AppliedFix.from_json(raw)
-    assert (fix.plan_id, fix.hosts, fix.cause) == (plan.plan_id, [lab.client_instance], plan.cause)
-    assert before <= fix.at <= time.time()
+    reply = await ask(http, perf_agent.url, *_request(lab.client_instance, plan.plan_id, token))
+    assert reply.data["remediation"]["verified"] is False
+    assert await redis_client.zrange(APPLIED_KEY, 0, -1) == []
+    assert reply.data["remediation"]["undo"] is None
 
 
 async def test_an_approval_redeemed_again_returns_the_first_result_and_sends_nothing_more(

@@ -3,6 +3,7 @@ names the first cause."""
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 
@@ -15,6 +16,8 @@ from a2a.types import Message, Part, Role, SendMessageRequest
 from running_stack import running_stack
 
 from agents.approval_token import ApprovalClaims, sign
+from agents.performance.plans import HostChanges, StoredPlan, save_plan
+from agents.performance.tools.plan_script import PlannedChange
 from agents.traceability import CallType, ResponseTrace, StepPlan, StepRecord, TraceStep, start_trace, summarize
 from agents.traceability.a2a import traced_send_message
 from agents.traceability.model import SKIPPED_STEP_TYPE
@@ -93,25 +96,30 @@ def test_a_parent_that_failed_because_its_child_did_is_not_the_cause() -> None:
     assert summarize(trace).failing_step.name == "Performance_Agent"
 
 
-async def test_a_replayed_approval_shows_the_fix_as_skipped_because_of_the_redeem_step(
+async def test_an_approval_refused_at_the_redeem_shows_the_apply_as_skipped_because_of_it(
     redis_client: aioredis.Redis,
 ) -> None:
     async with running_stack() as stack:
         settings, instance = stack.demo.settings, stack.demo.lab.ids.app_instance_id
+        plan = StoredPlan(secrets.token_urlsafe(18), "path_loss", (HostChanges(instance, (NETEM,)),))
+        await save_plan(redis_client, plan, ttl_s=600)
+        other = "i-0" + "1" * 16  # the token approves this plan on another instance: refused at the redeem
         claims = ApprovalClaims(
-            str(uuid.uuid4()), "fix_retransmissions", instance, "U0APPROVER", int(time.time()) + 600
+            str(uuid.uuid4()), "fix_retransmissions", other, "U0APPROVER", int(time.time()) + 600, plan.plan_id
         )
         token = sign(claims, settings.approval_secret.get_secret_value())
-        first, replay = [await _remediate(stack.agent_url, instance, token) for _ in range(2)]
+        refused = await _remediate(stack.agent_url, instance, token, plan.plan_id)
 
-    assert _skipped(first.steps) == {}
-    assert _skipped(replay.steps) == {"fix_retransmissions": "approval.redeem"}
-    failing = summarize(replay).failing_step
-    assert failing.name == "approval.redeem" and "already used" in failing.error
+    assert _skipped(refused.steps) == {"apply_plan": "approval.redeem"}
+    failing = summarize(refused).failing_step
+    assert failing.name == "approval.redeem" and other in failing.error
 
 
-async def _remediate(agent_url: str, instance: str, token: str) -> ResponseTrace:
-    data = {"kind": "netops.remediate/v1", "instance_id": instance, "approval_token": token}
+NETEM = PlannedChange("qdisc", "netem loss 3%", "removed")
+
+
+async def _remediate(agent_url: str, instance: str, token: str, plan_id: str) -> ResponseTrace:
+    data = {"kind": "netops.remediate/v1", "instance_id": instance, "approval_token": token, "plan_id": plan_id}
     message = Message(
         role=Role.ROLE_USER, message_id=str(uuid.uuid4()), parts=[Part(text="apply TCP fixes"), new_data_part(data)]
     )

@@ -270,10 +270,14 @@ def _last_status(nfm: Any, aws: Any, *, health: int) -> str:
     cw = aws("cloudwatch")
     _seed_cloudwatch(cw, health=health)
     statuses: list[str] = []
+
+    def progress(msgid: str, **values: object) -> None:  # as the agent's Progress says it, in English
+        statuses.append(msgid.format(**values))
+
     with Stubber(nfm) as stub:
         _stub_monitor(stub)
         _stub_results(stub)
-        _run(nfm, cw, progress=statuses.append)
+        _run(nfm, cw, progress=progress)
     return statuses[-1]
 
 
