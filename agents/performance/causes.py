@@ -362,6 +362,8 @@ def window_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause
 def latency_cause(flow: FlowEvidence, d: Direction | None, ctx: Context) -> Cause | None:
     """RTT far above what the placement of the two instances gives."""
     rtt = d.rtt_p50_ms if d and d.rtt_samples >= MIN_RTT_SAMPLES else None
+    if rtt is None and d is not None and d.name != CLIENT_TO_SERVER:
+        return None  # NFM's RTT is the flow's, not a direction's: said once, on the client's side
     if rtt is None:
         rtts = [n.rtt_ms for n in flow.nfm if n.rtt_ms is not None]
         rtt = max(rtts) if rtts else None

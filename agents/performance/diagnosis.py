@@ -241,6 +241,17 @@ def _headline(
 ) -> str:
     top = causes[0]
     window = window_label(lang, scope)
+    rtt_first = _rtt_line(lang, flows) if scope.intent == "metric" and scope.focus == "rtt" else None
+    if top.code == "insufficient_evidence" and rtt_first:  # the number asked for, then why there is no verdict
+        return (
+            rtt_first
+            + " "
+            + tr(
+                lang,
+                "Too little evidence for a verdict on the cause ({missing}).",
+                missing=_missing_evidence(lang, scope, evidence, flows),
+            )
+        )
     if top.code == "insufficient_evidence":
         if not_found and not flows:
             names = ", ".join(i["value"] for i in not_found)

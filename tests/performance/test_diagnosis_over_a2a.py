@@ -24,7 +24,8 @@ async def test_the_lossy_flow_is_named_with_its_rate_and_path_loss_gets_no_host_
     jsonschema.validate(data, ANSWER_SCHEMA)
     assert data["kind"] == "netops.diagnosis/v1"
     assert data["status"] == "critical"
-    [cause] = data["causes"]
+    # NFM's 180 ms for a same-AZ flow is added latency too; the loss is there beside it
+    [cause] = [c for c in data["causes"] if c["code"] == "path_loss"]
     assert (cause["code"], cause["flow"], cause["direction"]) == ("path_loss", LOSSY, "client_to_server")
     assert (cause["src"], cause["dst"], cause["dport"]) == ("10.0.1.10", "10.0.2.20", 5432)
     [finding] = [f for f in data["findings"] if f["evidence"].get("cause") == "path_loss"]
@@ -41,7 +42,7 @@ async def test_the_lossy_flow_is_named_with_its_rate_and_path_loss_gets_no_host_
 async def test_flow_monitor_numbers_back_the_cause_and_aws_health_is_reported_apart(perf_agent, lab, http) -> None:
     stub_monitor_with_flow(perf_agent.nfm, instance=lab.client_instance, retransmissions=400, timeouts=3)
     reply = await ask(http, perf_agent.url, Part(text="why are there retransmissions on port 5432?"))
-    [cause] = reply.data["causes"]
+    [cause] = [c for c in reply.data["causes"] if c["code"] == "path_loss"]
     # 400 retransmissions over 14,480,000 bytes (10,000 full segments) and 3 timeouts, as NFM reported them.
     assert "Network Flow Monitor: about 4.0% retransmitted, 3 timeouts" in cause["evidence_for"]
     [health] = [f for f in reply.data["findings"] if f["title"].startswith("AWS network health indicator")]
@@ -55,7 +56,9 @@ async def test_an_rtt_question_is_answered_with_the_captures_rtt_first(perf_agen
     reply = await ask(http, perf_agent.url, Part(text="what is the RTT on port 8080?"))
     assert reply.data["scope"]["intent"] == "metric"
     assert reply.data["headline"]["text"].startswith(f"RTT on {SLOW}: median 150.0 ms, p99 150.0 ms over 2 samples.")
-    assert reply.data["causes"][0]["code"] == "added_latency"
+    # two samples give the number asked for, not a verdict: the cause is left unknown, and said so
+    assert reply.data["causes"][0]["code"] == "insufficient_evidence"
+    assert "Too little evidence for a verdict" in reply.data["headline"]["text"]
 
 
 async def test_status_updates_name_each_source_as_it_is_queried(perf_agent, lab, http) -> None:
@@ -83,8 +86,9 @@ async def test_no_monitors_becomes_a_finding_and_the_captures_still_answer(perf_
     assert reply.final_state == "TASK_STATE_COMPLETED"
     titles = [f["title"] for f in reply.data["findings"]]
     assert "networkflowmonitor.list_monitors failed (NoMonitors)" in titles
-    assert reply.data["status"] != "unknown"
-    assert reply.data["causes"][0]["flow"] == SLOW  # from the capture alone
+    # the shared capture alone is 14 data segments: an honest "unknown" that says what is missing
+    assert reply.data["status"] == "unknown"
+    assert "no Network Flow Monitor monitor in us-east-1" in reply.data["headline"]["text"]
 
 
 async def test_access_denied_fails_the_tool_step_and_tells_what_to_grant(perf_agent, lab, http) -> None:

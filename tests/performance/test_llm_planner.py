@@ -35,10 +35,11 @@ def _trace(reply: Any) -> ResponseTrace:
 
 
 def _assert_found_by_the_captures(reply: Any, lab: Any) -> None:
-    """The answer's data is the shared capture's diagnosis (its 150 ms flow from the mirrored client)."""
-    cause = reply.data["causes"][0]
-    assert (cause["code"], cause["flow"]) == ("added_latency", "10.0.1.10 → 10.0.2.20:8080 (VNI 1234)")
-    assert reply.data["flows"][0]["instance_id"] == lab.client_instance
+    """The answer's data is the shared capture's diagnosis, whatever the model wrote: 14 data segments and two RTT
+    samples are too few for a verdict, so it says unknown and that the captures were read."""
+    assert reply.data["causes"][0]["code"] == "insufficient_evidence"
+    assert reply.data["status"] == "unknown"
+    assert any("captures analyzed: 1 of 1" in f["detail"] for f in reply.data["findings"])
 
 
 def _converse_response(content: list[dict], stop: str, tokens: tuple[int, int]) -> dict:
