@@ -101,7 +101,7 @@ async def alarm_story(stack: DemoStack, write: Any) -> int:
             if fired is None or fired.new_state != "ALARM" or session.thread_ts is None:
                 write("The scenario's metric did not cross the alarm's threshold: no incident to show.")
                 return 1
-            await approve_offered(session, listener)
+            await approve_offered(session, listener, None)  # the diagnosis is the thread's first offer
             write("> a minute on, the lab publishes the next stretch of telemetry, and CloudWatch evaluates again\n")
             await asyncio.to_thread(stack.lab.rotate_now)
             await _evaluate(session, alarm, listener, write)
