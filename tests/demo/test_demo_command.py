@@ -16,7 +16,7 @@ import pytest
 from demo_process import run_demo
 
 QUESTION = "why are TCP retransmissions high between app and db?"
-FLOW = "10.0.1.10:40000 → 10.0.2.20:5432"
+FLOW = "10.0.1.10 → 10.0.2.20:5432"  # client → server:port, as the answer names a flow
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,8 @@ def test_the_collaborator_chose_the_performance_agent_by_its_card(transcript: st
 def test_findings_name_the_app_to_db_flow_with_its_retransmission_rate(transcript: str) -> None:
     first = _answers(transcript)[0]
     assert first.startswith("🔴 Critical")
-    assert re.search(rf"\d+\.\d% of segments retransmitted on {FLOW}", first)
+    assert f"Packet loss on {FLOW}" in first
+    assert re.search(r"[\d,]+ of [\d,]+ data segments retransmitted \(\d+\.\d%\) from 10\.0\.1\.10", first)
 
 
 def test_each_answer_carries_a_trace_summary(transcript: str) -> None:
@@ -64,17 +65,19 @@ def test_each_answer_carries_a_trace_summary(transcript: str) -> None:
 def test_the_approved_fix_is_verified_with_before_and_after_values(transcript: str) -> None:
     fix = transcript.split("> APPROVER clicks [Apply TCP fixes]", 1)[1]
     assert re.search(r"Success, verified by reading the settings back", fix)
-    assert "`net.core.rmem_max`: 212992 → 134217728" in fix
-    assert "`qdisc`: netem loss 3% →" in fix
+    assert "`qdisc`: netem loss 3% →" in fix  # the cause's one change: the buffers are not its cause
+    assert "net.core.rmem_max" not in fix
 
 
-def test_the_second_analysis_asked_right_after_the_fix_still_sees_the_incident_in_its_window(transcript: str) -> None:
-    # The lab's telemetry moves with the clock (issue 10): the follow-up's "last 5 minutes", asked
-    # seconds after the fix, spans the minutes before it, so the incident is still in evidence.
-    # Only a window that starts after the fix sees the healed host (tests/lab/test_lab_live.py).
+def test_the_second_analysis_right_after_the_fix_looks_only_after_it_and_finds_the_flow_healthy(
+    transcript: str,
+) -> None:
+    # The lab's telemetry moves with the clock (issue 10): the follow-up's "last 5 minutes", asked seconds after
+    # the fix, would mostly be the minutes before it; the agent knows the fix and answers from the time since.
     last = _answers(transcript)[-1]
-    assert last.startswith("🔴 Critical")
-    assert re.search(r"\d+\.\d% of segments retransmitted on 10\.0\.1\.10:\d+ → 10\.0\.2\.20:\d+", last)
+    assert last.startswith("🟢 Ok")
+    assert "since the fix at" in last
+    assert "TCP fixes recommended" not in last and "Apply TCP fixes" not in last
 
 
 def _start_interactive(**extra_env: str) -> subprocess.Popen:
@@ -145,7 +148,7 @@ def test_interactive_demo_without_redis_answers_on_the_embedded_one_and_quits_cl
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, banner + rest
-    assert re.search(rf"% of segments retransmitted on {FLOW}", rest)
+    assert f"Packet loss on {FLOW}" in rest
     assert not [port for port in _ports(banner) if _listening(port)]
 
 

@@ -81,7 +81,7 @@ def test_the_first_answer_names_flows_instances_and_settings_from_its_data_part(
 def test_the_fix_result_is_an_answer_with_each_setting_before_and_after(lines: list[dict]) -> None:
     fix = lines[1]["fix_result"]
     assert fix["verified"] is True
-    assert {"setting": "net.core.rmem_max", "before": "212992", "after": "134217728"} in fix["changes"]
+    assert {"setting": "qdisc", "before": "netem loss 3%", "after": "mq"} in fix["changes"]
     assert lines[0]["fix_result"] is None
 
 

@@ -85,7 +85,7 @@ async def test_with_slack_tokens_the_demo_answers_a_slash_command_in_socket_mode
             lambda s: [
                 m
                 for m in s.messages().values()
-                if "segments retransmitted on 10.0.1.10:40000 → 10.0.2.20:5432" in block_text(m.get("blocks"))
+                if "Packet loss on 10.0.1.10 → 10.0.2.20:5432" in block_text(m.get("blocks"))
             ],
             within=60,
         )
