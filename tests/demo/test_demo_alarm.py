@@ -32,13 +32,13 @@ def _at(transcript: str, text: str) -> int:
 
 
 def test_the_alarm_fires_and_sns_delivers_it_to_the_bot(transcript: str) -> None:
-    assert re.search(r"alarm netops-lab-app-db-retransmissions OK → ALARM \(Retransmissions \d+\)", transcript)
+    assert re.search(r"alarm netops-lab-app-db-retransmissions OK → ALARM \(Retransmissions \d+(\.\d+)?\)", transcript)
     assert "SNS POSTs the signed notification to the bot's /aws/sns: HTTP 200" in transcript
 
 
 def test_the_thread_root_says_what_fired_with_its_metric_threshold_value_and_link(transcript: str) -> None:
     assert "CloudWatch alarm netops-lab-app-db-retransmissions is in ALARM" in transcript
-    assert re.search(r"`AWS/NetworkFlowMonitor/Retransmissions` > 30 \(value \d+\)", transcript)
+    assert re.search(r"`AWS/NetworkFlowMonitor/Retransmissions` > 30 \(value \d+(\.\d+)?\)", transcript)
     assert "`MonitorName` = `netops-lab-app-db`" in transcript
     assert "Open the alarm in CloudWatch (https://us-east-1.console.aws.amazon.com/cloudwatch/" in transcript
 
