@@ -31,7 +31,7 @@ def moto_url(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    httpx.post(f"{moto_server}/moto-api/reset").raise_for_status()
+    httpx.post(f"{moto_server}/moto-api/reset", timeout=60).raise_for_status()  # slow on a busy machine
     return moto_server
 
 
