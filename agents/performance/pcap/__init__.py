@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from agents.performance.pcap import kernel
 from agents.performance.pcap.capture import CaptureError, read_records
 from agents.performance.pcap.decode import SUPPORTED_LINKTYPES
 from agents.performance.pcap.result import AnalysisResult, FlowStats, merge_results
@@ -28,12 +29,17 @@ def analyze_stream(
 ) -> AnalysisResult:
     """Analyse one capture read from `stream`; counts cover what was read even on error.
 
-    `max_conversations` bounds the connections held at once (memory), see `tcp._sweep`.
+    `max_conversations` bounds the connections held at once (memory), see `tcp._sweep`. The
+    compiled kernel answers when it was built (`kernel.use_kernel`), the pure-Python path else:
+    the same answer either way.
     """
     result = AnalysisResult(file=name)
     started = time.monotonic()
     try:
-        linktypes = analyze_records(read_records(stream), result, deadline_s, max_conversations)
+        if kernel.use_kernel():
+            linktypes = kernel.analyze(stream, result, deadline_s, max_conversations)
+        else:
+            linktypes = analyze_records(read_records(stream), result, deadline_s, max_conversations)
     except CaptureError as exc:
         result.error = str(exc)
         if result.packets:

@@ -171,8 +171,49 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 NOT_A_CAPTURE = "not a pcap or pcapng file"
 
 
+class PcapBody:
+    """A classic pcap past its file header, for a reader that walks the records itself (the
+    compiled kernel): the record bytes come in chunks, the first one what the header left over."""
+
+    __slots__ = ("_buffer", "big_endian", "frac_ns", "linktype")
+
+    def __init__(self, buffer: _Buffer, big_endian: bool, frac_ns: int, linktype: int) -> None:
+        self._buffer = buffer
+        self.big_endian = big_endian
+        self.frac_ns = frac_ns
+        self.linktype = linktype
+
+    def chunks(self) -> Iterator[bytes]:
+        """The record bytes in file order, each chunk as it was read (b"" never yielded)."""
+        b = self._buffer
+        left = b.buf[b.pos :]
+        b.buf, b.pos = b"", 0
+        if left:
+            yield left
+        while data := b.src.read():
+            yield data
+
+
+def open_capture(stream: BinaryIO) -> PcapBody | Iterator[Record]:
+    """A classic pcap's body (`PcapBody`), or the records of any other capture (pcapng)."""
+    b, magic = _open(stream)
+    if magic in PCAP_MAGICS:
+        order, frac_ns = PCAP_MAGICS[magic]
+        _unpack, linktype = _pcap_header(b, order)
+        return PcapBody(b, order == ">", frac_ns, linktype)
+    return _pcapng(b)
+
+
 def read_records(stream: BinaryIO) -> Iterator[Record]:
     """Yield every packet record of a pcap/pcapng (optionally gzipped) stream, in file order."""
+    b, magic = _open(stream)
+    if magic in PCAP_MAGICS:
+        return _pcap(b, *PCAP_MAGICS[magic])
+    return _pcapng(b)
+
+
+def _open(stream: BinaryIO) -> tuple[_Buffer, bytes]:
+    """The stream behind a buffer, gunzipped when it is gzip, and the capture's magic number."""
     head = b""
     while len(head) < 4:  # network streams may return short reads
         more = stream.read(4 - len(head))
@@ -188,14 +229,18 @@ def read_records(stream: BinaryIO) -> Iterator[Record]:
             raise CaptureError(NOT_A_CAPTURE)
         raise CaptureError("the file is empty: it holds no capture header")
     magic = b.buf[b.pos : b.pos + 4]
-    if magic in PCAP_MAGICS:
-        return _pcap(b, *PCAP_MAGICS[magic])
-    if magic == PCAPNG_MAGIC:
-        return _pcapng(b)
+    if magic in PCAP_MAGICS or magic == PCAPNG_MAGIC:
+        return b, magic
     raise CaptureError(NOT_A_CAPTURE)
 
 
 def _pcap(b: _Buffer, order: str, frac_ns: int) -> Iterator[Record]:
+    unpack, linktype = _pcap_header(b, order)
+    return _pcap_records(b, unpack, linktype, frac_ns, 1_000_000_000)
+
+
+def _pcap_header(b: _Buffer, order: str):
+    """Read the 24-byte file header: (the record header's unpack, the link type)."""
     if not b.need(24):
         raise CaptureError("the pcap file header is cut short")
     major, _minor, _tz, _sigfigs, _snaplen, network = struct.unpack_from(order + "HHiIII", b.buf, b.pos + 4)
@@ -205,10 +250,7 @@ def _pcap(b: _Buffer, order: str, frac_ns: int) -> Iterator[Record]:
     # A trailing FCS needs no stripping: IP's own length fields end the datagram before it.
     linktype = network & 0xFFFF
     b.pos += 24
-    hdr = struct.Struct(order + "IIII")
-    unpack = hdr.unpack_from
-    sec_ns = 1_000_000_000
-    return _pcap_records(b, unpack, linktype, frac_ns, sec_ns)
+    return struct.Struct(order + "IIII").unpack_from, linktype
 
 
 def _pcap_records(b: _Buffer, unpack, linktype: int, frac_ns: int, sec_ns: int) -> Iterator[Record]:

@@ -22,7 +22,7 @@ import ipaddress
 import struct
 
 FRAGMENT = 1
-TOO_DEEP = 2  # tunnels nested deeper than _MAX_DEPTH: not decoded, but counted and reported
+TOO_DEEP = 2  # tunnels nested deeper than MAX_DEPTH: not decoded, but counted and reported
 
 # Segment: (src, dst, sport, dport, vni, seq, ack, flags, window, hlen, tcp_reported_len, tcp_captured_len,
 #           tcp_header_offset)
@@ -40,7 +40,7 @@ ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
 _VLAN_TYPES = frozenset((0x8100, 0x88A8, 0x9100, 0x9200))
 _IPV6_EXT = frozenset((0, 43, 60, 135, 139, 140))
 VXLAN_PORT, GENEVE_PORT = 4789, 6081
-_MAX_DEPTH = 8  # tunnels within tunnels: bounded so a crafted frame cannot loop
+MAX_DEPTH = 8  # tunnels within tunnels: bounded so a crafted frame cannot loop
 
 # Link types (https://www.tcpdump.org/linktypes.html)
 LINK_NULL, LINK_ETHERNET, LINK_PPP, LINK_RAW, LINK_RAW_BSD1, LINK_RAW_BSD2 = 0, 1, 9, 101, 12, 14
@@ -295,7 +295,7 @@ def _l4(proto: int, src, dst, buf: bytes, o: int, cend: int, rend: int, vni: int
             return (src, dst, sport, dport, vni, 0, 0, 0, 0, 0, rend - o, tcap, o)
         sport, dport, seq, ack, offx2, flags, win = _TCP(buf, o)
         return (src, dst, sport, dport, vni, seq, ack, flags, win, (offx2 >> 4) << 2, rend - o, tcap, o)
-    if depth >= _MAX_DEPTH:
+    if depth >= MAX_DEPTH:
         return TOO_DEEP if _is_tunnel(proto, buf, o, cend) else None
     if proto == 17:
         if cend - o < 8:

@@ -14,21 +14,35 @@ import random
 from array import array
 from collections.abc import Iterable
 
+M64 = (1 << 64) - 1
+
+
+def splitmix64(state: int) -> tuple[int, int]:
+    """(next state, output) of SplitMix64: the reservoir's generator, written the same way in the
+    compiled kernel (`_kernel.c`), so both paths keep the same samples of a long capture."""
+    state = (state + 0x9E3779B97F4A7C15) & M64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return state, z ^ (z >> 31)
+
 
 class Reservoir:
-    """Exact count/sum/max; percentiles from at most `capacity` samples (Vitter's algorithm R)."""
+    """Exact count/sum/max; percentiles from at most `capacity` samples (Vitter's algorithm R).
 
-    __slots__ = ("_rng", "capacity", "count", "max", "samples", "total")
+    The replacement slot is SplitMix64's output modulo the count (a bias below 2**-40 for any
+    count a capture can reach), seeded with the capacity: the same samples on every run.
+    """
 
-    def __init__(self, capacity: int, seed: int = 0) -> None:
+    __slots__ = ("capacity", "count", "max", "rng_state", "samples", "total")
+
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.samples = array("d")
         self.count = 0
         self.total = 0.0
         self.max: float | None = None
-        self._rng: random.Random | None = None
-        if seed:
-            self._rng = random.Random(seed)
+        self.rng_state = capacity
 
     def add(self, value: float) -> None:
         self.count += 1
@@ -38,9 +52,8 @@ class Reservoir:
         if len(self.samples) < self.capacity:
             self.samples.append(value)
             return
-        if self._rng is None:
-            self._rng = random.Random(self.capacity)
-        slot = self._rng.randrange(self.count)
+        self.rng_state, out = splitmix64(self.rng_state)
+        slot = out % self.count
         if slot < self.capacity:
             self.samples[slot] = value
 
@@ -57,7 +70,7 @@ class Reservoir:
             self.samples.extend(other.samples)
             return
         # Both sides are samples: keep a share proportional to the counts they stand for.
-        rng = self._rng or random.Random(self.capacity)
+        rng = random.Random(self.count)
         mine = list(self.samples)
         theirs = list(other.samples)
         keep_mine = round(self.capacity * weight_before / self.count)
@@ -91,7 +104,7 @@ class Reservoir:
 EXACT_SAMPLES = 64
 RELATIVE_ERROR = 0.01
 _GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
-_LOG_GAMMA = math.log(_GAMMA)
+LOG_GAMMA = math.log(_GAMMA)
 
 
 class QuantileSketch:
@@ -127,7 +140,7 @@ class QuantileSketch:
             self.min = value
         buckets = self.buckets
         if buckets is not None:
-            key = math.ceil(math.log(value) / _LOG_GAMMA)
+            key = math.ceil(math.log(value) / LOG_GAMMA)
             buckets[key] = buckets.get(key, 0) + 1
         elif count == 2:  # the first two samples are the old min and max: an array only from the third
             self.samples = array("d", (lo, hi, value))
@@ -148,7 +161,7 @@ class QuantileSketch:
     def _to_buckets(self) -> None:
         buckets: dict[int, int] = {} if self.buckets is None else self.buckets
         for value in self._exact_values():
-            key = math.ceil(math.log(value) / _LOG_GAMMA)
+            key = math.ceil(math.log(value) / LOG_GAMMA)
             buckets[key] = buckets.get(key, 0) + 1
         self.buckets = buckets
         self.samples = None
@@ -168,7 +181,7 @@ class QuantileSketch:
             self._to_buckets()
             buckets = self.buckets
             for value in other._exact_values():
-                key = math.ceil(math.log(value) / _LOG_GAMMA)
+                key = math.ceil(math.log(value) / LOG_GAMMA)
                 buckets[key] = buckets.get(key, 0) + 1
             for key, n in (other.buckets or {}).items():
                 buckets[key] = buckets.get(key, 0) + n

@@ -194,6 +194,9 @@ def analyze_records(
     rtt_add = result.rtt.add
     table: dict[tuple, _Dir] = {}  # (src, dst, sport, dport, vni) -> the direction that key sends
     by_tuple: dict[tuple, _Dir] = {}  # tunnelled conversations' opening direction by its 4-tuple
+    # every live conversation in creation order: the order of the sweeps and of the answer's flows
+    # (a conversation whose keys another one took over is still live, and still reported)
+    live: dict[int, _Conv] = {}
     peak = 0
     finished: list[FlowStats] = []
     n_tcp = n_streams = n_retrans = n_fast = n_spur = n_dup = n_lost = n_ooo = n_zw = 0
@@ -214,7 +217,7 @@ def analyze_records(
                     raise DeadlineExceeded
                 if frame >= next_sweep:
                     peak = max(peak, len(table) // 2)
-                    _sweep(table, by_tuple, finished, ts, max_conversations)
+                    _sweep(table, by_tuple, live, finished, ts, max_conversations)
                     next_sweep = frame + max(SWEEP_EVERY, 2 * len(table))
             frame += 1
             if lt != last_lt:
@@ -282,12 +285,12 @@ def analyze_records(
                 if vni >= 0:
                     fwd = _other_vni(table, by_tuple, key)
                 if fwd is None:
-                    fwd = _new_conv(table, by_tuple, key, flags)
+                    fwd = _new_conv(table, by_tuple, live, key, flags)
                     n_streams += 1
             elif flags & (SYN | ACK) == SYN and fwd.base_seq >= 0 and seq != fwd.base_seq:
                 # tshark's port reuse: a new SYN with another ISN starts a new stream
-                finished.append(_forget(table, by_tuple, fwd.conv))
-                fwd = _new_conv(table, by_tuple, key, flags)
+                finished.append(_forget(table, by_tuple, live, fwd.conv))
+                fwd = _new_conv(table, by_tuple, live, key, flags)
                 n_streams += 1
             conv = fwd.conv
             rev = fwd.peer
@@ -518,16 +521,17 @@ def analyze_records(
         result.packets = frame
         result.ip_fragments = fragments
         result.tunnels_too_deep = too_deep
-        active = [d.conv.flow for key, d in table.items() if key is d.conv.keys[0]]  # each conversation once
+        active = [conv.flow for conv in live.values()]
         result.peak_conversations = max(peak, len(active))
         table.clear()  # the state goes before the ranking needs memory of its own
         by_tuple.clear()
+        live.clear()
         finished.extend(active)
         result.flows = worst_flows(finished)
     return linktypes
 
 
-def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> _Dir:
+def _new_conv(table: dict, by_tuple: dict, live: dict, key: tuple, flags: int) -> _Dir:
     src, dst, sport, dport, vni = key
     rkey = (dst, src, dport, sport, vni)
     if flags & (SYN | ACK) == (SYN | ACK):  # the SYN/ACK's sender is the server
@@ -546,6 +550,7 @@ def _new_conv(table: dict, by_tuple: dict, key: tuple, flags: int) -> _Dir:
     conv.keys = (key, rkey)
     if vni >= 0:
         by_tuple[key[:4]] = a
+    live[id(conv)] = conv
     return a
 
 
@@ -643,8 +648,9 @@ def _other_vni(table: dict, by_tuple: dict, key: tuple) -> _Dir | None:
     return opener.peer
 
 
-def _forget(table: dict, by_tuple: dict, conv: _Conv) -> FlowStats:
+def _forget(table: dict, by_tuple: dict, live: dict, conv: _Conv) -> FlowStats:
     """Drop every key of a conversation; returns its flow statistics."""
+    del live[id(conv)]
     for key in conv.keys:
         d = table.get(key)
         if d is not None and d.conv is conv:
@@ -656,26 +662,29 @@ def _forget(table: dict, by_tuple: dict, conv: _Conv) -> FlowStats:
     return conv.flow
 
 
-def _sweep(table: dict, by_tuple: dict, finished: list[FlowStats], now: int, max_conversations: int) -> None:
+def _sweep(
+    table: dict, by_tuple: dict, live: dict, finished: list[FlowStats], now: int, max_conversations: int
+) -> None:
     """Drop conversations idle long enough (capture time), keeping their flow statistics.
 
     Closed connections, and those never answered (a SYN scan), go after `IDLE_CLOSED_S`; the
-    rest after `IDLE_OPEN_S`. Past `max_conversations` live ones, the longest idle go first.
+    rest after `IDLE_OPEN_S`. Past `max_conversations` live ones, the longest idle go first
+    (the oldest conversation first among those idle since the same moment).
     """
     open_cut = now - IDLE_OPEN_S * 1_000_000_000
     closed_cut = now - IDLE_CLOSED_S * 1_000_000_000
-    live = {id(d.conv): d for d in table.values()}
-    stale = [
-        d.conv
-        for d in live.values()
-        if d.conv.last_ts < open_cut
-        or ((d.conv.closed or not (d.stats.packets and d.peer.stats.packets)) and d.conv.last_ts < closed_cut)
-    ]
-    if len(live) - len(stale) > max_conversations:
-        gone = {id(conv) for conv in stale}
-        rest = sorted((d.conv for key, d in live.items() if key not in gone), key=lambda conv: conv.last_ts)
+    stale = []
+    rest = []
+    for conv in live.values():
+        answered = conv.flow.forward.packets and conv.flow.reverse.packets
+        if conv.last_ts < open_cut or ((conv.closed or not answered) and conv.last_ts < closed_cut):
+            stale.append(conv)
+        else:
+            rest.append(conv)
+    if len(rest) > max_conversations:
+        rest.sort(key=lambda conv: conv.last_ts)
         stale += rest[: len(rest) - max_conversations * 3 // 4]
     for conv in stale:
-        finished.append(_forget(table, by_tuple, conv))
+        finished.append(_forget(table, by_tuple, live, conv))
     if len(finished) > 2 * KEPT_FLOWS:
         finished[:] = worst_flows(finished)

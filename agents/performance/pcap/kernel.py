@@ -1,0 +1,253 @@
+"""The compiled kernel (`_kernel.c`) behind `analyze_stream`, and the choice between it and Python.
+
+`uv sync` compiles `_kernel.c` when a C compiler and Python's headers are there (setup.py marks
+the extension optional, so set-up never fails for want of one). Without it, or when the built
+module is older than its source, the pure-Python path (`tcp.analyze_records`) answers instead,
+about 30 times slower, and the first analysis in the process says so once in the log.
+`NETOPS_PCAP_KERNEL=python` chooses the pure-Python path on purpose (the tests cross-check the
+two: every count, frame number, RTT figure and flow must be equal).
+
+The kernel walks a classic pcap's records itself, chunk by chunk, with the GIL released, so a
+question's capture files analyse on all cores from threads. pcapng records are read here and
+handed over one by one (the TCP analysis is still compiled). Flows leave the kernel as tuples
+and become `FlowStats` here, ranked exactly where the pure-Python path ranks them.
+
+One deliberate difference: a pcapng timestamp past 2**62 ns (the year 2116: a damaged file) is
+taken as that moment, since the kernel keeps time in 64-bit integers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from array import array
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from agents.performance.pcap import decode, stats, tcp
+from agents.performance.pcap.capture import MAX_RECORD, CaptureError, PcapBody, Record, open_capture
+from agents.performance.pcap.result import (
+    FRAME_NAMES,
+    KEPT_FLOWS,
+    MAX_FRAMES,
+    AnalysisResult,
+    DirectionStats,
+    FlowStats,
+    make_flow,
+    worst_flows,
+)
+
+try:  # built by `uv sync` (setup.py) when a C compiler is there
+    from agents.performance.pcap import _kernel
+except ImportError:
+    _kernel = None
+
+log = logging.getLogger("agents.performance.pcap")
+
+SOURCE = Path(__file__).with_name("_kernel.c")
+ENV = "NETOPS_PCAP_KERNEL"
+OK, DEADLINE, TOO_BIG, FLOWS = 0, 1, 2, 3  # the kernel's feed statuses
+TS_MAX = 1 << 62
+LIVE_BATCH = 256  # live flows handed over at a time at the end (kernel state and FlowStats overlap by this)
+# DirectionStats fields in the order the kernel exports them (then the Karn RTT sketch)
+DIRECTION_FIELDS = (
+    "packets",
+    "data_segments",
+    "payload_bytes",
+    "retransmissions",
+    "fast_retransmissions",
+    "spurious_retransmissions",
+    "duplicate_acks",
+    "lost_segments",
+    "out_of_order",
+    "zero_windows",
+    "window_full",
+    "resets",
+    "syns",
+    "fins",
+    "options_cut",
+    "max_window",
+    "max_in_flight",
+    "window_scale",
+    "first_data_ns",
+    "last_data_ns",
+)
+
+_noticed = False
+
+
+def source_hash(path: Path = SOURCE) -> str | None:
+    """The first 16 hex digits of the source's SHA-256 (setup.py compiles the same into the module)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:  # an installed wheel carries no C source: nothing to compare with
+        return None
+
+
+def unavailable_reason() -> str | None:
+    """Why the compiled kernel cannot be used (None: it can)."""
+    if _kernel is None:
+        return "it was not compiled (no C compiler or Python headers when `uv sync` ran)"
+    built = getattr(_kernel, "SOURCE_HASH", None)
+    current = source_hash()
+    if current is not None and built != current:
+        return "the compiled module is older than _kernel.c (run `uv sync` to rebuild it)"
+    return None
+
+
+def use_kernel() -> bool:
+    """Whether `analyze_stream` takes the compiled path; says once per process why not, if not."""
+    global _noticed
+    choice = (os.environ.get(ENV) or "").strip().lower()
+    if choice == "python":
+        return False
+    reason = unavailable_reason()
+    if reason is None and choice in ("", "auto", "c"):
+        return True
+    if not _noticed:
+        _noticed = True
+        if reason is None:
+            log.warning("%s=%r is not one of auto, c, python; using the compiled kernel", ENV, choice)
+            return True
+        log.warning("pcap analyzer: no compiled kernel, %s; using the pure-Python path (about 30x slower)", reason)
+    return reason is None
+
+
+def analyze(stream: BinaryIO, result: AnalysisResult, deadline_s: float | None, max_conversations: int) -> set[int]:
+    """`tcp.analyze_records` over a whole stream, compiled; fills `result` even when interrupted.
+
+    Raises what the pure-Python path raises (CaptureError, DeadlineExceeded, OSError) and
+    returns the link types seen.
+    """
+    stop_at = -1 if deadline_s is None else time.monotonic_ns() + int(deadline_s * 1e9)
+    analyzer = _kernel.Analyzer(
+        max_conversations=max_conversations,
+        stop_at_ns=stop_at,
+        idle_open_ns=tcp.IDLE_OPEN_S * 1_000_000_000,
+        idle_closed_ns=tcp.IDLE_CLOSED_S * 1_000_000_000,
+        fast_rt_ns=tcp.FAST_RT_NS,
+        default_ooo_ns=tcp.DEFAULT_OOO_NS,
+        sweep_every=tcp.SWEEP_EVERY,
+        deadline_every=tcp.DEADLINE_EVERY,
+        max_record=MAX_RECORD,
+        max_unacked=tcp.MAX_UNACKED,
+        max_frames=MAX_FRAMES,
+        reservoir_capacity=result.rtt.capacity,
+        reservoir_seed=result.rtt.rng_state,
+        kept_flows=KEPT_FLOWS,
+        max_depth=decode.MAX_DEPTH,
+        log_gamma=stats.LOG_GAMMA,
+        exact_samples=stats.EXACT_SAMPLES,
+    )
+    finished: list[FlowStats] = []
+    try:
+        source = open_capture(stream)
+        if isinstance(source, PcapBody):
+            _feed_pcap(analyzer, source, finished)
+        else:
+            _feed_records(analyzer, source, finished)
+    finally:
+        linktypes = _finish(analyzer, result, finished)
+    return linktypes
+
+
+def _feed_pcap(analyzer, body: PcapBody, finished: list[FlowStats]) -> None:
+    big, frac_ns, linktype = body.big_endian, body.frac_ns, body.linktype
+    data, pos = b"", 0
+    parts: list[bytes] = []  # a record longer than a chunk: its chunks, joined once it is whole
+    have = need = 0
+    for chunk in body.chunks():
+        if need:
+            parts.append(chunk)
+            have += len(chunk)
+            if have < need:
+                continue
+            data, pos, parts, have, need = b"".join(parts), 0, [], 0, 0
+        else:  # the record cut by the chunk's end, then the chunk
+            data, pos = (data[pos:] + chunk if pos < len(data) else chunk), 0
+        while True:
+            pos, status = analyzer.feed_pcap(data, pos, big, frac_ns, linktype, len(finished))
+            if status == OK:
+                break
+            if status == FLOWS:
+                _take(analyzer, finished)
+            elif status == DEADLINE:
+                raise tcp.DeadlineExceeded
+            else:
+                size = _record_size(data, pos, big) - 16
+                raise CaptureError(f"a record claims {size} bytes, so the file is corrupt from there on")
+        rest = len(data) - pos
+        if rest >= 16 and _record_size(data, pos, big) - rest > len(chunk):
+            parts, have, need = [data[pos:]], rest, _record_size(data, pos, big)
+            data, pos = b"", 0
+    left = len(data) - pos + have
+    if left:
+        if left < 16:
+            raise CaptureError("the file is cut short in the middle of a record header")
+        raise CaptureError("the file is cut short in the middle of a packet")
+
+
+def _record_size(data: bytes, pos: int, big: bool) -> int:
+    """Bytes of the record at `pos` (its 16-byte header included)."""
+    return 16 + int.from_bytes(data[pos + 8 : pos + 12], "big" if big else "little")
+
+
+def _feed_records(analyzer, records: Iterator[Record], finished: list[FlowStats]) -> None:
+    feed = analyzer.feed_record
+    for ts, linktype, buf, off, caplen, origlen in records:
+        ts = ts if ts < TS_MAX else TS_MAX
+        while (status := feed(ts, linktype, buf, off, caplen, origlen, len(finished))) == FLOWS:
+            _take(analyzer, finished)
+        if status == DEADLINE:
+            raise tcp.DeadlineExceeded
+
+
+def _take(analyzer, finished: list[FlowStats]) -> None:
+    """The kernel's finished flows, ranked as tcp._sweep ranks them when they pass 2 x KEPT_FLOWS."""
+    finished.extend(_flows(analyzer.take_finished()))
+    if len(finished) > 2 * KEPT_FLOWS:
+        finished[:] = worst_flows(finished)
+
+
+def _finish(analyzer, result: AnalysisResult, finished: list[FlowStats]) -> set[int]:
+    finished.extend(_flows(analyzer.take_finished()))
+    out = analyzer.finish()
+    result.counts.update({name: out[name] for name in result.counts})
+    for name in FRAME_NAMES:
+        result.frames[name] = out["f_" + name]
+    result.packets = out["packets"]
+    result.ip_fragments = out["ip_fragments"]
+    result.tunnels_too_deep = out["tunnels_too_deep"]
+    result.peak_conversations = out["peak_conversations"]
+    rtt = result.rtt
+    rtt.count, rtt.total, rtt.rng_state = out["rtt_count"], out["rtt_total"], out["rtt_rng"]
+    rtt.max = out["rtt_max"] if out["rtt_count"] else None
+    rtt.samples = array("d")
+    rtt.samples.frombytes(out["rtt_samples"])
+    while batch := analyzer.take_live(LIVE_BATCH):  # the kernel frees each flow as it leaves
+        finished.extend(_flows(batch))
+    result.flows = worst_flows(finished)
+    return set(out["linktypes"])
+
+
+def _flows(rows: Iterable[tuple]) -> Iterator[FlowStats]:
+    for src, dst, sport, dport, vni, rtt, forward, reverse in rows:
+        flow = make_flow(src, dst, sport, dport, vni)
+        _sketch(flow.rtt, rtt)
+        _direction(flow.forward, forward)
+        _direction(flow.reverse, reverse)
+        yield flow
+
+
+def _direction(target: DirectionStats, row: tuple) -> None:
+    for name, value in zip(DIRECTION_FIELDS, row, strict=False):
+        setattr(target, name, value)
+    _sketch(target.rtt, row[-1])
+
+
+def _sketch(target: stats.QuantileSketch, row: tuple) -> None:
+    target.count, target.total, target.min, target.max, samples, target.buckets = row
+    target.samples = None if samples is None else array("d", samples)
