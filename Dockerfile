@@ -13,11 +13,18 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN pip install --no-cache-dir uv==0.13.9
+# a C compiler for the PCAP analyzer's kernel (setup.py); only this stage has it. The versions are
+# those of the base image's Debian release, which the base image already pins.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Dependencies first, so code changes do not invalidate this layer. The `otel` extra (the OTLP
 # exporter) is in the image, so NETOPS_OTEL_ENABLED=true sends spans to OTEL_EXPORTER_OTLP_ENDPOINT.
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --extra otel --no-install-project
+COPY setup.py ./
 COPY agents ./agents
 COPY bot ./bot
 RUN uv sync --frozen --no-dev --extra otel --no-editable

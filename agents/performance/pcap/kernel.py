@@ -116,6 +116,12 @@ def use_kernel() -> bool:
     return reason is None
 
 
+def noticed() -> None:
+    """Take the notice as said (a worker process whose parent said it)."""
+    global _noticed
+    _noticed = True
+
+
 def analyze(stream: BinaryIO, result: AnalysisResult, deadline_s: float | None, max_conversations: int) -> set[int]:
     """`tcp.analyze_records` over a whole stream, compiled; fills `result` even when interrupted.
 

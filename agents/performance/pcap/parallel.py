@@ -1,10 +1,12 @@
-"""Several capture files of one question analysed on all cores, one worker process per file at a time.
+"""Several capture files of one question analysed on all cores.
 
-The analysis is pure Python and CPU-bound, so threads would share one core: each file goes to
-a worker process instead, which reads it itself and sends back its `AnalysisResult` (results
-pickle: they hold counts, flows and sketches, never the packets). Workers are spawned, not
-forked, so a caller with threads of its own (the agent's event loop) is safe. One file, or one
-core, takes no process at all.
+With the compiled kernel each file gets a thread: the kernel walks the records with the GIL
+released, so threads run on every core, sharing nothing but the process (no start-up, no
+pickling). The pure-Python path holds the GIL, so there each file goes to a worker process
+that reads it itself and sends back its `AnalysisResult` (results pickle: counts, flows and
+sketches, never the packets); workers are spawned, not forked, so a caller with threads of its
+own (the agent's event loop) is safe, and they stay quiet about the missing kernel, which this
+process has already said. One file, or one core, takes no pool at all.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from agents.performance.pcap import AnalysisResult, analyze_path
+from agents.performance.pcap import AnalysisResult, analyze_path, kernel
 
 
 def usable_cores() -> int:
@@ -33,10 +35,20 @@ def analyze_paths(
     workers = min(len(paths), workers or usable_cores())
     if workers <= 1:
         return [analyze_path(path, deadline_s=deadline_s) for path in paths]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(analyze_path, path, deadline_s=deadline_s) for path in paths]
+    with _pool(workers) as pool:
+        futures = [pool.submit(_analyze_quietly, path, deadline_s) for path in paths]
         return [_outcome(future, str(path)) for future, path in zip(futures, paths, strict=True)]
+
+
+def _pool(workers: int) -> Executor:
+    if kernel.use_kernel():  # says once, here, when it is not built
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcap")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _analyze_quietly(path: str | Path, deadline_s: float | None) -> AnalysisResult:
+    kernel.noticed()  # a worker process: the parent said why there is no kernel
+    return analyze_path(path, deadline_s=deadline_s)
 
 
 def _outcome(future, name: str) -> AnalysisResult:

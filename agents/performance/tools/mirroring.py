@@ -4,7 +4,10 @@ What is mirrored (sessions, targets, filters) comes from EC2 so the evidence can
 explained and each flow's addresses named by instance. Capture objects overlapping the
 window are analyzed newest first, each streamed from S3 straight into the analyzer (never
 read whole into memory, gzip included), under a file cap and a byte budget; when a cap bites
-the report says "analyzed N of M files (X GB)". Per-flow results are merged across files.
+the report says "analyzed N of M files (X GB)". The files are analyzed at once, one thread each
+up to the cores this process may use (the compiled analyzer and the S3 reads both release the
+GIL; without the compiled kernel one at a time), and folded into the report in file order, so
+the answer does not depend on which finished first. Per-flow results are merged across files.
 Time spent reading S3 and time in the analyzer are measured apart, so the trace (and the
 benchmark) can tell transfer, analysis and our own overhead from each other.
 """
@@ -265,28 +268,53 @@ def captures_since(s3: Any, bucket: str, prefix: str, since: datetime, now: date
     return count
 
 
-def _analyze_one(s3: Any, obj: CaptureObject, report: MirroringReport, analyze: Callable, deadline_s: float) -> Any:
-    result = None
-    with aws_step("s3.analyze_capture", report.problems, parameters={"key": obj.key, "bytes": obj.size}) as step:
+@dataclass
+class _FileOutcome:
+    """One capture's analysis, kept apart until it is folded into the report in file order."""
+
+    key: str
+    result: Any = None
+    s3_read_s: float = 0.0
+    analyze_s: float = 0.0
+    bytes: int = 0
+    problems: list[AwsProblem] = field(default_factory=list)
+
+
+def _analyze_one(s3: Any, bucket: str, obj: CaptureObject, analyze: Callable, deadline_s: float) -> _FileOutcome:
+    outcome = _FileOutcome(obj.key)
+    with aws_step("s3.analyze_capture", outcome.problems, parameters={"key": obj.key, "bytes": obj.size}) as step:
         started = time.perf_counter()
-        body = s3.get_object(Bucket=report.bucket, Key=obj.key)["Body"]
+        body = s3.get_object(Bucket=bucket, Key=obj.key)["Body"]
         timed = TimedReader(body)
         timed.seconds = time.perf_counter() - started  # the GET's own round trip is S3 transfer too
         try:
-            result = analyze(timed, name=obj.key, deadline_s=deadline_s)  # the analyzer un-gzips by itself
+            outcome.result = analyze(timed, name=obj.key, deadline_s=deadline_s)  # it un-gzips by itself
         finally:
             body.close()
         elapsed = time.perf_counter() - started
-        report.s3_read_s += timed.seconds
-        report.analyze_s += elapsed - timed.seconds
-        report.bytes_analyzed += timed.bytes
+        outcome.s3_read_s, outcome.analyze_s, outcome.bytes = timed.seconds, elapsed - timed.seconds, timed.bytes
         step.set_attribute("s3_read_s", round(timed.seconds, 4))
         step.set_attribute("analyze_s", round(elapsed - timed.seconds, 4))
         step.set_attribute("largest_read", timed.largest_read)  # proof of streaming: far below the size
-        if result.error:
-            step.set_attribute("analyzer_error", result.error)
-            report.file_errors.append({"key": obj.key, "error": result.error})
-    return result
+        if outcome.result.error:
+            step.set_attribute("analyzer_error", outcome.result.error)
+    return outcome
+
+
+def _analyze_all(s3: Any, report: MirroringReport, chosen: list[CaptureObject], analyze: Callable, deadline_s: float):
+    """Every chosen capture's outcome, in file order, analyzed on all usable cores at once."""
+    from agents.performance.pcap import kernel
+    from agents.performance.pcap.parallel import usable_cores
+
+    workers = min(len(chosen), usable_cores() if kernel.use_kernel() else 1)
+    if workers <= 1:
+        return [_analyze_one(s3, report.bucket, obj, analyze, deadline_s) for obj in chosen]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirroring-pcap") as pool:
+        futures = [
+            pool.submit(contextvars.copy_context().run, _analyze_one, s3, report.bucket, obj, analyze, deadline_s)
+            for obj in chosen
+        ]
+        return [future.result() for future in futures]
 
 
 def _flow_rows(merged: Any, ip_to_instance: dict[str, str], mirrored: set[str]) -> list[MirroredFlow]:
@@ -418,9 +446,14 @@ def _list_and_analyze(
         prefix=report.prefix,
     )
     results = []
-    for obj in chosen:
-        result = _analyze_one(s3, obj, report, analyze, per_file_deadline_s)
-        if result is not None:
+    for outcome in _analyze_all(s3, report, chosen, analyze, per_file_deadline_s):
+        report.problems += outcome.problems
+        report.s3_read_s += outcome.s3_read_s
+        report.analyze_s += outcome.analyze_s
+        report.bytes_analyzed += outcome.bytes
+        if outcome.result is not None:
             report.files_analyzed += 1
-            results.append(result)
+            results.append(outcome.result)
+            if outcome.result.error:
+                report.file_errors.append({"key": outcome.key, "error": outcome.result.error})
     return results

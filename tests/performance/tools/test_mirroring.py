@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from perf_harness import BUCKET, CAPTURES, SYNTHETIC_VXLAN, capture_key
 
+from agents.performance.pcap import analyze_stream, kernel
+from agents.performance.pcap.parallel import usable_cores
 from agents.performance.tools.mirroring import analyze_traffic_mirroring_logs, capture_time
 from agents.traceability import start_trace
 
@@ -98,3 +101,22 @@ def test_capture_time_is_read_from_the_rotated_key() -> None:
     key = "raw-captures/year=2026/month=11/day=23/instance-i-1/capture-20261123-101500.pcap.gz"
     assert capture_time(key) == datetime(2026, 11, 23, 10, 15, tzinfo=UTC)
     assert capture_time("raw-captures/other.pcap") is None
+
+
+def test_a_questions_captures_are_analyzed_at_once_and_reported_in_file_order(aws, lab, monkeypatch) -> None:
+    for minutes in (3, 6, 9):
+        key = capture_key(lab.sensor_instance, lab.now - timedelta(minutes=minutes)).replace(".pcap", ".pcap.gz")
+        _put(aws, key, LOOPBACK.read_bytes())
+    threads: set[str] = set()
+
+    def analyze(stream, **options):  # the real analyzer, noting which thread ran it
+        threads.add(threading.current_thread().name)
+        return analyze_stream(stream, **options)
+
+    at_once = _run(aws, lab, analyze=analyze)
+    monkeypatch.setenv(kernel.ENV, "python")  # without the compiled kernel: one file at a time
+    one_by_one = _run(aws, lab)
+
+    assert at_once.files_analyzed == 4
+    assert at_once.to_dict() == one_by_one.to_dict()
+    assert len({name for name in threads if name.startswith("mirroring-pcap")}) == min(4, usable_cores())
