@@ -10,11 +10,14 @@ ACKs, into a temporary directory. Then runs, one after the other on that file,
     cat FILE > /dev/null                      (the physical floor: reading the file)
     netops analyze-pcap FILE --json
     tshark -r FILE -Y tcp.analysis.retransmission -T fields -e frame.number
+    netops analyze-pcap FILE FILE FILE FILE --workers 1, then --workers 0 (all cores)
 
 and reports each one's packets per second and peak RSS (from wait4), whether the
-retransmission counts agree (within 0.5%), and on the last line the throughput ratio
-(netops/tshark, higher is better), the memory ratio (netops/tshark, lower is better) and
-netops' time over cat's (how far from the floor).
+retransmission counts agree (within 0.5%), how much faster four files of one question go on
+all cores than one after another, and on the last line the throughput ratio (netops/tshark,
+higher is better), the memory ratio (netops/tshark, lower is better) and netops' time over
+cat's (how far from the floor). Which path analysed (compiled kernel or pure Python) is said
+first.
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ def measure(cmd: list[str], stdout_to: Path | None = None) -> tuple[float, int, 
     return elapsed, usage.ru_maxrss, text, usage.ru_utime + usage.ru_stime
 
 
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=1_000_000, help="at least this many packets (default 1e6)")
@@ -104,6 +111,10 @@ def main() -> int:
         size_mb = capture.stat().st_size / 1e6
         print(f"capture: {packets:,} packets, {size_mb:,.1f} MB, written in {time.perf_counter() - started:.1f} s")
 
+        sys.path.insert(0, str(ROOT))
+        from agents.performance.pcap import kernel
+
+        print(f"analyzer: {'compiled kernel' if kernel.use_kernel() else 'pure Python (no compiled kernel)'}")
         measure(["cat", str(capture)], stdout_to=Path(os.devnull))  # warm the page cache for everyone
         cat_s, _cat_kib, _, _cat_cpu = measure(["cat", str(capture)], stdout_to=Path(os.devnull))
         print(f"cat FILE > /dev/null: {cat_s:6.2f} s  {packets / cat_s:10,.0f} pkt/s")
@@ -129,6 +140,13 @@ def main() -> int:
         )
         agree = abs(ours_retrans - theirs_retrans) <= max(1, 0.005 * theirs_retrans)
         print(f"retransmission counts agree within 0.5%: {'yes' if agree else 'NO'}")
+        four = [*netops[:-1], *[str(capture)] * 4]
+        one_s = measure([*four, "--workers", "1"])[0]
+        all_s = measure([*four, "--workers", "0"])[0]
+        print(
+            f"4 files of one question: one at a time {one_s:.2f} s, on {usable_cores()} cores {all_s:.2f} s "
+            f"({one_s / all_s:.2f}x)"
+        )
         throughput = theirs_s / ours_s
         memory = ours_kib / theirs_kib
         print(

@@ -25,6 +25,11 @@ What tshark counts depends on how far it got into a damaged header, and so does 
 header with fewer than 16 bytes captured is a TCP packet only; a header length under 20 bytes
 updates the state but shows no flags; the analysis is shown only with 20 bytes captured.
 
+The compiled kernel (`_kernel.c`, see `kernel.py`) does this same work step for step; the two
+give equal answers (tests/performance/pcap/test_pcap_kernel.py), so what is said here holds for
+both. Conversations are kept in creation order: the sweeps visit them in it, the longest idle
+of the same moment go oldest first, and the answer's flows come in it before they are ranked.
+
 Measured agreement: every count of all 287 files of `../shared/captures/expected.jsonl` is
 exact except two, by one TCP packet each: `tcpdump/sflow_expanded.pcap` (a packet quoted inside
 an sFlow sample, which we do not decode) and `tcpdump/bgp-aigp.pcap` (Juniper Ethernet, link
