@@ -40,6 +40,7 @@
 #define ST_DEADLINE 1  /* stopped before the record at the returned position */
 #define ST_TOO_BIG 2   /* the record at the returned position claims more than max_record bytes */
 #define ST_FLOWS 3     /* a sweep finished flows that Python must take (and rank) before going on */
+#define ST_PYTHON 4    /* the pcapng block at the returned position is Python's to read (capture.read_block) */
 
 #define WS_NONE (-100) /* DirectionStats.window_scale None */
 #define MAX_LINKTYPES 65536
@@ -677,6 +678,10 @@ typedef struct {
     uint32_t rtt_n, rtt_capn;
     uint64_t rng;
     uint8_t *linktypes; /* a bitmap over all 65,536 values */
+    /* the current pcapng section, as capture.read_block last read it */
+    int ng_big;
+    uint32_t ng_nif;
+    struct NgInterface { int lt; int64_t mult, div; } *ng_ifs; /* div 0: Python's (a resolution past 64 bits) */
     int last_lt;
     int oom;
 } Analyzer;
@@ -1268,6 +1273,9 @@ static void analyzer_clear(Analyzer *a) {
     a->rtt_n = a->rtt_capn = 0;
     PyMem_RawFree(a->linktypes);
     a->linktypes = NULL;
+    PyMem_RawFree(a->ng_ifs);
+    a->ng_ifs = NULL;
+    a->ng_nif = 0;
 }
 
 static void Analyzer_dealloc(Analyzer *a) {
@@ -1382,6 +1390,81 @@ static PyObject *Analyzer_feed_record(Analyzer *a, PyObject *args) {
     PyBuffer_Release(&view);
     if (st < 0 || a->oom) return PyErr_NoMemory();
     return PyLong_FromLong(st);
+}
+
+/* set_section(big_endian, [(linktype, mult, div), ...]): the pcapng section Python has read */
+static PyObject *Analyzer_set_section(Analyzer *a, PyObject *args) {
+    int big;
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "pO!", &big, &PyList_Type, &list)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    struct NgInterface *ifs = n ? PyMem_RawMalloc((size_t)n * sizeof(*ifs)) : NULL;
+    if (n && !ifs) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int lt;
+        PyObject *mult, *div;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "iOO", &lt, &mult, &div)) {
+            PyMem_RawFree(ifs);
+            return NULL;
+        }
+        int over_m = 0, over_d = 0;
+        long long m = PyLong_AsLongLongAndOverflow(mult, &over_m), d = PyLong_AsLongLongAndOverflow(div, &over_d);
+        if (PyErr_Occurred()) {
+            PyMem_RawFree(ifs);
+            return NULL;
+        }
+        ifs[i].lt = lt;
+        ifs[i].mult = m;
+        ifs[i].div = (over_m || over_d || m <= 0 || d <= 0 || m > 1000000000LL || lt < 0 || lt >= MAX_LINKTYPES) ? 0 : d;
+    }
+    PyMem_RawFree(a->ng_ifs);
+    a->ng_ifs = ifs;
+    a->ng_nif = (uint32_t)n;
+    a->ng_big = big;
+    Py_RETURN_NONE;
+}
+
+/* feed_pcapng(data, pos, finished) -> (pos, status): the enhanced packet blocks from `pos`, GIL
+ * released, as capture.read_block reads them. ST_OK: the block at pos is not all there (or the data
+ * ended); ST_PYTHON: any other block, or one read_block must judge (its errors are its own). */
+static PyObject *Analyzer_feed_pcapng(Analyzer *a, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, finished;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &pos, &finished)) return NULL;
+    if (pos < 0 || pos > view.len) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "bad position");
+        return NULL;
+    }
+    a->finished_base = finished;
+    const uint8_t *data = view.buf;
+    Py_ssize_t end = view.len;
+    int big = a->ng_big, status = ST_OK, failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (end - pos >= 12) {
+        const uint8_t *h = data + pos;
+        uint32_t btype = big ? be32(h) : le32(h), blen = big ? be32(h + 4) : le32(h + 4);
+        if (btype != 6 || blen < 32 || blen % 4 || (int64_t)blen > a->max_record) { status = ST_PYTHON; break; }
+        if (end - pos < (Py_ssize_t)blen) break;
+        const uint8_t *body = h + 8;
+        uint32_t ifid = big ? be32(body) : le32(body), hi = big ? be32(body + 4) : le32(body + 4);
+        uint32_t lo = big ? be32(body + 8) : le32(body + 8), caplen = big ? be32(body + 12) : le32(body + 12);
+        uint32_t origlen = big ? be32(body + 16) : le32(body + 16);
+        if (caplen > blen - 32 || ifid >= a->ng_nif || !a->ng_ifs[ifid].div) { status = ST_PYTHON; break; }
+        const struct NgInterface *nif = &a->ng_ifs[ifid];
+        unsigned __int128 units = ((unsigned __int128)hi << 32) | lo;
+        unsigned __int128 ns = units * (unsigned __int128)nif->mult / (unsigned __int128)nif->div;
+        int64_t ts = ns > ((unsigned __int128)1 << 62) ? (int64_t)1 << 62 : (int64_t)ns; /* kernel.TS_MAX */
+        int st = before_record(a, ts);
+        if (st < 0) { failed = 1; break; }
+        if (st != ST_OK) { status = st; break; }
+        if (process(a, ts, nif->lt, body + 20, (long)caplen, (long)origlen) < 0) { failed = 1; break; }
+        pos += blen;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (failed || a->oom) return PyErr_NoMemory();
+    return Py_BuildValue("(ni)", pos, status);
 }
 
 static PyObject *address(const uint8_t *addr, int v6) {
@@ -1523,6 +1606,8 @@ static PyObject *Analyzer_stats(Analyzer *a, PyObject *Py_UNUSED(ignored)) {
 static PyMethodDef Analyzer_methods[] = {
     {"feed_pcap", (PyCFunction)Analyzer_feed_pcap, METH_VARARGS, "Analyse the complete pcap records in a chunk."},
     {"feed_record", (PyCFunction)Analyzer_feed_record, METH_VARARGS, "Analyse one record (pcapng)."},
+    {"feed_pcapng", (PyCFunction)Analyzer_feed_pcapng, METH_VARARGS, "Analyse the pcapng packet blocks in a chunk."},
+    {"set_section", (PyCFunction)Analyzer_set_section, METH_VARARGS, "The pcapng section's byte order, interfaces."},
     {"take_finished", (PyCFunction)Analyzer_take_finished, METH_NOARGS, "The flows finished since the last call."},
     {"finish", (PyCFunction)Analyzer_finish, METH_NOARGS, "Counts, frames, RTT reservoir, link types."},
     {"take_live", (PyCFunction)Analyzer_take_live, METH_O, "Up to n live flows, freed as they leave."},

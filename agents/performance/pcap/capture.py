@@ -134,7 +134,7 @@ class _Source:
                 return out
 
 
-class _Buffer:
+class Buffer:
     """A window over the source; `need(n)` makes n bytes available from `pos`."""
 
     __slots__ = ("buf", "pos", "src")
@@ -177,7 +177,7 @@ class PcapBody:
 
     __slots__ = ("_buffer", "big_endian", "frac_ns", "linktype")
 
-    def __init__(self, buffer: _Buffer, big_endian: bool, frac_ns: int, linktype: int) -> None:
+    def __init__(self, buffer: Buffer, big_endian: bool, frac_ns: int, linktype: int) -> None:
         self._buffer = buffer
         self.big_endian = big_endian
         self.frac_ns = frac_ns
@@ -194,14 +194,14 @@ class PcapBody:
             yield data
 
 
-def open_capture(stream: BinaryIO) -> PcapBody | Iterator[Record]:
-    """A classic pcap's body (`PcapBody`), or the records of any other capture (pcapng)."""
+def open_capture(stream: BinaryIO) -> PcapBody | Buffer:
+    """A classic pcap's body (`PcapBody`), or a pcapng's buffer at its first block (`read_block`)."""
     b, magic = _open(stream)
     if magic in PCAP_MAGICS:
         order, frac_ns = PCAP_MAGICS[magic]
         _unpack, linktype = _pcap_header(b, order)
         return PcapBody(b, order == ">", frac_ns, linktype)
-    return _pcapng(b)
+    return b
 
 
 def read_records(stream: BinaryIO) -> Iterator[Record]:
@@ -212,7 +212,7 @@ def read_records(stream: BinaryIO) -> Iterator[Record]:
     return _pcapng(b)
 
 
-def _open(stream: BinaryIO) -> tuple[_Buffer, bytes]:
+def _open(stream: BinaryIO) -> tuple[Buffer, bytes]:
     """The stream behind a buffer, gunzipped when it is gzip, and the capture's magic number."""
     head = b""
     while len(head) < 4:  # network streams may return short reads
@@ -223,7 +223,7 @@ def _open(stream: BinaryIO) -> tuple[_Buffer, bytes]:
     src = _Source(stream, head)
     if head[:2] == b"\x1f\x8b":
         src.enable_gzip()
-    b = _Buffer(src)
+    b = Buffer(src)
     if not b.need(4):
         if b.buf:
             raise CaptureError(NOT_A_CAPTURE)
@@ -234,12 +234,12 @@ def _open(stream: BinaryIO) -> tuple[_Buffer, bytes]:
     raise CaptureError(NOT_A_CAPTURE)
 
 
-def _pcap(b: _Buffer, order: str, frac_ns: int) -> Iterator[Record]:
+def _pcap(b: Buffer, order: str, frac_ns: int) -> Iterator[Record]:
     unpack, linktype = _pcap_header(b, order)
     return _pcap_records(b, unpack, linktype, frac_ns, 1_000_000_000)
 
 
-def _pcap_header(b: _Buffer, order: str):
+def _pcap_header(b: Buffer, order: str):
     """Read the 24-byte file header: (the record header's unpack, the link type)."""
     if not b.need(24):
         raise CaptureError("the pcap file header is cut short")
@@ -253,7 +253,7 @@ def _pcap_header(b: _Buffer, order: str):
     return struct.Struct(order + "IIII").unpack_from, linktype
 
 
-def _pcap_records(b: _Buffer, unpack, linktype: int, frac_ns: int, sec_ns: int) -> Iterator[Record]:
+def _pcap_records(b: Buffer, unpack, linktype: int, frac_ns: int, sec_ns: int) -> Iterator[Record]:
     buf = b.buf
     pos = b.pos
     end = len(buf)
@@ -289,71 +289,92 @@ def _tsresol_ns(value: int) -> tuple[int, int]:
     return 1, 10 ** (exp - 9)
 
 
-def _pcapng(b: _Buffer) -> Iterator[Record]:
-    order = "<"
-    interfaces: list[tuple[int, int, int]] = []  # linktype, mult, div
-    seen_section = False
+class PcapngSection:
+    """What a pcapng's blocks have said so far: the current section's byte order and interfaces
+    (link type, timestamp multiplier and divisor to nanoseconds), and whether the file ended."""
+
+    __slots__ = ("ended", "interfaces", "order", "seen")
+
+    def __init__(self) -> None:
+        self.order = "<"
+        self.interfaces: list[tuple[int, int, int]] = []
+        self.seen = False
+        self.ended = False
+
+
+def _pcapng(b: Buffer) -> Iterator[Record]:
+    section = PcapngSection()
     while True:
-        if not b.need(12):
-            if len(b.buf) - b.pos:
-                raise CaptureError("the file is cut short in the middle of a pcapng block header")
+        record = read_block(b, section)
+        if section.ended:
             return
-        buf, pos = b.buf, b.pos
-        btype = struct.unpack_from(order + "I", buf, pos)[0]
-        if buf[pos : pos + 4] == PCAPNG_MAGIC:
-            bom = buf[pos + 8 : pos + 12]
-            if bom == b"\x4d\x3c\x2b\x1a":
-                order = "<"
-            elif bom == b"\x1a\x2b\x3c\x4d":
-                order = ">"
-            else:
-                raise CaptureError("a pcapng section header has an invalid byte-order magic")
-            btype = 0x0A0D0D0A
-        elif not seen_section:
-            raise CaptureError(NOT_A_CAPTURE)
-        blen = struct.unpack_from(order + "I", buf, pos + 4)[0]
-        if blen < 12 or blen % 4 or blen > MAX_RECORD:
-            raise CaptureError(f"a pcapng block claims a length of {blen} bytes, so the file is corrupt from there on")
-        if not b.need(blen):
-            raise CaptureError("the file is cut short in the middle of a pcapng block")
-        buf, pos = b.buf, b.pos
-        b.pos = pos + blen
-        body, bend = pos + 8, pos + blen - 4
-        if btype == 0x0A0D0D0A:
-            seen_section = True
-            interfaces = []
-        elif btype == 1:  # interface description
-            if bend - body < 8:
-                raise CaptureError("a pcapng interface description block is too short")
-            linktype = struct.unpack_from(order + "H", buf, body)[0]
-            mult, div = 1000, 1
-            for code, value in _options(buf, body + 8, bend, order):
-                if code == 9 and value:
-                    mult, div = _tsresol_ns(value[0])
-            interfaces.append((linktype, mult, div))
-        elif btype in (6, 2):  # enhanced / obsolete packet block
-            if bend - body < 20:
-                raise CaptureError("a pcapng packet block is too short")
-            if btype == 6:
-                ifid, hi, lo, caplen, origlen = struct.unpack_from(order + "IIIII", buf, body)
-            else:
-                ifid, _drops, hi, lo, caplen, origlen = struct.unpack_from(order + "HHIIII", buf, body)
-            data = body + 20
-            if caplen > bend - data:
-                raise CaptureError("a pcapng packet block holds less data than its captured length says")
-            if ifid >= len(interfaces):
-                raise CaptureError(f"a packet refers to interface {ifid}, which the section never described")
-            linktype, mult, div = interfaces[ifid]
-            ts = ((hi << 32) | lo) * mult // div
-            yield ts, linktype, buf, data, caplen, origlen
-        elif btype == 3:  # simple packet block: no timestamp
-            if not interfaces:
-                raise CaptureError("a pcapng simple packet block appears before any interface description")
-            origlen = struct.unpack_from(order + "I", buf, body)[0]
-            data = body + 4
-            caplen = min(origlen, bend - data)
-            yield 0, interfaces[0][0], buf, data, caplen, origlen
-        # every other block type (name resolution, statistics, custom, ...) carries no packets
+        if record is not None:
+            yield record
+
+
+def read_block(b: Buffer, section: PcapngSection) -> Record | None:
+    """Read one pcapng block at `b.pos`: its packet, if it holds one (None otherwise, and at the
+    end, where `section.ended` is set). Raises CaptureError with the operator's sentence."""
+    if not b.need(12):
+        if len(b.buf) - b.pos:
+            raise CaptureError("the file is cut short in the middle of a pcapng block header")
+        section.ended = True
+        return None
+    order = section.order
+    buf, pos = b.buf, b.pos
+    btype = struct.unpack_from(order + "I", buf, pos)[0]
+    if buf[pos : pos + 4] == PCAPNG_MAGIC:
+        bom = buf[pos + 8 : pos + 12]
+        if bom == b"\x4d\x3c\x2b\x1a":
+            order = "<"
+        elif bom == b"\x1a\x2b\x3c\x4d":
+            order = ">"
+        else:
+            raise CaptureError("a pcapng section header has an invalid byte-order magic")
+        btype = 0x0A0D0D0A
+    elif not section.seen:
+        raise CaptureError(NOT_A_CAPTURE)
+    blen = struct.unpack_from(order + "I", buf, pos + 4)[0]
+    if blen < 12 or blen % 4 or blen > MAX_RECORD:
+        raise CaptureError(f"a pcapng block claims a length of {blen} bytes, so the file is corrupt from there on")
+    if not b.need(blen):
+        raise CaptureError("the file is cut short in the middle of a pcapng block")
+    buf, pos = b.buf, b.pos
+    b.pos = pos + blen
+    body, bend = pos + 8, pos + blen - 4
+    if btype == 0x0A0D0D0A:
+        section.order, section.seen, section.interfaces = order, True, []
+    elif btype == 1:  # interface description
+        if bend - body < 8:
+            raise CaptureError("a pcapng interface description block is too short")
+        linktype = struct.unpack_from(order + "H", buf, body)[0]
+        mult, div = 1000, 1
+        for code, value in _options(buf, body + 8, bend, order):
+            if code == 9 and value:
+                mult, div = _tsresol_ns(value[0])
+        section.interfaces.append((linktype, mult, div))
+    elif btype in (6, 2):  # enhanced / obsolete packet block
+        if bend - body < 20:
+            raise CaptureError("a pcapng packet block is too short")
+        if btype == 6:
+            ifid, hi, lo, caplen, origlen = struct.unpack_from(order + "IIIII", buf, body)
+        else:
+            ifid, _drops, hi, lo, caplen, origlen = struct.unpack_from(order + "HHIIII", buf, body)
+        data = body + 20
+        if caplen > bend - data:
+            raise CaptureError("a pcapng packet block holds less data than its captured length says")
+        if ifid >= len(section.interfaces):
+            raise CaptureError(f"a packet refers to interface {ifid}, which the section never described")
+        linktype, mult, div = section.interfaces[ifid]
+        return ((hi << 32) | lo) * mult // div, linktype, buf, data, caplen, origlen
+    elif btype == 3:  # simple packet block: no timestamp
+        if not section.interfaces:
+            raise CaptureError("a pcapng simple packet block appears before any interface description")
+        origlen = struct.unpack_from(order + "I", buf, body)[0]
+        data = body + 4
+        return 0, section.interfaces[0][0], buf, data, min(origlen, bend - data), origlen
+    # every other block type (name resolution, statistics, custom, ...) carries no packets
+    return None
 
 
 def _options(buf: bytes, pos: int, end: int, order: str) -> Iterator[tuple[int, bytes]]:

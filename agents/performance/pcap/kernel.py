@@ -3,14 +3,16 @@
 `uv sync` compiles `_kernel.c` when a C compiler and Python's headers are there (setup.py marks
 the extension optional, so set-up never fails for want of one). Without it, or when the built
 module is older than its source, the pure-Python path (`tcp.analyze_records`) answers instead,
-about 30 times slower, and the first analysis in the process says so once in the log.
+about 15 times slower, and the first analysis in the process says so once in the log.
 `NETOPS_PCAP_KERNEL=python` chooses the pure-Python path on purpose (the tests cross-check the
 two: every count, frame number, RTT figure and flow must be equal).
 
-The kernel walks a classic pcap's records itself, chunk by chunk, with the GIL released, so a
-question's capture files analyse on all cores from threads. pcapng records are read here and
-handed over one by one (the TCP analysis is still compiled). Flows leave the kernel as tuples
-and become `FlowStats` here, ranked exactly where the pure-Python path ranks them.
+The kernel walks a classic pcap's records, and a pcapng's enhanced packet blocks, itself,
+chunk by chunk, with the GIL released, so a question's capture files analyse on all cores from
+threads. Every other pcapng block (section headers, interfaces, simple packets, anything odd or
+broken) it hands back to `capture.read_block`, so the sentences for broken files are that
+module's alone. Flows leave the kernel as tuples and become `FlowStats` here, ranked exactly
+where the pure-Python path ranks them.
 
 One deliberate difference: a pcapng timestamp past 2**62 ns (the year 2116: a damaged file) is
 taken as that moment, since the kernel keeps time in 64-bit integers.
@@ -28,7 +30,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from agents.performance.pcap import decode, stats, tcp
-from agents.performance.pcap.capture import MAX_RECORD, CaptureError, PcapBody, Record, open_capture
+from agents.performance.pcap.capture import (
+    MAX_RECORD,
+    Buffer,
+    CaptureError,
+    PcapBody,
+    PcapngSection,
+    open_capture,
+    read_block,
+)
 from agents.performance.pcap.result import (
     FRAME_NAMES,
     KEPT_FLOWS,
@@ -49,7 +59,7 @@ log = logging.getLogger("agents.performance.pcap")
 
 SOURCE = Path(__file__).with_name("_kernel.c")
 ENV = "NETOPS_PCAP_KERNEL"
-OK, DEADLINE, TOO_BIG, FLOWS = 0, 1, 2, 3  # the kernel's feed statuses
+OK, DEADLINE, TOO_BIG, FLOWS, PYTHON = 0, 1, 2, 3, 4  # the kernel's feed statuses
 TS_MAX = 1 << 62
 LIVE_BATCH = 256  # live flows handed over at a time at the end (kernel state and FlowStats overlap by this)
 # DirectionStats fields in the order the kernel exports them (then the Karn RTT sketch)
@@ -112,7 +122,7 @@ def use_kernel() -> bool:
         if reason is None:
             log.warning("%s=%r is not one of auto, c, python; using the compiled kernel", ENV, choice)
             return True
-        log.warning("pcap analyzer: no compiled kernel, %s; using the pure-Python path (about 30x slower)", reason)
+        log.warning("pcap analyzer: no compiled kernel, %s; using the pure-Python path (about 15x slower)", reason)
     return reason is None
 
 
@@ -154,7 +164,7 @@ def analyze(stream: BinaryIO, result: AnalysisResult, deadline_s: float | None, 
         if isinstance(source, PcapBody):
             _feed_pcap(analyzer, source, finished)
         else:
-            _feed_records(analyzer, source, finished)
+            _feed_pcapng(analyzer, source, finished)
     finally:
         linktypes = _finish(analyzer, result, finished)
     return linktypes
@@ -201,14 +211,41 @@ def _record_size(data: bytes, pos: int, big: bool) -> int:
     return 16 + int.from_bytes(data[pos + 8 : pos + 12], "big" if big else "little")
 
 
-def _feed_records(analyzer, records: Iterator[Record], finished: list[FlowStats]) -> None:
-    feed = analyzer.feed_record
-    for ts, linktype, buf, off, caplen, origlen in records:
-        ts = ts if ts < TS_MAX else TS_MAX
-        while (status := feed(ts, linktype, buf, off, caplen, origlen, len(finished))) == FLOWS:
+def _feed_pcapng(analyzer, b: Buffer, finished: list[FlowStats]) -> None:
+    section = PcapngSection()
+    while True:
+        b.pos, status = analyzer.feed_pcapng(b.buf, b.pos, len(finished))
+        if status == FLOWS:
             _take(analyzer, finished)
-        if status == DEADLINE:
+        elif status == DEADLINE:
             raise tcp.DeadlineExceeded
+        elif status == OK and b.need(_block_size(b, section)):
+            continue  # the rest of the block came in
+        else:  # a block for read_block, or the end of the data (it says how the file ended)
+            record = read_block(b, section)
+            if section.ended:
+                return
+            analyzer.set_section(section.order == ">", section.interfaces)
+            if record is not None:
+                _feed_record(analyzer, record, finished)
+
+
+def _block_size(b: Buffer, section: PcapngSection) -> int:
+    """How many bytes the block at `b.pos` needs (its length field, once its header is there)."""
+    have = len(b.buf) - b.pos
+    if have < 12:
+        return 12
+    size = int.from_bytes(b.buf[b.pos + 4 : b.pos + 8], "big" if section.order == ">" else "little")
+    return size if have < size <= MAX_RECORD else have + 1
+
+
+def _feed_record(analyzer, record: tuple, finished: list[FlowStats]) -> None:
+    ts, linktype, buf, off, caplen, origlen = record
+    ts = ts if ts < TS_MAX else TS_MAX
+    while (status := analyzer.feed_record(ts, linktype, buf, off, caplen, origlen, len(finished))) == FLOWS:
+        _take(analyzer, finished)
+    if status == DEADLINE:
+        raise tcp.DeadlineExceeded
 
 
 def _take(analyzer, finished: list[FlowStats]) -> None:

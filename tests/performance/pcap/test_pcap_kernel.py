@@ -156,6 +156,65 @@ def test_records_cut_by_the_reads_are_analysed_whole(monkeypatch: pytest.MonkeyP
     assert compiled == python == whole
 
 
+def to_pcapng(pcap_bytes: bytes, *, big: bool, tsresol: int | None, sections: int = 1) -> bytes:
+    """The records of a microsecond or nanosecond pcap as pcapng: `sections` sections, each with
+    an interface (at `tsresol`, None: the default microseconds) and a name-resolution block, the
+    packets as enhanced packet blocks and, every 50th, a simple packet block."""
+    order = ">" if big else "<"
+    magic = pcap_bytes[:4]
+    frac_ns = 1 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1000
+    linktype = struct.unpack_from("<I", pcap_bytes, 20)[0]
+    records, pos = [], 24
+    while pos + 16 <= len(pcap_bytes):
+        sec, frac, caplen, origlen = struct.unpack_from("<IIII", pcap_bytes, pos)
+        records.append((sec * 1_000_000_000 + frac * frac_ns, pcap_bytes[pos + 16 : pos + 16 + caplen], origlen))
+        pos += 16 + caplen
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += bytes(-len(body) % 4)
+        return struct.pack(order + "II", btype, len(body) + 12) + body + struct.pack(order + "I", len(body) + 12)
+
+    units_per_s = 1_000_000 if tsresol is None else (1 << (tsresol & 0x7F) if tsresol & 0x80 else 10 ** tsresol)
+    options = b"" if tsresol is None else struct.pack(order + "HH", 9, 1) + bytes([tsresol, 0, 0, 0])
+    out = []
+    per_section = -(-len(records) // sections)
+    for n, (ts, data, origlen) in enumerate(records):
+        if n % per_section == 0:
+            out.append(block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1)))
+            out.append(block(1, struct.pack(order + "HHI", linktype, 0, 262144) + options + bytes(4)))
+            out.append(block(4, bytes(4)))  # a name-resolution block: no packets, the kernel's to hand back
+        if n % 50 == 49:
+            out.append(block(3, struct.pack(order + "I", origlen) + data))
+            continue
+        units = ts * units_per_s // 1_000_000_000
+        head = struct.pack(order + "IIIII", 0, units >> 32, units & 0xFFFFFFFF, len(data), origlen)
+        out.append(block(6, head + data))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize(
+    ("big", "tsresol", "sections", "read_size"),
+    [(False, None, 1, None), (True, 9, 3, None), (False, 0x80 | 20, 2, 4093), (True, 6, 1, 1)],
+)
+def test_both_paths_agree_on_pcapng(monkeypatch: pytest.MonkeyPatch, big, tsresol, sections, read_size) -> None:
+    data = to_pcapng(generated(LOSSY[:6]), big=big, tsresol=tsresol, sections=sections)
+
+    python, compiled = both_ways(monkeypatch, data, read_size=read_size)
+
+    assert compiled == python
+    assert compiled["error"] is None and compiled["counts"]["retransmissions"] > 0
+
+
+@pytest.mark.parametrize("cut", [7, 65, -3])  # in the section header, the name block, the last packet
+def test_a_pcapng_cut_short_gets_the_same_sentence_on_both_paths(monkeypatch: pytest.MonkeyPatch, cut: int) -> None:
+    data = to_pcapng(generated(LOSSY[:2]), big=False, tsresol=9)
+
+    python, compiled = both_ways(monkeypatch, data[:cut])
+
+    assert compiled == python
+    assert "cut short" in compiled["error"]
+
+
 def test_a_record_longer_than_a_read_chunk_is_analysed(monkeypatch: pytest.MonkeyPatch) -> None:
     # a TSO/GSO capture: IP's length field is 0, so the frame's 3 MB are one segment
     small = tcp_packet(1.0, ("10.0.0.1", 1000), ("10.0.0.2", 80), 1, 1, ACK | PSH, payload=1000)
