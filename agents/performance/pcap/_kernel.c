@@ -68,6 +68,7 @@ typedef struct {
     uint8_t v6;
     uint8_t pad[3];
 } Key; /* memset to zero before filling: hashed and compared as bytes */
+_Static_assert(sizeof(Key) == 44, "key_hash reads a Key as 44 bytes");
 
 typedef struct {
     Key key;
@@ -562,15 +563,17 @@ typedef struct {
 } Table;
 
 static uint64_t key_hash(const Key *k) {
-    const uint64_t *w = (const uint64_t *)k; /* Key is 44 bytes: five words and a half */
+    const uint8_t *bytes = (const uint8_t *)k; /* Key is 44 bytes: five words and a half */
     uint64_t h = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < 5; i++) {
-        h ^= w[i];
+        uint64_t word;
+        memcpy(&word, bytes + 8 * i, 8); /* not a cast: Key is only 4-byte aligned (and aliasing) */
+        h ^= word;
         h *= 0xBF58476D1CE4E5B9ull;
         h ^= h >> 31;
     }
     uint32_t tail;
-    memcpy(&tail, (const uint8_t *)k + 40, 4);
+    memcpy(&tail, bytes + 40, 4);
     h ^= tail;
     h *= 0x94D049BB133111EBull;
     h ^= h >> 29;
