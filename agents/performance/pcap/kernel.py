@@ -1,6 +1,6 @@
-"""The compiled kernel (`_kernel.c`) behind `analyze_stream`, and the choice between it and Python.
+"""The compiled kernel (`csrc/`, module `_kernel`) behind `analyze_stream`, and the choice between it and Python.
 
-`uv sync` compiles `_kernel.c` when a C compiler and Python's headers are there (setup.py marks
+`uv sync` compiles `csrc/` when a C compiler and Python's headers are there (setup.py marks
 the extension optional, so set-up never fails for want of one). Without it, or when the built
 module is older than its source, the pure-Python path (`tcp.analyze_records`) answers instead,
 about 15 times slower, and the first analysis in the process says so once in the log.
@@ -57,7 +57,7 @@ except ImportError:
 
 log = logging.getLogger("agents.performance.pcap")
 
-SOURCE = Path(__file__).with_name("_kernel.c")
+SOURCES = Path(__file__).with_name("csrc")
 ENV = "NETOPS_PCAP_KERNEL"
 OK, DEADLINE, TOO_BIG, FLOWS, PYTHON = 0, 1, 2, 3, 4  # the kernel's feed statuses
 TS_MAX = 1 << 62
@@ -89,12 +89,17 @@ DIRECTION_FIELDS = (
 _noticed = False
 
 
-def source_hash(path: Path = SOURCE) -> str | None:
-    """The first 16 hex digits of the source's SHA-256 (setup.py compiles the same into the module)."""
+def source_hash(folder: Path = SOURCES) -> str | None:
+    """The first 16 hex digits of the SHA-256 of every source file in name order (setup.py compiles
+    the same into the module)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        paths = sorted(path for path in folder.iterdir() if path.suffix in (".c", ".h"))
     except OSError:  # an installed wheel carries no C source: nothing to compare with
         return None
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16] if paths else None
 
 
 def unavailable_reason() -> str | None:
@@ -104,7 +109,7 @@ def unavailable_reason() -> str | None:
     built = getattr(_kernel, "SOURCE_HASH", None)
     current = source_hash()
     if current is not None and built != current:
-        return "the compiled module is older than _kernel.c (run `uv sync` to rebuild it)"
+        return "the compiled module is older than its sources in csrc/ (run `uv sync` to rebuild it)"
     return None
 
 

@@ -19,7 +19,7 @@ M64 = (1 << 64) - 1
 
 def splitmix64(state: int) -> tuple[int, int]:
     """(next state, output) of SplitMix64: the reservoir's generator, written the same way in the
-    compiled kernel (`_kernel.c`), so both paths keep the same samples of a long capture."""
+    compiled kernel (`csrc/analysis.c`), so both paths keep the same samples of a long capture."""
     state = (state + 0x9E3779B97F4A7C15) & M64
     z = state
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64

@@ -25,7 +25,7 @@ What tshark counts depends on how far it got into a damaged header, and so does 
 header with fewer than 16 bytes captured is a TCP packet only; a header length under 20 bytes
 updates the state but shows no flags; the analysis is shown only with 20 bytes captured.
 
-The compiled kernel (`_kernel.c`, see `kernel.py`) does this same work step for step; the two
+The compiled kernel (`csrc/`, see `kernel.py`) does this same work step for step; the two
 give equal answers (tests/performance/pcap/test_pcap_kernel.py), so what is said here holds for
 both. Conversations are kept in creation order: the sweeps visit them in it, the longest idle
 of the same moment go oldest first, and the answer's flows come in it before they are ranked.

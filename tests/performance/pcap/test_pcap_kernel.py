@@ -361,12 +361,12 @@ def test_python_in_the_setting_chooses_the_pure_python_path(monkeypatch: pytest.
 
 def _copy_of_the_package(tmp_path: Path, *, with_module: bool, edit_source: bool) -> Path:
     """The `agents` package as another checkout holds it: without the built module, or with one
-    built from an older `_kernel.c`."""
+    built from older sources."""
     root = Path(kernel.__file__).parents[3]
     ignore = shutil.ignore_patterns("__pycache__", *(() if with_module else ("_kernel*.so",)))
     shutil.copytree(root / "agents", tmp_path / "agents", ignore=ignore)
     if edit_source:
-        source = tmp_path / "agents/performance/pcap/_kernel.c"
+        source = tmp_path / "agents/performance/pcap/csrc/analysis.c"
         source.write_text(source.read_text() + "/* changed after the build */\n")
     return tmp_path
 
@@ -381,7 +381,7 @@ def _analyze_pcap(cwd: Path, *files: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     ("with_module", "edit_source", "reason"),
-    [(False, False, "it was not compiled"), (True, True, "the compiled module is older than _kernel.c")],
+    [(False, False, "it was not compiled"), (True, True, "the compiled module is older than its sources")],
 )
 def test_without_a_current_kernel_the_pure_python_path_answers_and_says_so_once(
     tmp_path: Path, with_module: bool, edit_source: bool, reason: str
