@@ -52,9 +52,13 @@ def test_the_story_goes_alarm_thread_diagnosis_fix_ok_in_that_order(transcript: 
     fired = _at(transcript, "OK → ALARM")
     diagnosis = _at(transcript, "🔴 Critical:")
     fixed = _at(transcript, "verified by reading the settings back")
-    ok = _at(transcript, "ALARM → OK (Retransmissions 0)")
+    back = re.search(r"ALARM → OK \(Retransmissions (\d+(?:\.\d+)?)\)", transcript)
     resolved = _at(transcript, "✅ Resolved at ")
-    assert fired < diagnosis < fixed < ok < resolved
+    assert back, "the alarm never went back to OK"
+    # OK: below the threshold (30). Not always 0: on a busy machine the evaluation after the fix
+    # can still hold part of the stretch before it.
+    assert float(back.group(1)) < 30
+    assert fired < diagnosis < fixed < back.start() < resolved
 
 
 def test_the_ok_updates_the_root_to_resolved(transcript: str) -> None:

@@ -301,27 +301,29 @@ static PyObject *conv_export(const Conv *c) {
                          sketch_export(&c->rtt), dir_export(fwd), dir_export(rev));
 }
 
+static int append_flow(PyObject *list, const Conv *c) {
+    PyObject *flow = conv_export(c);
+    int failed = !flow || PyList_Append(list, flow) < 0;
+    Py_XDECREF(flow);
+    return failed ? -1 : 0;
+}
+
 /* take_finished() -> [flow, ...]: the flows finished since the last call, in order */
 static PyObject *Analyzer_take_finished(Analyzer *self, PyObject *Py_UNUSED(ignored)) {
     Core *a = &self->core;
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
-    Conv *c = a->done_head;
-    while (c) {
-        PyObject *flow = conv_export(c);
-        if (!flow || PyList_Append(out, flow) < 0) {
-            Py_XDECREF(flow);
+    while (a->done_head) {
+        Conv *c = a->done_head;
+        if (append_flow(out, c) < 0) {
             Py_DECREF(out);
             return NULL;
         }
-        Py_DECREF(flow);
-        Conv *next = c->next;
+        a->done_head = c->next;
+        a->pending--;
         conv_free(c);
-        c = next;
-        a->done_head = c;
     }
     a->done_tail = NULL;
-    a->pending = 0;
     return out;
 }
 
@@ -346,13 +348,10 @@ static PyObject *Analyzer_take_live(Analyzer *self, PyObject *arg) {
     if (!out) return NULL;
     while (a->live_head && n-- > 0) {
         Conv *c = a->live_head;
-        PyObject *flow = conv_export(c);
-        if (!flow || PyList_Append(out, flow) < 0) {
-            Py_XDECREF(flow);
+        if (append_flow(out, c) < 0) {
             Py_DECREF(out);
             return NULL;
         }
-        Py_DECREF(flow);
         live_unlink(a, c);
         conv_free(c);
     }
