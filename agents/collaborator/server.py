@@ -34,10 +34,11 @@ from starlette.applications import Starlette
 
 from agents.collaborator.auth import BearerAuth
 from agents.collaborator.discovery import Discovery, DiscoveryConfig
-from agents.collaborator.executor import CollaboratorExecutor, RoutingConfig
+from agents.collaborator.executor import CollaboratorExecutor
 from agents.collaborator.forwarding import Forwarder, make_http_client
 from agents.collaborator.llm_router import LlmRouter
 from agents.collaborator.registry import Registry
+from agents.collaborator.routing import RoutingConfig
 from agents.collaborator.store import RedisStore
 from agents.observability import COLLABORATOR_SERVICE, ProcessMetrics, configure_logging, metrics_route
 from agents.redis_client import connect as connect_redis

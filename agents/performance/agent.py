@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from agents.i18n import tr
 from agents.performance.answer import Answer, Recommendation
-from agents.performance.applied import AppliedFix, applied_between, latest_fix
+from agents.performance.applied import latest_fix
 from agents.performance.aws_clients import ClientPool, region_or_default
 from agents.performance.causes import Context, flow_causes
 from agents.performance.diagnosis import diagnose, in_scope
@@ -27,19 +27,17 @@ from agents.performance.evidence import gather
 from agents.performance.llm.loop import LlmError
 from agents.performance.planner import Plan, plan
 from agents.performance.plans import plan_from_recommendation, save_plan
+from agents.performance.post_fix import PostFixWindow, last_fix_on
 from agents.performance.question import Scope, read_question
 from agents.performance.remediate import Remediator
 from agents.performance.render import render_markdown
 from agents.performance.runner import Emit, Progress, ToolRunner
 from agents.performance.tools.aws import AwsProblem
 from agents.performance.tools.instances import InstancesReport
-from agents.performance.tools.mirroring import captures_since
 from agents.performance.undo import undo_answer
 from agents.settings import Settings
-from agents.traceability import CallType, TraceStep
 
 log = logging.getLogger(__name__)
-POST_FIX_POLL_S = 2.0  # how often to look for the first post-fix capture (a rotation is a minute)
 _NOT_FAILURES = {"NoMonitors", "NoActiveMonitors"}  # what the account has, not an error of ours or AWS's
 
 
@@ -65,6 +63,7 @@ class PerformanceAgent:
         self.pool = pool
         self.redis = redis
         self.llm = llm  # an LLM planner (agents.performance.llm) or None for the deterministic one
+        self.post_fix = PostFixWindow(settings, pool, redis)
 
     def scope(self, question: str, context: dict[str, Any] | None = None) -> Scope:
         """The question read with what the caller carried over (thread scope, the asker's time zone)."""
@@ -92,17 +91,7 @@ class PerformanceAgent:
         runner = ToolRunner(self.settings, self.pool, progress)
         if scope.intent == "undo":
             return await self._offer_undo(scope, runner, emit)
-        fixes = await self._fixes_in(scope)
-        named = [f for f in fixes if set(scope.instances) & set(f.hosts)]
-        if scope.instances and named:  # the question names a fixed host: look only after its fix
-            scope = await self._cut_at(scope, named[-1], runner, emit)
-        the_plan, text, evidence = await self._analyze(question, scope, runner)
-        seen = set(evidence.instance_ips)
-        touched = [f for f in fixes if seen & set(f.hosts)] if not scope.instances else []
-        if touched:  # a fix on a host of these flows: answer from the traffic after it, not a mix of both
-            scope = await self._cut_at(scope, touched[-1], runner, emit)
-            runner = ToolRunner(self.settings, self.pool, progress)
-            the_plan, text, evidence = await self._analyze(question, scope, runner)
+        scope, runner, the_plan, text, evidence = await self._analyze_after_fixes(question, scope, runner, emit)
         instances, ctx = await self._look_at_hosts(scope, evidence, runner, emit)
         await progress.drain()
         # What each source hit (denied, throttled, no bucket, no monitors) is kept in its report.
@@ -147,6 +136,23 @@ class PerformanceAgent:
                 answer.recommendation = None
         return Outcome(answer, render_markdown(answer), ok=True)
 
+    async def _analyze_after_fixes(
+        self, question: str, scope: Scope, runner: ToolRunner, emit: Emit
+    ) -> tuple[Scope, ToolRunner, Plan, str | None, EvidenceSet]:
+        """`_analyze` over the traffic after the newest fix on the question's hosts (`agents.performance.post_fix`):
+        the hosts it names, else the hosts its flows touch, which only a first pass over the whole window shows."""
+        fixes = await self.post_fix.fixes_in(scope)
+        named = last_fix_on(fixes, scope.instances)
+        if named is not None:  # the question names a fixed host: look only after its fix
+            scope = await self.post_fix.cut_at(scope, named, emit)
+        the_plan, text, evidence = await self._analyze(question, scope, runner)
+        touched = last_fix_on(fixes, evidence.instance_ips) if not scope.instances else None
+        if touched is not None:  # a fix on a host of these flows: answer from the traffic after it, not a mix of both
+            scope = await self.post_fix.cut_at(scope, touched, emit)
+            runner = ToolRunner(self.settings, self.pool, runner.progress)
+            the_plan, text, evidence = await self._analyze(question, scope, runner)
+        return scope, runner, the_plan, text, evidence
+
     async def _analyze(self, question: str, scope: Scope, runner: ToolRunner) -> tuple[Plan, str | None, EvidenceSet]:
         """Plan the tools for the scope, run them (or let the model), and fold their reports into evidence."""
         the_plan = self.plan(scope)
@@ -157,42 +163,6 @@ class PerformanceAgent:
         if runner.capture_region_note and evidence.capture_location is None:
             evidence.capture_note = runner.capture_region_note
         return the_plan, text, evidence
-
-    async def _fixes_in(self, scope: Scope) -> list[AppliedFix]:
-        try:
-            return await applied_between(self.redis, scope.window.start.timestamp(), scope.window.end.timestamp())
-        except RedisError:
-            log.warning("applied fixes unreadable (Redis): the window is not split at a fix")
-            return []
-
-    async def _cut_at(self, scope: Scope, fix: AppliedFix, runner: ToolRunner, emit: Emit) -> Scope:
-        """The window from the fix on (waiting, up to NETOPS_POST_FIX_WAIT_S, for the first capture taken after
-        it), so pre-fix traffic cannot condemn a host that is fixed now."""
-        moment = datetime.fromtimestamp(fix.at, tz=UTC)
-        scoped = scope.since(moment)
-        bucket = self.settings.capture_bucket
-        if bucket and self.settings.post_fix_wait_s > 0:
-            await emit(
-                tr(
-                    scope.language,
-                    "A fix was applied to {hosts} at {at} UTC: waiting for the first capture taken after it…",
-                    hosts=", ".join(fix.hosts),
-                    at=moment.strftime("%H:%M:%S"),
-                )
-            )
-            await self._wait_for_capture(runner, scope.region, bucket, moment)
-        return replace(scoped, window=replace(scoped.window, end=datetime.now(UTC)))
-
-    async def _wait_for_capture(self, runner: ToolRunner, region: str, bucket: str, since: datetime) -> bool:
-        s3 = self.pool.get(region).s3
-        deadline = asyncio.get_running_loop().time() + self.settings.post_fix_wait_s
-        with TraceStep("s3.wait_for_post_fix_capture", CallType.TOOL, parameters={"since": since.isoformat()}) as step:
-            while True:
-                found = await asyncio.to_thread(captures_since, s3, bucket, self.settings.capture_prefix, since)
-                if found or asyncio.get_running_loop().time() >= deadline:
-                    step.set_attribute("captures", found)
-                    return bool(found)
-                await asyncio.sleep(POST_FIX_POLL_S)
 
     async def _look_at_hosts(
         self, scope: Scope, evidence: EvidenceSet, runner: ToolRunner, emit: Emit

@@ -20,7 +20,7 @@ from bot.sns.certificates import CertificateStore
 from bot.sns.message import SnsMessage, SnsRejected, parse_sns, string_to_sign
 
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
-REPLAY_WINDOW = timedelta(hours=24)  # = the MessageId dedupe TTL (bot/jobs.py DEDUPE_TTL_S)
+REPLAY_WINDOW = timedelta(hours=24)  # = the MessageId dedupe TTL (bot/job_queue.py DEDUPE_TTL_S)
 CLOCK_SKEW = timedelta(minutes=5)
 
 

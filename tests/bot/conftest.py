@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
+import bot_fake_fixtures
 import httpx
 import pytest
 import redis.asyncio as aioredis
 from bot_fake_agent import FakeAgent
 from bot_fake_slack import FakeSlack
 from bot_harness import Harness, make_settings
-from bot_servers import serving
 
 from bot.runtime import bot_runtime
 from bot.server import running_http
 
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    try:
-        yield slack
-    finally:
-        await slack.stop()
-
-
-@pytest.fixture
-async def agent() -> AsyncIterator[FakeAgent]:
-    fake = FakeAgent()
-    async with serving(fake.app):
-        yield fake
+# Shared with the fault suite; bound by name, which is how pytest finds a conftest's fixtures.
+fake_slack = bot_fake_fixtures.fake_slack
+agent = bot_fake_fixtures.agent
 
 
 @pytest.fixture

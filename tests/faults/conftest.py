@@ -14,10 +14,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))  # the bot suite's fakes
 
+import bot_fake_fixtures
 from bot_fake_agent import FakeAgent
 from bot_fake_slack import FakeSlack
-from bot_servers import serving
 from fault_processes import NetopsProcess, OwnRedis, bot_env, free_port, wait_healthy
+
+# The bot suite's; bound by name, which is how pytest finds a conftest's fixtures.
+fake_slack = bot_fake_fixtures.fake_slack
+agent = bot_fake_fixtures.agent
 
 
 @pytest.fixture
@@ -38,23 +42,6 @@ def own_redis(tmp_path: Path) -> Iterator[Callable[..., OwnRedis]]:
     finally:
         for server in servers:
             server.stop()
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    try:
-        yield slack
-    finally:
-        await slack.stop()
-
-
-@pytest.fixture
-async def agent() -> AsyncIterator[FakeAgent]:
-    fake = FakeAgent()
-    async with serving(fake.app):
-        yield fake
 
 
 @pytest.fixture
