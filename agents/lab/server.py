@@ -25,6 +25,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
+from moto.core.common_models import BaseModel
+from moto.core.model_instances import model_data
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -105,6 +108,57 @@ class LabServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+def forget_account(account_id: str) -> None:
+    """Drop everything moto holds for one account, in every service (after the lab's server stopped).
+
+    moto's backends are process-global and a lab owns its account (a random one unless set), so
+    without this a stopped lab's captures, instances and metrics stay in memory for the life of
+    the process: about 17 MB a lab, which a process that starts lab after lab (a test session,
+    `netops eval`) keeps adding up. moto also tracks every model object it ever made, for its
+    dashboard (which the lab does not serve), and caches some results by object (a backend's
+    regions, a subnet's next free address); those caches cannot be cleared for one account
+    without resetting every other live lab's subnets, so the dead objects are emptied instead and
+    the caches keep only their shells.
+    """
+    with backend_lock:
+        for backends in list(BackendDict._instances):
+            account = backends.pop(account_id, None)
+            if account is not None:
+                account.clear()  # its region backends
+        for models in model_data.values():
+            for model in models.values():
+                tracked = model.instances_tracked
+                if not tracked:
+                    continue
+                keep = []
+                for obj in tracked:
+                    if _account_of(obj) != account_id:
+                        keep.append(obj)
+                    elif callable(getattr(obj, "dispose", None)):
+                        obj.dispose()  # an S3 key: its buffer goes now (its __del__ would do it later)
+                    else:
+                        vars(obj).clear()
+                model.instances_tracked = keep
+
+
+def _account_of(obj: object, depth: int = 2) -> str | None:
+    """The account a moto model object belongs to: its backend's (directly or through a model it
+    points to, as a route through its table), else its own `account_id` (the backend first: an
+    AMI's `account_id` can be its publisher's)."""
+    values = list(getattr(obj, "__dict__", {}).values())
+    for value in values:
+        if isinstance(value, BaseBackend):
+            return value.account_id
+    account = getattr(obj, "account_id", None)
+    if isinstance(account, str):
+        return account
+    if depth:
+        for value in values:
+            if isinstance(value, BaseModel) and (found := _account_of(value, depth - 1)) is not None:
+                return found
+    return None
+
+
 def _incident() -> Scenario:
     return load_scenario(DEFAULT_SCENARIO)
 
@@ -170,6 +224,7 @@ class Lab:
         if self.url:
             self._server.stop()
             self.url = ""
+            forget_account(self.account_id)
         for client in self._clients.values():
             client.close()
         self._clients.clear()
