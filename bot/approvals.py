@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
+from agents.i18n import LANGUAGES, N_, tr
 from bot.answer import FixRecommendation
 
 APPROVAL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -43,6 +44,7 @@ class Approval:
     message_ts: str | None = None
     plan_id: str = ""  # the agent's plan this approval applies
     hosts: tuple[str, ...] = ()  # every instance the plan touches (one live approval per host)
+    language: str = "en"  # the answer's: what a click on its buttons is told comes in it
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -101,6 +103,7 @@ class Approvals:
         thread_ts: str,
         result_id: str,
         ttl_s: int,
+        language: str = "en",
     ) -> Approval | None:
         """A pending approval, or None when the agent's recommendation names no valid instance."""
         if not INSTANCE_ID.fullmatch(rec.instance_id) or (rec.stack_name and not STACK_NAME.fullmatch(rec.stack_name)):
@@ -118,6 +121,7 @@ class Approvals:
             expires_at=self._clock() + ttl_s,
             plan_id=rec.plan_id,
             hosts=tuple(dict.fromkeys((rec.instance_id, *rec.hosts))),
+            language=language,
         )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(_key(approval.approval_id), approval.to_json(), ex=ttl_s + KEEP_AFTER_EXPIRY_S)
@@ -165,14 +169,19 @@ class Approvals:
     ) -> Outcome:
         """Checks the click, then claims the approval atomically for `decision` (approved | dismissed)."""
         approval = await self.get(approval_id)
-        if approval is None:
-            return Outcome("This approval is unknown or too old: ask NetOps again for a fresh analysis.")
+        if approval is None:  # nothing says which language the answer was in: both
+            return Outcome("\n".join(tr(language, UNKNOWN_APPROVAL) for language in LANGUAGES))
+        language = approval.language
         claimed = await self.claim_of(approval_id)
         if claimed is not None:
-            return Outcome(_already(claimed), approval, claimed)
+            return Outcome(_already(claimed, language), approval, claimed)
         if self._clock() >= approval.expires_at:
             return Outcome(
-                f"This approval expired at {_when(approval.expires_at)}: ask NetOps again for a fresh analysis.",
+                tr(
+                    language,
+                    "This approval expired at {time}: ask NetOps again for a fresh analysis.",
+                    time=_when(approval.expires_at),
+                ),
                 approval,
             )
         refusal = await policy.refusal(user, approval, decision)
@@ -183,7 +192,9 @@ class Approvals:
         won = await self._redis.set(_claim_key(approval_id), json.dumps(asdict(claim)), nx=True, ex=ttl)
         if not won:
             claimed = await self.claim_of(approval_id)
-            return Outcome(_already(claimed) if claimed else "Someone else decided at the same moment.", approval)
+            if claimed:
+                return Outcome(_already(claimed, language), approval)
+            return Outcome(tr(language, "Someone else decided at the same moment."), approval)
         return Outcome(None, approval, claim)
 
     async def finish(self, approval: Approval, status: str) -> Claim | None:
@@ -196,11 +207,15 @@ class Approvals:
         return done
 
 
-def _already(claim: Claim) -> str:
+UNKNOWN_APPROVAL = N_("This approval is unknown or too old: ask NetOps again for a fresh analysis.")
+
+
+def _already(claim: Claim, language: str) -> str:
     if claim.status == "stale":
-        return f"This plan is out of date: {claim.note}. Ask NetOps again for a fresh analysis."
-    verb = {"dismissed": "dismissed"}.get(claim.status, "approved")
-    return f"This fix was already {verb} by <@{claim.by}>; nothing more to do."
+        return tr(language, "This plan is out of date: {why}. Ask NetOps again for a fresh analysis.", why=claim.note)
+    if claim.status == "dismissed":
+        return tr(language, "This fix was already dismissed by <@{user}>; nothing more to do.", user=claim.by)
+    return tr(language, "This fix was already approved by <@{user}>; nothing more to do.", user=claim.by)
 
 
 GroupFetcher = Callable[[str], Awaitable[list[str]]]
@@ -241,16 +256,20 @@ class ApproverPolicy:
 
     async def refusal(self, user: str, approval: Approval, decision: str) -> str | None:
         """None when `user` may make `decision`; otherwise the sentence they are shown."""
+        language = approval.language
         try:
             approver = await self.is_approver(user)
         except Exception:
-            return "NetOps could not read the approver group from Slack: try again in a minute."
+            return tr(language, "NetOps could not read the approver group from Slack: try again in a minute.")
         if decision == "dismissed":
             if approver or user == approval.requester:
                 return None
-            return "Only the person who asked or an approver can dismiss this fix."
+            return tr(language, "Only the person who asked or an approver can dismiss this fix.")
         if not approver:
-            return "Only approvers can apply fixes: ask someone listed in NETOPS_APPROVERS or the approver group."
+            return tr(
+                language,
+                "Only approvers can apply fixes: ask someone listed in NETOPS_APPROVERS or the approver group.",
+            )
         if user == approval.requester and not self._allow_self:
-            return "You asked for this analysis, so another approver must apply the fix."
+            return tr(language, "You asked for this analysis, so another approver must apply the fix.")
         return None

@@ -24,6 +24,7 @@ from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse, T
 from google.protobuf import json_format
 from google.protobuf.json_format import MessageToDict
 
+from agents.i18n import tr
 from agents.traceability.a2a import traced_send_message
 from agents.traceability.redaction import redact_text
 
@@ -65,6 +66,7 @@ class _Gathered:
     task_id: str | None = None
     status_text: str = ""
     read_together: str | None = None
+    language: str = "en"  # the question's: errors are told in it
 
 
 def message_text(message: Message) -> str:
@@ -126,19 +128,25 @@ class CollaboratorClient:
         context_id: str | None,
         metadata: dict[str, Any],
         data: dict[str, Any] | None = None,
+        language: str = "en",
     ) -> AsyncIterator[Progress | Final]:
-        """Progress events while the agents work, then exactly one `Final`, or a `CollaboratorError`."""
+        """Progress events while the agents work, then exactly one `Final`, or a `CollaboratorError`
+        (in `language`, the question's)."""
+        url = self.base_url
         try:
             client = await self._get_client()
         except (AgentCardResolutionError, A2AClientError, httpx.HTTPError, ValueError) as exc:
             raise CollaboratorError(
-                f"The collaborator at {self.base_url} is not reachable ({_short(exc)}).",
-                "Check that `netops agent collaborator` is running and NETOPS_COLLABORATOR_URL points at it, "
-                "then ask again.",
+                tr(language, "The collaborator at {url} is not reachable ({error}).", url=url, error=_short(exc)),
+                tr(
+                    language,
+                    "Check that `netops agent collaborator` is running and NETOPS_COLLABORATOR_URL points at it, "
+                    "then ask again.",
+                ),
             ) from None
         request = SendMessageRequest(message=build_message(text, context_id=context_id, metadata=metadata, data=data))
         call = ClientCallContext(service_parameters={})
-        gathered = _Gathered()
+        gathered = _Gathered(language=language)
         try:
             # aclosing: leaving at the Final closes the traced call now, so its step ends before the trace is read.
             async with contextlib.aclosing(_traced_send(client, request, call)) as stream:
@@ -151,26 +159,41 @@ class CollaboratorClient:
                         return
         except A2AClientTimeoutError:
             raise CollaboratorError(
-                "The collaborator stopped answering mid-analysis (timed out).",
-                "Ask again; if it keeps happening, check the agents' logs.",
+                tr(language, "The collaborator stopped answering mid-analysis (timed out)."),
+                tr(language, "Ask again; if it keeps happening, check the agents' logs."),
             ) from None
         except (A2AClientError, httpx.HTTPError) as exc:
             self._client = None  # re-resolve the card next time: the collaborator may have moved or restarted
             if _refused(exc):
                 raise CollaboratorError(
-                    f"The collaborator at {self.base_url} refused the bot's credentials ({_short(exc)}).",
-                    "Set NETOPS_AGENT_TOKEN on the bot to the collaborator's token, then restart the bot.",
+                    tr(
+                        language,
+                        "The collaborator at {url} refused the bot's credentials ({error}).",
+                        url=url,
+                        error=_short(exc),
+                    ),
+                    tr(
+                        language, "Set NETOPS_AGENT_TOKEN on the bot to the collaborator's token, then restart the bot."
+                    ),
                 ) from None
             raise CollaboratorError(
-                f"The conversation with the collaborator at {self.base_url} failed ({_short(exc)}).",
-                "Check that `netops agent collaborator` and the agents behind it are running, then ask again.",
+                tr(
+                    language,
+                    "The conversation with the collaborator at {url} failed ({error}).",
+                    url=url,
+                    error=_short(exc),
+                ),
+                tr(
+                    language,
+                    "Check that `netops agent collaborator` and the agents behind it are running, then ask again.",
+                ),
             ) from None
         if gathered.artifacts:
             yield _final(gathered, needs_input=False)
             return
         raise CollaboratorError(
-            "The collaborator closed the conversation without an answer.",
-            "Ask again; if it keeps happening, check the collaborator's logs.",
+            tr(language, "The collaborator closed the conversation without an answer."),
+            tr(language, "Ask again; if it keeps happening, check the collaborator's logs."),
         )
 
 
@@ -233,9 +256,18 @@ def _status(gathered: _Gathered, status: Any) -> Progress | Final | None:
         if _has_data(gathered):  # the agent explained the failure in its answer: show that answer
             return _final(gathered, needs_input=False, failed=True)
         state = TaskState.Name(status.state).removeprefix("TASK_STATE_").lower()
+        language = gathered.language
         raise CollaboratorError(
-            f"The agents could not answer ({state}): {text or 'no reason given'}",
-            "Read the reason above; fix what it names (credentials, permissions, the question) and ask again.",
+            tr(
+                language,
+                "The agents could not answer ({state}): {reason}",
+                state=state,
+                reason=text or tr(language, "no reason given"),
+            ),
+            tr(
+                language,
+                "Read the reason above; fix what it names (credentials, permissions, the question) and ask again.",
+            ),
         )
     if status.state in TERMINAL_OK:
         return _final(gathered, needs_input=status.state != TaskState.TASK_STATE_COMPLETED)

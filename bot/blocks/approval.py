@@ -119,22 +119,22 @@ def approval_state_block(state: ApprovalState, language: str = "en") -> dict[str
     return context(text)
 
 
-def dismiss_modal(approval_id: str) -> dict[str, Any]:
+def dismiss_modal(approval_id: str, language: str = "en") -> dict[str, Any]:
     """Asks why a fix is dismissed, so the audit trail says more than "no"."""
     return {
         "type": "modal",
         "callback_id": VIEW_DISMISS,
         "private_metadata": approval_id,
-        "title": plain("Dismiss the fix", 24),
-        "submit": plain("Dismiss", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(tr(language, "Dismiss the fix"), 24),
+        "submit": plain(tr(language, "Dismiss"), 24),
+        "close": plain(tr(language, "Cancel"), 24),
         "blocks": [
-            {"type": "section", "text": mrkdwn("The recommended TCP fixes will not be applied.")},
+            {"type": "section", "text": mrkdwn(tr(language, "The recommended TCP fixes will not be applied."))},
             {
                 "type": "input",
                 "block_id": INPUT_REASON,
                 "optional": True,
-                "label": plain("Reason", 2000),
+                "label": plain(tr(language, "Reason"), 2000),
                 "element": {"type": "plain_text_input", "action_id": INPUT_REASON, "max_length": 500},
             },
         ],

@@ -100,7 +100,8 @@ def trace_modal(trace: TraceView, dashboard_url: str | None = None, lang: str | 
     """A modal listing every step as a tree: name, type, latency, cost, tokens, error; with
     `dashboard_url` (NETOPS_DASHBOARD_URL), a link to the trace's waterfall first."""
     lines = [step_line(depth, step) for depth, step in _depths(trace.steps)]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(shorten(trace_summary_line(trace), 3000))}]
+    summary = trace_summary_line(trace, lang or "en")
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(shorten(summary, 3000))}]
     if dashboard_url:
         link = trace_link(dashboard_url, trace.trace_id)
         blocks.append(context(f"<{link}|{tr(lang, 'Open this trace in the dashboard (waterfall)')}>"))
@@ -118,7 +119,7 @@ def trace_modal(trace: TraceView, dashboard_url: str | None = None, lang: str | 
     return {
         "type": "modal",
         "callback_id": VIEW_TRACE,
-        "title": plain("Trace", 24),
-        "close": plain("Close", 24),
+        "title": plain(tr(lang, "Trace"), 24),
+        "close": plain(tr(lang, "Close"), 24),
         "blocks": fit_blocks(blocks, MAX_MODAL_BLOCKS),
     }

@@ -7,6 +7,7 @@ a reason in a modal (its submission queues the decision, see bot/listeners/views
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -47,8 +48,25 @@ async def on_apply(body: dict[str, Any], action: dict[str, Any], services: Servi
             log.warning("%s", err)
 
 
+LANGUAGE_LOOKUP_S = 0.5  # of the 3 s a trigger id lasts: past this the modal opens in English
+
+
 async def on_dismiss(body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
+    approval_id = action.get("value", "")
+    language = await _approval_language(services, approval_id)
     try:
-        await services.surface.open_modal(body["trigger_id"], dismiss_modal(action.get("value", "")))
+        await services.surface.open_modal(body["trigger_id"], dismiss_modal(approval_id, language))
     except SurfaceError as exc:
         log.warning("%s", exc)
+
+
+async def _approval_language(services: Services, approval_id: str) -> str:
+    """The answer's language, read from its approval; English when Redis cannot say in time."""
+    try:
+        approval = await asyncio.wait_for(services.approvals.get(approval_id), LANGUAGE_LOOKUP_S)
+    except (TimeoutError, RedisError, ValueError) as exc:
+        log.warning(
+            "dismiss %s: the approval's language could not be read (%s); the form is in English", approval_id, exc
+        )
+        return "en"
+    return approval.language if approval is not None else "en"
