@@ -28,6 +28,7 @@ from redis.exceptions import WatchError
 from agents.i18n import tr
 from agents.settings import Settings
 from bot.blocks import incident as blocks
+from bot.job_kinds import QUESTION, Schedule
 from bot.jobs import Job
 from bot.sns.alarm import AlarmChange, parse_time
 from bot.surface import Surface, SurfaceError
@@ -36,12 +37,10 @@ log = logging.getLogger(__name__)
 
 INCIDENT_TTL_S = 30 * 24 * 3600
 ALARM_REQUESTER = "cloudwatch"  # never a Slack user id, so any approver may approve an alarm's fix
-QUESTION = "question"  # bot.runner.QUESTION (not imported: the runner imports this module)
 
 OPEN, REFIRE, RESOLVE, NO_DATA, IGNORE = "open", "refire", "resolve", "no_data", "ignore"
 
 Remember = Callable[[Job, str, Callable[[], Awaitable[str]]], Awaitable[str]]
-Schedule = Callable[[str, dict[str, Any], str], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
