@@ -207,12 +207,19 @@ class Approvals:
         return done
 
 
+# Why an open approval went out of date (kept as the English id, shown in each approval's language)
+SUPERSEDED = {
+    "dismissed": N_("a plan for the same hosts was dismissed"),
+    "applied": N_("a plan for the same hosts was applied since"),
+    "undone": N_("a plan for the same hosts was undone since"),
+}
 UNKNOWN_APPROVAL = N_("This approval is unknown or too old: ask NetOps again for a fresh analysis.")
 
 
 def _already(claim: Claim, language: str) -> str:
     if claim.status == "stale":
-        return tr(language, "This plan is out of date: {why}. Ask NetOps again for a fresh analysis.", why=claim.note)
+        why = tr(language, claim.note)
+        return tr(language, "This plan is out of date: {why}. Ask NetOps again for a fresh analysis.", why=why)
     if claim.status == "dismissed":
         return tr(language, "This fix was already dismissed by <@{user}>; nothing more to do.", user=claim.by)
     return tr(language, "This fix was already approved by <@{user}>; nothing more to do.", user=claim.by)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.approvals import Outcome
+from bot.approvals import SUPERSEDED, Outcome
 from bot.blocks.approval import ApprovalState
 from bot.job_kinds import REMEDIATION, Schedule
 from bot.jobs import Job
@@ -74,6 +74,6 @@ class DecisionJobs:
         )
         await self._posts.rerender(approval, ApprovalState(decision, user, outcome.claim.note))
         if decision == "dismissed":
-            await self._posts.supersede(approval, "a plan for the same hosts was dismissed")
+            await self._posts.supersede(approval, SUPERSEDED["dismissed"])
         if decision == "approved":
             await self._schedule(REMEDIATION, {"approval_id": approval_id}, f"remediate:{approval_id}")

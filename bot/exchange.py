@@ -101,7 +101,9 @@ async def ask_in_thread(
         services,
         message,
         name,
-        lambda: services.collaborator.ask(asked, context_id=context_id, metadata={"netops": netops}, data=data),
+        lambda: services.collaborator.ask(
+            asked, context_id=context_id, metadata={"netops": netops}, data=data, language=language
+        ),
         language,
         asked=asked,
         kind=kind,

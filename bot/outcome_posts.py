@@ -108,6 +108,7 @@ class OutcomePosts:
                 thread_ts=thread_ts,
                 result_id=result_id,
                 ttl_s=self._s.settings.approval_ttl_s,
+                language=answer.language,
             )
             if approval is not None:
                 approval = await self._s.approvals.set_message(approval, message.ts)

@@ -13,7 +13,7 @@ from typing import Any
 
 from agents.approval_token import ApprovalClaims, sign
 from bot.answer import REMEDIATION_KIND, Answer, RemediationResult, parse_answer
-from bot.approvals import Approval
+from bot.approvals import SUPERSEDED, Approval
 from bot.blocks.approval import ApprovalState
 from bot.blocks.ask import applying_blocks
 from bot.collaborator import Final
@@ -158,8 +158,7 @@ class RemediationJobs:
         self, approval: Approval, final: Final, trace: TraceView | None, message: WorkingMessage, language: str
     ) -> None:
         if succeeded(final):  # before the result offers its own Undo, which must stay live
-            what = "undone" if approval.action == "undo" else "applied"
-            await self._posts.supersede(approval, f"a plan for the same hosts was {what} since")
+            await self._posts.supersede(approval, SUPERSEDED["undone" if approval.action == "undo" else "applied"])
         await self._posts.show_result(  # the result may offer an undo: its buttons work like Apply's
             final,
             trace,

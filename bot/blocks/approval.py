@@ -114,8 +114,9 @@ def approval_state_block(state: ApprovalState, language: str = "en") -> dict[str
     template = _STATE_TEXT.get(state.status)
     by = mention(state.by) if state.by else tr(language, "someone")
     text = tr(language, template, by=by) if template else by
-    if state.note:
-        text += f": {escape(state.note)}"
+    if state.note:  # out of date: one of approvals.SUPERSEDED; else the dismisser's own words
+        note = tr(language, state.note) if state.status == "stale" else state.note
+        text += f": {escape(note)}"
     return context(text)
 
 

@@ -3,6 +3,9 @@ its buttons, the dismiss form, the trace modal, and the collaborator client's er
 
 from __future__ import annotations
 
+import copy
+
+from bot_fake_agent import DIAGNOSIS
 from bot_fake_slack import action_values, block_text
 from bot_harness import APPROVER, ASKER, Harness
 from bot_slack_requests import block_action_body
@@ -68,6 +71,32 @@ async def test_the_trace_modal_of_a_korean_answer_is_in_korean(harness: Harness)
 
     view = (await harness.slack.wait_for(lambda s: s.of("views.open")))[0].args["view"]
     assert (view["title"]["text"], view["close"]["text"]) == ("추적", "닫기")
+
+
+async def test_a_korean_card_made_out_of_date_by_an_english_one_says_why_in_korean(harness: Harness) -> None:
+    korean, english = copy.deepcopy(DIAGNOSIS), copy.deepcopy(DIAGNOSIS)
+    korean["recommendation"]["plan_id"] = "plan-korean-0123456789ab"
+    english["recommendation"]["plan_id"] = "plan-english-0123456789ab"
+    harness.agent.answers = [korean, english]
+    old, old_ts = await _korean_answer(harness)
+    await harness.command("and now, in English?")
+
+    def english_card(slack):  # type: ignore[no-untyped-def]
+        for ts, message in slack.messages().items():
+            if ts != old_ts and message and action_values(message.get("blocks"), ACTION_APPLY):
+                return message, ts
+        return None
+
+    new, new_ts = await harness.slack.wait_for(english_card)
+    await _click(harness, new, new_ts, ACTION_APPLY, action_values(new["blocks"], ACTION_APPLY)[0], APPROVER)
+
+    note = "그 뒤 같은 호스트에 대한 계획이 적용되었습니다"
+    await harness.slack.wait_for(lambda s: note in block_text(s.messages()[old_ts]["blocks"]) or None)
+    await _click(harness, old, old_ts, ACTION_APPLY, action_values(old["blocks"], ACTION_APPLY)[0], APPROVER)
+    refusal = await harness.slack.wait_for(
+        lambda s: next((c for c in s.of("chat.postEphemeral") if "유효하지 않습니다" in c.args["text"]), None)
+    )
+    assert note in refusal.args["text"]
 
 
 async def test_an_unreachable_collaborator_is_reported_in_korean_to_a_korean_question(
