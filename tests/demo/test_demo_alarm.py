@@ -7,22 +7,15 @@ bot in lab mode. The assertions read the transcript as an operator would, in sto
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from demo_process import run_demo
-
-
-def _test_redis_url() -> str:
-    """The tests' own database (NETOPS_TEST_REDIS_DB) of the Redis at REDIS_URL, never the operator's."""
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    return f"{base}/{os.environ.get('NETOPS_TEST_REDIS_DB', '15')}"
+from demo_process import redis_url_for_tests, run_demo
 
 
 @pytest.fixture(scope="module")
 def transcript() -> str:
-    env = {"REDIS_URL": _test_redis_url()}
+    env = {"REDIS_URL": redis_url_for_tests()}
     return run_demo("--scenario", "path-loss", "--alarm", env=env, drop=("AWS_", "SLACK_", "NETOPS_"))
 
 

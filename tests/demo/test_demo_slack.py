@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import parse_qs
 
 import pytest
+from demo_process import redis_url_for_tests
 
 from agents.demo.run import DemoOptions, run
 from agents.lab.server import LAB_CREDENTIALS, SERVICES
@@ -60,7 +60,7 @@ async def test_with_slack_tokens_the_demo_answers_a_slash_command_in_socket_mode
         slack_bot_token="xoxb-test-token",  # the tokens the fake Slack accepts
         slack_app_token="xapp-test-token",
         slack_api_url=slack.url,
-        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_url=redis_url_for_tests(),  # the tests' own database, never the operator's
     )
     lines: list[str] = []
     demo = asyncio.create_task(run(settings, DemoOptions(), write=lines.append))
