@@ -131,7 +131,7 @@ def use_kernel() -> bool:
     return reason is None
 
 
-def noticed() -> None:
+def mark_noticed() -> None:
     """Take the notice as said (a worker process whose parent said it)."""
     global _noticed
     _noticed = True

@@ -47,7 +47,7 @@ def _pool(workers: int) -> Executor:
 
 
 def _analyze_quietly(path: str | Path, deadline_s: float | None) -> AnalysisResult:
-    kernel.noticed()  # a worker process: the parent said why there is no kernel
+    kernel.mark_noticed()  # a worker process: the parent said why there is no kernel
     return analyze_path(path, deadline_s=deadline_s)
 
 
