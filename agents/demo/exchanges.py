@@ -48,12 +48,19 @@ class RecordingCollaborator:
         await self.inner.aclose()
 
     async def ask(
-        self, text: str, *, context_id: str | None, metadata: dict[str, Any], data: dict[str, Any] | None = None
+        self,
+        text: str,
+        *,
+        context_id: str | None,
+        metadata: dict[str, Any],
+        data: dict[str, Any] | None = None,
+        language: str = "en",
     ) -> AsyncIterator[Progress | Final]:
         exchange = Exchange(text, fix_request=data is not None, tracer=current_tracer())
         self.exchanges.append(exchange)
         try:
-            async for event in self.inner.ask(text, context_id=context_id, metadata=metadata, data=data):
+            stream = self.inner.ask(text, context_id=context_id, metadata=metadata, data=data, language=language)
+            async for event in stream:
                 if isinstance(event, Final):
                     exchange.final = event
                 yield event

@@ -123,6 +123,6 @@ def test_without_then_an_approval_is_followed_by_the_built_in_look_at_the_last_m
 
 async def test_the_asker_may_not_approve_and_the_approver_may(redis_client: aioredis.Redis) -> None:
     session = DemoSession(load_settings(), redis_client, collaborator=None)
-    approval = SimpleNamespace(requester=ASKER)
+    approval = SimpleNamespace(requester=ASKER, language="en")
     assert await session.services.policy.refusal(ASKER, approval, "approved") is not None
     assert await session.services.policy.refusal(APPROVER, approval, "approved") is None
