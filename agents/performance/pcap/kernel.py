@@ -20,6 +20,8 @@ taken as that moment, since the kernel keeps time in 64-bit integers.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import logging
 import os
@@ -62,29 +64,8 @@ ENV = "NETOPS_PCAP_KERNEL"
 OK, DEADLINE, TOO_BIG, FLOWS, PYTHON = 0, 1, 2, 3, 4  # the kernel's feed statuses
 TS_MAX = 1 << 62
 LIVE_BATCH = 256  # live flows handed over at a time at the end (kernel state and FlowStats overlap by this)
-# DirectionStats fields in the order the kernel exports them (then the Karn RTT sketch)
-DIRECTION_FIELDS = (
-    "packets",
-    "data_segments",
-    "payload_bytes",
-    "retransmissions",
-    "fast_retransmissions",
-    "spurious_retransmissions",
-    "duplicate_acks",
-    "lost_segments",
-    "out_of_order",
-    "zero_windows",
-    "window_full",
-    "resets",
-    "syns",
-    "fins",
-    "options_cut",
-    "max_window",
-    "max_in_flight",
-    "window_scale",
-    "first_data_ns",
-    "last_data_ns",
-)
+# what the kernel exports of a direction, in the dataclass's order (its Karn RTT sketch comes after)
+DIRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(DirectionStats) if f.name != "rtt")
 
 _noticed = False
 
@@ -102,6 +83,7 @@ def source_hash(folder: Path = SOURCES) -> str | None:
     return digest.hexdigest()[:16] if paths else None
 
 
+@functools.cache  # the loaded module cannot change under a running process: read the sources once
 def unavailable_reason() -> str | None:
     """Why the compiled kernel cannot be used (None: it can)."""
     if _kernel is None:

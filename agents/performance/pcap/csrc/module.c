@@ -270,18 +270,19 @@ static PyObject *address(const uint8_t *addr, int v6) {
     return PyLong_FromUnsignedLong(be32(addr));
 }
 
+/* DirectionStats' fields in its own order (kernel.py reads them by the dataclass), then the Karn RTT */
 static PyObject *dir_export(const DirStats *s) {
     PyObject *rtt = sketch_export(&s->rtt);
     if (!rtt) return NULL;
     PyObject *ws = s->window_scale == WS_NONE ? Py_None : NULL;
     PyObject *first = s->has_first_data ? NULL : Py_None;
     PyObject *out = Py_BuildValue(
-        "(LLLLLLLLLLLLLLLLLNNNN)", (long long)s->packets, (long long)s->data_segments, (long long)s->payload_bytes,
+        "(LLLLLLLLLLLLLLLLNLNNN)", (long long)s->packets, (long long)s->data_segments, (long long)s->payload_bytes,
         (long long)s->retransmissions, (long long)s->fast_retransmissions, (long long)s->spurious_retransmissions,
         (long long)s->duplicate_acks, (long long)s->lost_segments, (long long)s->out_of_order,
         (long long)s->zero_windows, (long long)s->window_full, (long long)s->resets, (long long)s->syns,
-        (long long)s->fins, (long long)s->options_cut, (long long)s->max_window, (long long)s->max_in_flight,
-        ws ? (Py_INCREF(ws), ws) : PyLong_FromLong(s->window_scale),
+        (long long)s->fins, (long long)s->options_cut, (long long)s->max_window,
+        ws ? (Py_INCREF(ws), ws) : PyLong_FromLong(s->window_scale), (long long)s->max_in_flight,
         first ? (Py_INCREF(first), first) : PyLong_FromLongLong(s->first_data_ns),
         first ? (Py_INCREF(first), first) : PyLong_FromLongLong(s->last_data_ns), rtt);
     return out;
